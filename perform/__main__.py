@@ -1,0 +1,5 @@
+"""Allows `python -m perform`."""
+
+from perform.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Control: OSC in and out, keys, the control state the render loop reads without waiting."""

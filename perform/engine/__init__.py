@@ -1,0 +1,1 @@
+"""The pipeline, the live and fixed clocks, timing statistics."""

@@ -1,0 +1,1 @@
+"""Mappings: control inputs and face features to latent coordinates and shader parameters."""

@@ -1,0 +1,1 @@
+"""Networks: VAE-GAN, the data-free pair, checkpoints (safetensors + JSON model card)."""

@@ -1,0 +1,1 @@
+"""Setlists: schema, loading and validation, hot reload, the scene scheduler."""

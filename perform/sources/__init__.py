@@ -1,0 +1,1 @@
+"""Frame sources: camera, video file, synthetic (a camera with no hardware)."""
