@@ -1,0 +1,99 @@
+"""The fixed clock: the same stages run one after another for frame n at time n/fps.
+
+Same inputs, same output, bit for bit on the same machine, at whatever speed the machine manages.
+No wall-clock read decides anything here; perf_counter only measures.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Callable, Iterable, Protocol
+
+import numpy as np
+
+from perform.control.events import ControlEvent
+from perform.engine.live import Presenter, Program
+from perform.engine.plan import FramePlan, Generated, generate
+from perform.engine.timing import TimingStats
+from perform.tracking.observation import FaceObservation
+
+log = logging.getLogger(__name__)
+
+
+class FaceInput(Protocol):
+    """Face observations by frame for the fixed clock: a recorded track, or a source tracked on the fly."""
+
+    status: str
+
+    def face_at(self, t_s: float, index: int) -> FaceObservation | None: ...
+    def close(self) -> None: ...
+
+
+class ReadablePresenter(Presenter, Protocol):
+    def read_pixels(self) -> np.ndarray: ...
+
+
+@dataclass
+class FixedOptions:
+    fps: float = 30.0
+    start_frame: int = 0
+    end_frame: int = 300   # exclusive
+
+
+class EventTimeline:
+    """Control events sorted by time; `due(t)` hands out those with t_s <= t, each once."""
+
+    def __init__(self, events: Iterable[ControlEvent] = ()) -> None:
+        self._events = sorted(events, key=lambda e: e.t_s)
+        self._i = 0
+
+    def due(self, t_s: float) -> list[ControlEvent]:
+        out = []
+        while self._i < len(self._events) and self._events[self._i].t_s <= t_s:
+            out.append(self._events[self._i])
+            self._i += 1
+        return out
+
+
+def frame_time(index: int, fps: float) -> float:
+    return index / fps
+
+
+def run_fixed(program: Program, presenter: ReadablePresenter, face_input: FaceInput | None,
+              events: EventTimeline, opt: FixedOptions,
+              on_frame: Callable[[int, np.ndarray, FramePlan], None] | None = None,
+              stats: TimingStats | None = None, progress: Callable[[int], None] | None = None) -> TimingStats:
+    """Render frames [start_frame, end_frame). Frames before start_frame are still stepped (not drawn), so
+    the state at start_frame is the same as in a full render (scenes, smoothing, LFOs)."""
+    stats = stats or TimingStats(keep_all=True)
+    last: Generated | None = None
+    for n in range(0, opt.end_frame):
+        t = frame_time(n, opt.fps)
+        t0 = time.perf_counter()
+        face = face_input.face_at(t, n) if face_input is not None else None
+        t1 = time.perf_counter()
+        status = face_input.status if face_input is not None else "ok"
+        # events strictly after the previous frame time and up to this one fire at this frame
+        plan = program.step(t, n, face, events.due(t), status)
+        if n < opt.start_frame:
+            continue
+        if last is None or not plan.freeze:
+            last = generate(plan, program.models)
+        t2 = time.perf_counter()
+        presenter.draw(plan, last, [])
+        presenter.present()
+        pixels = presenter.read_pixels()
+        t3 = time.perf_counter()
+        if on_frame is not None:
+            on_frame(n, pixels, plan)
+        t4 = time.perf_counter()
+        stats.add("track", (t1 - t0) * 1000.0)
+        stats.add("infer", last.infer_ms if last.plan is plan else 0.0)
+        stats.add("render", (t3 - t2) * 1000.0)
+        stats.add("encode", (t4 - t3) * 1000.0)
+        stats.add("frame", (t4 - t0) * 1000.0)
+        if progress is not None:
+            progress(n)
+    return stats

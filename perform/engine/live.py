@@ -1,0 +1,257 @@
+"""The live clock: capture+tracking and inference in worker threads, the render loop on the main thread.
+
+Hand-over through latest-value mailboxes: nothing queues, so latency cannot grow. The render loop never
+waits on inference; it draws the newest image it has.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Protocol
+
+from perform.control.events import ControlEvent
+from perform.engine.plan import FramePlan, Generated, generate
+from perform.engine.timing import TimingStats
+from perform.engine.worker import Worker, sleep_until
+from perform.errors import ErrorReporter
+from perform.mailbox import Mailbox
+from perform.sources.frame import Frame, Source
+from perform.tracking.observation import FaceObservation
+
+log = logging.getLogger(__name__)
+
+
+class Tracker(Protocol):
+    def process(self, frame: Frame) -> FaceObservation: ...
+    def absent(self, t_s: float) -> FaceObservation: ...
+    def close(self) -> None: ...
+
+
+class Program(Protocol):
+    """Turns (time, face, control events) into a FramePlan; owns the performance state (the conductor)."""
+
+    models: dict
+
+    def step(self, t_s: float, index: int, face: FaceObservation | None, events: list[ControlEvent],
+             source_status: str) -> FramePlan: ...
+
+
+class Presenter(Protocol):
+    """Draws a plan with the newest generated images: to a window, or headless to a framebuffer."""
+
+    def draw(self, plan: FramePlan, generated: Generated | None, hud_lines: list[str]) -> None: ...
+    def present(self) -> list[str]: ...  # swap / finish; returns key names pressed since last call
+    def close(self) -> None: ...
+
+
+class EventSource(Protocol):
+    def drain(self, now_s: float) -> list[ControlEvent]: ...
+
+
+@dataclass
+class LiveOptions:
+    fps: float = 60.0            # pacing when the presenter has no vsync (headless); 0 = unpaced
+    frames: int | None = None    # stop after this many frames
+    idle_emit_s: float = 1 / 30  # how often an absent observation is emitted while no frame arrives
+    source_timeout_s: float = 0.25
+    on_frame: Callable[[int, FramePlan, Generated | None], None] | None = None  # e.g. a recorder, OSC out
+    hud: bool = True
+
+
+@dataclass
+class LiveState:
+    """What the keys change during a show (owned by the render loop)."""
+
+    hud: bool = True
+    freeze: bool = False
+    quit_armed_at: float = -math.inf
+    quit: bool = False
+    events: list[ControlEvent] = field(default_factory=list)
+
+
+class LiveRunner:
+    """Runs a Program live. Call run() on the main thread (every GL call happens there)."""
+
+    def __init__(self, source: Source, tracker_factory: Callable[[], Tracker], program: Program,
+                 presenter: Presenter, control: EventSource | None = None, options: LiveOptions | None = None,
+                 stats: TimingStats | None = None, reporter: ErrorReporter | None = None) -> None:
+        self.source = source
+        self.program = program
+        self.presenter = presenter
+        self.control = control
+        self.opt = options or LiveOptions()
+        self.stats = stats or TimingStats(keep_all=True)
+        self.reporter = reporter or ErrorReporter(log)
+        self._tracker_factory = tracker_factory
+        self._tracker: Tracker | None = None
+        self.faces: Mailbox[FaceObservation] = Mailbox()
+        self.plans: Mailbox[FramePlan] = Mailbox()
+        self.results: Mailbox[Generated] = Mailbox()
+        self._plan_seen = 0
+        self._last_frame_t = time.perf_counter()
+        self.state = LiveState(hud=self.opt.hud)
+        self.workers: list[Worker] = []
+        self.frames_drawn = 0
+
+    # -- workers -------------------------------------------------------------------------------------
+    def _track_step(self) -> None:
+        if self._tracker is None:
+            self._tracker = self._tracker_factory()
+        frame = self.source.read(self.opt.source_timeout_s)
+        now = time.perf_counter()
+        if frame is None:
+            # no frame: let the face fade out gracefully (the tracker decays presence on its own clock)
+            if now - self._last_frame_t >= self.opt.idle_emit_s:
+                self.faces.put(self._tracker.absent(now))
+                self._last_frame_t = now
+            return
+        self._last_frame_t = now
+        self.stats.add("capture", max(0.0, (now - frame.t_capture_s) * 1000.0))
+        obs = self._tracker.process(frame)
+        self.stats.add("track", obs.track_ms)
+        self.faces.put(obs)
+
+    def _reset_tracker(self, exc: BaseException) -> None:
+        tracker, self._tracker = self._tracker, None
+        if tracker is not None:
+            tracker.close()
+
+    def _infer_step(self) -> None:
+        plan, version = self.plans.get(self._plan_seen, timeout_s=0.1)
+        if plan is None or version == self._plan_seen:
+            return
+        self._plan_seen = version
+        result = generate(plan, self.program.models)
+        self.stats.add("infer", result.infer_ms)
+        self.results.put(result)
+
+    def start_workers(self) -> None:
+        self.workers = [
+            Worker("track", self._track_step, self.reporter, on_error=self._reset_tracker).start(),
+            Worker("infer", self._infer_step, self.reporter).start(),
+        ]
+
+    def stop(self) -> None:
+        for w in self.workers:
+            w.stop()
+        self.plans.close()
+        self.faces.close()
+        for w in self.workers:
+            w.join()
+        if self._tracker is not None:
+            self._tracker.close()
+            self._tracker = None
+        self.source.close()
+
+    # -- keys --------------------------------------------------------------------------------------
+    def handle_key(self, key: str, now: float) -> None:
+        """H: HUD; Space: freeze; Esc twice within a second: quit (a stray key must not end a show).
+        Every other key becomes an event (/perform/key/<name>) for scene triggers."""
+        if key == "escape":
+            if now - self.state.quit_armed_at <= 1.0:
+                self.state.quit = True
+            else:
+                self.state.quit_armed_at = now
+                log.warning("press Esc again within a second to quit")
+            return
+        if key == "quit":  # window closed by the window manager: the performer meant it
+            self.state.quit = True
+        elif key == "h":
+            self.state.hud = not self.state.hud
+        elif key == "space":
+            self.state.freeze = not self.state.freeze
+        self.state.events.append(ControlEvent(now, f"/perform/key/{key}", (), "key"))
+
+    # -- the render loop -----------------------------------------------------------------------------
+    def run(self) -> TimingStats:
+        self.start_workers()
+        try:
+            self._loop()
+        finally:
+            self.stop()
+        return self.stats
+
+    def _loop(self) -> None:
+        period = 1.0 / self.opt.fps if self.opt.fps and self.opt.fps > 0 else 0.0
+        t_next = time.perf_counter()
+        t_prev = None
+        result_seen = 0
+        latest: Generated | None = None
+        n = 0
+        while not self.state.quit and (self.opt.frames is None or n < self.opt.frames):
+            t0 = time.perf_counter()
+            if t_prev is not None:
+                self.stats.add("frame", (t0 - t_prev) * 1000.0)
+            t_prev = t0
+            events = self.control.drain(t0) if self.control is not None else []
+            if self.state.events:
+                events, self.state.events = events + self.state.events, []
+            face, _ = self.faces.peek()
+            try:
+                plan = self.program.step(t0, n, face, events, self.source.status)
+            except Exception as exc:  # a broken program step must not stop the show: keep the last image
+                self.reporter.report("conductor", exc)
+                plan = None
+            if plan is not None and not (self.state.freeze or plan.freeze):
+                self.plans.put(plan)
+            res, version = self.results.peek()
+            fresh = version != result_seen
+            if fresh:
+                result_seen = version
+                latest = res
+            draw_plan = plan if plan is not None else (latest.plan if latest is not None else None)
+            if draw_plan is not None:
+                try:
+                    self.presenter.draw(draw_plan, latest, self._hud_lines(face, draw_plan) if self.state.hud else [])
+                except Exception as exc:
+                    self.reporter.report("render", exc)
+            keys = self.presenter.present()
+            t1 = time.perf_counter()
+            self.stats.add("render", (t1 - t0) * 1000.0)
+            if fresh and latest is not None and not math.isnan(latest.plan.t_capture_s):
+                self.stats.add("camera_to_screen", (t1 - latest.plan.t_capture_s) * 1000.0)
+            if self.opt.on_frame is not None:
+                try:
+                    self.opt.on_frame(n, draw_plan, latest)
+                except Exception as exc:
+                    self.reporter.report("frame hook", exc)
+            for k in keys:
+                self.handle_key(k, t1)
+            n += 1
+            self.frames_drawn = n
+            if period:
+                t_next += period
+                if t_next < t1 - period:  # fell behind by more than a frame: do not try to catch up
+                    t_next = t1
+                sleep_until(t_next)
+
+    def _hud_lines(self, face: FaceObservation | None, plan: FramePlan) -> list[str]:
+        s = self.stats
+        lines = []
+        frame = s.stats("frame")
+        if frame:
+            lines.append(f"{1000.0 / max(frame.mean_ms, 1e-6):5.1f} fps  frame p50 {frame.p50_ms:5.1f}  p95 {frame.p95_ms:5.1f} ms")
+        parts = []
+        for stage in ("capture", "track", "infer", "render", "camera_to_screen"):
+            st = s.stats(stage)
+            if st:
+                parts.append(f"{stage.replace('camera_to_screen', 'cam>screen')} {st.p50_ms:.1f}")
+        if parts:
+            lines.append("  ".join(parts) + " ms")
+        present = face is not None and face.present
+        src = self.source.status
+        lines.append(f"face {'yes' if present else 'no'}  source {self.source.name}: {src}"
+                     + ("  (drifting, retrying camera)" if src == "lost" else ""))
+        lines.extend(getattr(self.program, "hud_lines", lambda: [])())
+        if self.state.freeze:
+            lines.append("FROZEN (Space)")
+        if plan.status:
+            lines.append(plan.status)
+        errors = self.reporter.total()
+        if errors:
+            lines.append(f"errors: {errors} (see log)")
+        return lines

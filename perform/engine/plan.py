@@ -1,0 +1,65 @@
+"""The messages of one frame between the conductor, the inference stage and the renderer."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Mapping
+
+import numpy as np
+
+from perform.nets.model import GenerativeModel
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class GenJob:
+    """One image to generate: which model, the control latent (Z,), and the face crop to mix in."""
+
+    model_key: str
+    latent: np.ndarray
+    crop: np.ndarray | None = None
+    mix: float = 0.0
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class FramePlan:
+    """What frame `index` at time `t_s` should show.
+
+    jobs: one image per layer; two during a crossfade between scenes.
+    layers: the shader-chain key for each job's image.
+    fade: 0 shows layer 0 only; 1 shows layer 1 only (crossfade position).
+    shader_params: {chain key: {(pass name, param): value}}, applied every frame (cheap).
+    t_capture_s: capture time of the face data behind it (nan if none): for camera-to-screen latency.
+    """
+
+    index: int
+    t_s: float
+    jobs: tuple[GenJob, ...]
+    layers: tuple[str, ...]
+    fade: float = 0.0
+    shader_params: Mapping[str, Mapping[tuple[str, str], float]] = field(default_factory=dict)
+    t_capture_s: float = math.nan
+    scene: str = ""
+    freeze: bool = False
+    blackout: bool = False
+    status: str = ""  # a line for the HUD (transition, drifting, ...)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Generated:
+    """The inference stage's result for a plan; `images` matches plan.jobs."""
+
+    plan: FramePlan
+    images: tuple[np.ndarray, ...]
+    infer_ms: float
+    t_done_s: float
+    error: str | None = None
+
+
+def generate(plan: FramePlan, models: Mapping[str, GenerativeModel]) -> Generated:
+    """Run every job of a plan (the inference stage; torch lives below this call)."""
+    t0 = time.perf_counter()
+    images = tuple(models[j.model_key].generate(j.latent, j.crop, j.mix) for j in plan.jobs)
+    t1 = time.perf_counter()
+    return Generated(plan, images, (t1 - t0) * 1000.0, t1)
