@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, slots=True)
@@ -11,9 +11,12 @@ class ControlEvent:
     address: an OSC-style address, e.g. '/perform/latent/3' or '/perform/key/right'.
     args: plain scalars (float, int, bool, str).
     origin: 'osc', 'key', 'clock', 'replay'.
+    reply_to: (host, port) of the OSC sender, for /perform/reply/... answers; None for other origins.
+        Not part of equality: a replayed event equals the live one it records.
     """
 
     t_s: float
     address: str
     args: tuple
     origin: str = "osc"
+    reply_to: tuple[str, int] | None = field(default=None, compare=False)
