@@ -1,0 +1,38 @@
+"""Headless OpenGL contexts through EGL (Mesa llvmpipe where there is no GPU)."""
+
+from __future__ import annotations
+
+import moderngl
+
+from perform.errors import PerformError
+
+# GLSL 330 core is what the shaders are written for; llvmpipe gives 4.5.
+REQUIRED_GL = 330
+
+
+def create_headless_context(require: int = REQUIRED_GL) -> moderngl.Context:
+    """A standalone EGL context for offline rendering and tests.
+
+    GL objects are freed explicitly by their owners or by `ctx.gc()`, which the frame loop calls once a
+    frame on the main thread: the Python garbage collector may run on any thread, and GL must not.
+    """
+    try:
+        ctx = moderngl.create_standalone_context(require=require, backend="egl")
+    except Exception as exc:  # moderngl raises plain Exception for a missing/unusable EGL
+        raise PerformError(
+            f"could not create a headless OpenGL {require // 100}.{require % 100 // 10} context through EGL: {exc}"
+            " (install Mesa's EGL, e.g. libegl1 and libgl1-mesa-dri)"
+        ) from exc
+    configure_context(ctx)
+    return ctx
+
+
+def configure_context(ctx: moderngl.Context) -> None:
+    """Settings every perform context shares, window or headless."""
+    ctx.gc_mode = "context_gc"
+
+
+def describe_context(ctx: moderngl.Context) -> str:
+    """One line for the HUD and `perform info`: renderer and GL version."""
+    info = ctx.info
+    return f"{info.get('GL_RENDERER', '?')} (GL {ctx.version_code // 100}.{ctx.version_code % 100 // 10})"
