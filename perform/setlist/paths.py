@@ -1,0 +1,50 @@
+"""Where a setlist's model references point: relative to the setlist, then the models/ folders, by stem too."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import perform
+
+MODELS_ENV = "PERFORM_MODELS"  # extra folders of models, separated by os.pathsep
+
+
+def model_dirs(setlist_dir: Path) -> list[Path]:
+    """Folders searched, in order, for a model given by a relative path or a stem."""
+    dirs = [setlist_dir, setlist_dir / "models", setlist_dir.parent / "models"]
+    dirs += [Path(p) for p in os.environ.get(MODELS_ENV, "").split(os.pathsep) if p]
+    dirs += [Path.cwd() / "models", Path(perform.__file__).resolve().parent.parent / "models"]
+    seen: list[Path] = []
+    for d in dirs:
+        if d not in seen:
+            seen.append(d)
+    return seen
+
+
+def _card(candidate: Path) -> Path | None:
+    """The model card for a path given as stem, .json or .safetensors, if the card exists."""
+    stem = candidate.with_suffix("") if candidate.suffix in (".json", ".safetensors") else candidate
+    card = stem.with_name(stem.name + ".json")
+    return card if card.is_file() else None
+
+
+def resolve_model(ref: str, setlist_dir: Path) -> Path | None:
+    """The card path of model `ref` ("face-64", "models/face-64.safetensors", "/abs/x.json"), or None."""
+    p = Path(os.path.expanduser(ref))
+    if p.is_absolute():
+        return _card(p)
+    for d in model_dirs(setlist_dir):
+        found = _card(d / p)
+        if found is not None:
+            return found.resolve()
+    return None
+
+
+def known_models(setlist_dir: Path) -> list[str]:
+    """Stems of the model cards in the searched folders, for 'did you mean' hints."""
+    names: list[str] = []
+    for d in model_dirs(setlist_dir):
+        if d.is_dir():
+            names += [c.stem for c in sorted(d.glob("*.json")) if c.with_suffix(".safetensors").exists()]
+    return names

@@ -1,0 +1,174 @@
+"""The setlist schema: frozen dataclasses for a show and its scenes (docs/setlists.md is the reference)."""
+
+from __future__ import annotations
+
+import types
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+DRIVES: Mapping[str, float] = types.MappingProxyType({
+    "face": 1.0,    # the encoded face alone steers the latent
+    "latent": 0.0,  # keyframes + mappings (OSC, features as controls) alone
+    "both": 0.5,    # a mix; `mix` sets the face share
+})
+TRANSITION_KINDS: tuple[str, ...] = ("cut", "crossfade", "latent")
+INPUT_SYNTHETIC = "synthetic"
+
+
+@dataclass(frozen=True, slots=True)
+class Duration:
+    """seconds, beats (at the running tempo), or neither: hold until triggered."""
+
+    seconds: float | None = None
+    beats: float | None = None
+
+    @property
+    def hold(self) -> bool:
+        return self.seconds is None and self.beats is None
+
+    def to_seconds(self, tempo_bpm: float) -> float | None:
+        """Length in seconds at a constant tempo; None for hold."""
+        if self.seconds is not None:
+            return self.seconds
+        if self.beats is not None:
+            return self.beats * 60.0 / tempo_bpm
+        return None
+
+    def __str__(self) -> str:
+        if self.seconds is not None:
+            return f"{self.seconds:g} s"
+        if self.beats is not None:
+            return f"{self.beats:g} beats"
+        return "hold"
+
+
+ZERO = Duration(seconds=0.0)
+HOLD = Duration()
+
+
+@dataclass(frozen=True, slots=True)
+class TransitionSpec:
+    """How a scene hands over to the one after it. `latent` interpolates latents (same model on both sides)."""
+
+    kind: str = "cut"
+    duration: Duration = ZERO
+    curve: str = "linear"
+
+
+@dataclass(frozen=True, slots=True)
+class ShaderSpec:
+    """One pass of the scene's shader chain: a registered pass type, a name for mappings, parameter values."""
+
+    type: str
+    name: str
+    params: Mapping[str, Any] = field(default_factory=lambda: types.MappingProxyType({}))
+
+
+@dataclass(frozen=True, slots=True)
+class Advance:
+    """A scene's own triggers to move on, besides its duration and the global next/prev/go controls."""
+
+    osc: tuple[str, ...] = ()   # OSC addresses; any message to one of them advances
+    keys: tuple[str, ...] = ()  # key names, as in /perform/key/<name>
+    at_s: float | None = None   # seconds into the show
+
+    @property
+    def any(self) -> bool:
+        return bool(self.osc or self.keys or self.at_s is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class MappingSource:
+    """A scene's mappings: inline [[scene.mapping]] tables and/or the tables of a mapping file.
+
+    tables: every mapping table in order (file tables first), as plain read-only mappings, in the mapping
+    schema of perform.mapping. specs: the same parsed by perform.mapping when that parser is available.
+    """
+
+    tables: tuple[Mapping[str, Any], ...] = ()
+    file: Path | None = None
+    specs: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Scene:
+    name: str
+    model: str                   # as written
+    model_path: Path | None      # resolved card path (.json); None only when unresolved (an error is reported)
+    drive: str = "both"
+    mix: float = 0.5             # face share of the latent: face 1.0, latent 0.0
+    keyframes: tuple[tuple[float, ...], ...] = ()
+    seeds: tuple[int, ...] = ()
+    keyframe_every: Duration | None = None  # walk through the keyframes with this period; None: first only
+    mappings: MappingSource = MappingSource()
+    shaders: tuple[ShaderSpec, ...] = ()
+    duration: Duration = HOLD
+    transition: TransitionSpec = TransitionSpec()
+    advance: Advance = Advance()
+    line: int | None = None      # line of its [[scene]] header
+
+    @property
+    def keyframe_count(self) -> int:
+        return len(self.keyframes) or len(self.seeds) or 1
+
+
+@dataclass(frozen=True, slots=True)
+class Show:
+    title: str = "untitled"
+    size: tuple[int, int] = (1280, 720)
+    fps: float = 30.0
+    tempo_bpm: float = 120.0
+    input: str = INPUT_SYNTHETIC       # "synthetic", or a session folder / video, as written
+    input_path: Path | None = None     # resolved against the setlist's folder; None for synthetic
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Setlist:
+    path: Path | None
+    show: Show
+    scenes: tuple[Scene, ...]
+    digest: str = ""  # sha256 of the source text
+    warnings: tuple[Any, ...] = ()  # Problems of severity "warning" found while loading
+
+    def index_of(self, name_or_index: str | int) -> int | None:
+        """A scene's index (from 0) from its name, or an index checked against the scenes; None if none."""
+        if isinstance(name_or_index, int) and not isinstance(name_or_index, bool):
+            return name_or_index if 0 <= name_or_index < len(self.scenes) else None
+        for i, scene in enumerate(self.scenes):
+            if scene.name == name_or_index:
+                return i
+        text = str(name_or_index).strip()
+        if text.isdigit():
+            return self.index_of(int(text))
+        return None
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.scenes)
+
+    def start_times_s(self) -> list[float | None]:
+        """When each scene starts if the show runs untouched at the setlist's tempo (None after a hold).
+
+        Transitions overlap the start of the incoming scene, so the show lasts the sum of the durations."""
+        out: list[float | None] = []
+        t: float | None = 0.0
+        for scene in self.scenes:
+            out.append(t)
+            t = None if t is None else self._end_s(scene, t)
+        return out
+
+    def total_s(self) -> float | None:
+        """Length of the show run untouched (end of the last scene's duration), None if it holds somewhere."""
+        if not self.scenes:
+            return 0.0
+        start = self.start_times_s()[-1]
+        return None if start is None else self._end_s(self.scenes[-1], start)
+
+    def _end_s(self, scene: Scene, start_s: float) -> float | None:
+        d = scene.duration.to_seconds(self.show.tempo_bpm)
+        end = None if d is None else start_s + d
+        if scene.advance.at_s is not None:
+            at = max(scene.advance.at_s, start_s)
+            end = at if end is None else min(end, at)
+        return end
