@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import re
 import sys
 import types
 from pathlib import Path
@@ -13,7 +14,8 @@ from typing import Any, Callable, Iterable
 from perform.setlist.curves import CURVES
 from perform.setlist.locate import KeyLocator
 from perform.setlist.paths import known_models, resolve_model
-from perform.setlist.problems import KeyPath, Problem, Problems, SetlistError, closest
+from perform.errors import PerformError
+from perform.setlist.problems import KeyPath, Problem, Problems, SetlistError, closest, format_key
 from perform.setlist.schema import (DRIVES, HOLD, INPUT_SYNTHETIC, TRANSITION_KINDS, ZERO, Advance, Duration,
                                     MappingSource, Scene, Setlist, ShaderSpec, Show, TransitionSpec)
 
@@ -74,7 +76,6 @@ def _name(p: Path | None) -> str | None:
 def _decode_position(e: Exception, text: str) -> tuple[int | None, int | None]:
     line, col = getattr(e, "lineno", None), getattr(e, "colno", None)
     if line is None:  # tomllib before 3.12 only puts the position in the message
-        import re
         m = re.search(r"at line (\d+), column (\d+)", str(e))
         if m:
             line, col = int(m.group(1)), int(m.group(2))
@@ -323,16 +324,19 @@ class _Reader:
         return MappingSource()
 
     def _mapping_specs(self, tables: list, path: KeyPath, file: Path | None) -> MappingSource:
-        """Parse with perform.mapping's own schema where it is available (its messages name the key)."""
+        """Parse with perform.mapping's own schema (its messages name the key, which becomes the key path)."""
         parse = mapping_parser()
         specs: list[Any] = []
         for i, t in enumerate(tables):
             if parse is None:
                 continue
+            where = f"{file}: [[mapping]] #{i + 1}" if file is not None else f"{self.p.file}: {format_key(path + (i,))}"
             try:
-                specs.append(parse(t, f"{file or self.p.file}: {path[-1]}[{i + 1}]"))
-            except Exception as e:  # noqa: BLE001 - any message from the mapping schema becomes a problem here
-                self.p.error(path + (i,), str(e))
+                specs.append(parse(t, where))
+            except PerformError as e:
+                msg = str(e).removeprefix(where + ": ")
+                key = re.match(r"key '([^']+)'", msg)
+                self.p.error(path + (i,) + ((key.group(1),) if key and file is None else ()), msg)
         return MappingSource(tuple(_freeze(t) for t in tables), file, tuple(specs))
 
     def shaders(self, v: Any, path: KeyPath) -> tuple[ShaderSpec, ...]:
@@ -358,7 +362,6 @@ class _Reader:
 
     def shader_params(self, kind: str, params: dict, path: KeyPath) -> dict:
         """Check a pass type and its parameters against perform.render's registry (no GL needed)."""
-        from perform.errors import PerformError
         from perform.render.passes import PASS_TYPES, coerce_param
 
         cls = PASS_TYPES.get(kind)
@@ -396,7 +399,7 @@ class _Reader:
             duration = self.duration(timed, path, allow_hold=False, allow_zero=True) or ZERO
         if kind != "cut" and duration == ZERO and "seconds" not in d and "beats" not in d:
             self.p.error(path, f"a {kind} needs a length", expected="seconds = .. or beats = ..")
-        if kind == "cut" and duration != ZERO:
+        if kind == "cut" and d.get("kind", "cut") == "cut" and duration != ZERO:
             self.p.warn(path, f"a cut has no length; {duration} is ignored", expected='kind = "crossfade" or "latent"')
         return TransitionSpec(kind, duration, curve)
 
@@ -431,16 +434,12 @@ class _Reader:
 
 
 def mapping_parser() -> Callable[[dict, str], Any] | None:
-    """perform.mapping's parser of one mapping table, (table, where) -> MappingSpec, if it exists yet."""
+    """perform.mapping's parser of one mapping table, (table, where) -> MappingSpec, if it is installed."""
     try:
-        from perform.mapping import spec as mapping_spec  # type: ignore[attr-defined]
-    except ImportError:
+        from perform.mapping.spec import parse_mapping
+    except ImportError:  # the mapping package is optional to the schema; tables are kept as written
         return None
-    for name in ("parse_mapping", "mapping_from_table", "load_mapping_table"):
-        fn = getattr(mapping_spec, name, None)
-        if callable(fn):
-            return fn
-    return None
+    return parse_mapping
 
 
 def _kind(v: Any) -> str:
