@@ -1,15 +1,55 @@
-"""`perform live`."""
+"""`perform live [SETLIST]`: the instrument, live: source -> face -> model -> shaders -> window."""
 
 from __future__ import annotations
 
 import argparse
 
-from perform.errors import PerformError
+from perform.engine.app import parse_size
+
+
+def add_source_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--source", default=None,
+                   help="'camera' (default), 'camera:N', 'synthetic' (a camera with no hardware), or a video file")
+    p.add_argument("--camera", type=int, default=None, metavar="N", help="camera index (same as --source camera:N)")
+    p.add_argument("--capture-size", type=parse_size, default=(1280, 720), metavar="WxH", help="camera resolution to ask for")
+    p.add_argument("--capture-fps", type=float, default=30.0, help="camera frame rate to ask for")
+    p.add_argument("--no-track", action="store_true", help="face tracking off (the model is driven by OSC and LFOs only)")
+
+
+def add_model_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", default=None, help="model (.safetensors/.json or stem) for every scene, overriding the setlist")
+    p.add_argument("--device", default="auto", help="torch device: auto (cuda, then mps, then cpu), cpu, cuda, cuda:N, mps")
+    p.add_argument("--torch-threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+
+
+def add_osc_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--osc-port", type=int, default=9000, help="OSC UDP port to listen on (default 9000; 0 = off)")
+    p.add_argument("--osc-host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1; 0.0.0.0 listens on the LAN, an explicit choice)")
+    p.add_argument("--osc-allow", action="append", default=[], metavar="IP", help="accept OSC only from these senders (repeatable)")
+    p.add_argument("--osc-out", action="append", default=[], metavar="HOST:PORT",
+                   help="send face features, state and replies here (repeatable)")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    pass
+    p.add_argument("setlist", nargs="?", default=None, help="setlist TOML (default: one scene on the shipped model)")
+    add_source_arguments(p)
+    add_model_arguments(p)
+    add_osc_arguments(p)
+    p.add_argument("--headless", action="store_true", help="no window: render offscreen through EGL")
+    p.add_argument("--frames", type=int, default=None, help="stop after N frames")
+    p.add_argument("--size", type=parse_size, default=None, metavar="WxH", help="output size (default: the setlist's, 1280x720)")
+    p.add_argument("--fullscreen", action="store_true", help="start fullscreen (F toggles)")
+    p.add_argument("--display", type=int, default=0, help="display index for the window")
+    p.add_argument("--no-vsync", action="store_true", help="do not wait for vertical sync")
+    p.add_argument("--fps", type=float, default=None, help="frame pacing without vsync (headless default 60; 0 = unpaced)")
+    p.add_argument("--no-hud", action="store_true", help="start with the HUD hidden (H toggles)")
+    p.add_argument("--record", default=None, metavar="DIR", help="record the run's inputs to a session folder")
+    p.add_argument("--record-video", action="store_true", help="with --record: keep the camera video too")
+    p.add_argument("--stats-json", default=None, metavar="FILE", help="write the timing summary as JSON")
 
 
 def run(args: argparse.Namespace) -> int:
-    raise PerformError("not implemented yet")
+    from perform.engine.live_app import LiveConfig, run_live
+
+    return run_live(LiveConfig.from_args(args))

@@ -43,18 +43,23 @@ class FixedOptions:
 
 
 class EventTimeline:
-    """Control events sorted by time; `due(t)` hands out those with t_s <= t, each once."""
+    """Recorded control events played on the frame clock through a ControlState, so held values (inputs,
+    keys, direct overrides) work exactly as live. `drain(t)` returns the events with t_s <= t, each once."""
 
     def __init__(self, events: Iterable[ControlEvent] = ()) -> None:
+        from perform.control.state import ControlState
+
         self._events = sorted(events, key=lambda e: e.t_s)
         self._i = 0
+        self._now = 0.0
+        self.control = ControlState(clock=lambda: self._now)
 
-    def due(self, t_s: float) -> list[ControlEvent]:
-        out = []
+    def drain(self, t_s: float) -> list[ControlEvent]:
+        self._now = t_s
         while self._i < len(self._events) and self._events[self._i].t_s <= t_s:
-            out.append(self._events[self._i])
+            self.control.post(self._events[self._i], now_s=t_s)
             self._i += 1
-        return out
+        return self.control.drain(t_s)
 
 
 def frame_time(index: int, fps: float) -> float:
@@ -76,7 +81,7 @@ def run_fixed(program: Program, presenter: ReadablePresenter, face_input: FaceIn
         t1 = time.perf_counter()
         status = face_input.status if face_input is not None else "ok"
         # events strictly after the previous frame time and up to this one fire at this frame
-        plan = program.step(t, n, face, events.due(t), status)
+        plan = program.step(t, n, face, events.drain(t), status)
         if n < opt.start_frame:
             continue
         if last is None or not plan.freeze:

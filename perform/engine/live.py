@@ -13,6 +13,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
+import numpy as np
+
 from perform.control.events import ControlEvent
 from perform.engine.plan import FramePlan, Generated, generate
 from perform.engine.timing import TimingStats
@@ -27,8 +29,15 @@ log = logging.getLogger(__name__)
 
 class Tracker(Protocol):
     def process(self, frame: Frame) -> FaceObservation: ...
-    def absent(self, t_s: float) -> FaceObservation: ...
     def close(self) -> None: ...
+
+
+_BLANK = np.zeros((32, 32, 3), np.uint8)
+
+
+def no_face(tracker: Tracker, t_s: float) -> FaceObservation:
+    """What the tracker says when no frame arrives: a blank frame runs its usual fade-out of the face."""
+    return tracker.process(Frame(_BLANK, t_s, -1))
 
 
 class Program(Protocol):
@@ -106,7 +115,7 @@ class LiveRunner:
         if frame is None:
             # no frame: let the face fade out gracefully (the tracker decays presence on its own clock)
             if now - self._last_frame_t >= self.opt.idle_emit_s:
-                self.faces.put(self._tracker.absent(now))
+                self.faces.put(no_face(self._tracker, now))
                 self._last_frame_t = now
             return
         self._last_frame_t = now

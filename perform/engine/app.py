@@ -1,0 +1,83 @@
+"""Assembles the stages into a show: `perform live` and `perform rehearse` call one function each here."""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from perform.engine.conductor import Conductor, load_models
+from perform.engine.defaults import UNTRAINED, default_setlist
+from perform.engine.timing import TimingStats
+from perform.errors import ErrorReporter, PerformError
+from perform.nets.model import GenerativeModel
+from perform.setlist.schema import Setlist
+
+log = logging.getLogger(__name__)
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise PerformError(f"size {text!r}: expected WIDTHxHEIGHT, e.g. 1280x720") from None
+    if not (16 <= w <= 16384 and 16 <= h <= 16384):
+        raise PerformError(f"size {text!r}: width and height must be between 16 and 16384")
+    return w, h
+
+
+def load_setlist_or_default(path: str | None, model_override: str | None, size: tuple[int, int] | None,
+                            fps: float | None) -> Setlist:
+    """The setlist at `path` (validated), or the one-scene default; --model replaces every scene's model."""
+    from dataclasses import replace
+
+    if path is None:
+        sl = default_setlist(model_override)
+    else:
+        from perform.setlist.loader import load_setlist
+
+        sl = load_setlist(path)
+        if model_override:
+            from perform.nets.checkpoint import paths_for
+
+            card = paths_for(model_override)[1]
+            if not card.exists():
+                raise PerformError(f"--model {model_override}: model card {card} not found")
+            sl = replace(sl, scenes=tuple(replace(s, model=model_override, model_path=card) for s in sl.scenes))
+    show = sl.show
+    if size is not None:
+        show = replace(show, size=size)
+    if fps is not None:
+        show = replace(show, fps=fps)
+    return replace(sl, show=show)
+
+
+def build_models(setlist: Setlist, device: str | None, cache: dict | None = None) -> dict[str, GenerativeModel]:
+    """Load every model a setlist names; the key 'None' (an untrained scene) gets random weights."""
+    from perform.nets.model import load_model, random_vaegan
+
+    def loader(path, dev):
+        if path is None or str(path) in ("None", UNTRAINED):
+            return random_vaegan(seed=0, device=dev)
+        return load_model(path, dev)
+
+    return load_models(setlist, device, cache, loader)
+
+
+def make_conductor(setlist: Setlist, models: dict[str, GenerativeModel]) -> Conductor:
+    from perform.mapping.engine import mapper_for_scene
+    from perform.setlist.scheduler import SceneScheduler
+
+    return Conductor(setlist, models, mapper_for_scene, SceneScheduler)
+
+
+def set_torch_threads(n: int | None) -> None:
+    import torch
+
+    if n:
+        torch.set_num_threads(n)

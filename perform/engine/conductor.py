@@ -1,0 +1,233 @@
+"""The conductor: owns the performance state and turns (time, face, control events) into a FramePlan.
+
+One object for both clocks: the live loop calls step() at display rate with perf_counter times, the fixed
+clock with n/fps. Nothing here reads a clock, touches GL or runs torch (models are only held for the
+inference stage and asked for their shape and directions).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from perform.control.events import ControlEvent
+from perform.engine.plan import FramePlan, GenJob
+from perform.nets.model import GenerativeModel
+from perform.setlist.keyframes import keyframe_latents, keyframe_walk
+from perform.setlist.schema import Scene, Setlist
+from perform.tracking.observation import FEATURE_NAMES, FaceObservation
+
+log = logging.getLogger(__name__)
+
+DRIFT_RAMP_S = 2.0       # how fast the latent drift fades in when the camera is lost, and out when it returns
+DRIFT_AMPLITUDE = 0.8    # in units of the prior's standard deviation
+DRIFT_SOURCES = ("lost", "ended")
+
+
+class Drift:
+    """A slow, deterministic wander through latent space (a sum of sines with seeded rates and phases):
+    what the instrument does on its own when the camera is gone."""
+
+    def __init__(self, latent_dim: int, seed: int = 7) -> None:
+        rng = np.random.default_rng(seed)
+        self.rates = rng.uniform(0.03, 0.15, size=(3, latent_dim)) * 2 * math.pi  # rad/s
+        self.phases = rng.uniform(0, 2 * math.pi, size=(3, latent_dim))
+
+    def at(self, t_s: float) -> np.ndarray:
+        return (np.sin(self.rates * t_s + self.phases).sum(0) / math.sqrt(3.0)).astype(np.float32)
+
+
+@dataclass
+class SceneRuntime:
+    """What a scene needs while it plays: its model, keyframes, mapping state and chain key."""
+
+    scene: Scene
+    model_key: str
+    model: GenerativeModel
+    keyframes: np.ndarray
+    mapper: Any
+    chain_key: str
+
+
+@dataclass
+class PerformanceState:
+    """Values set directly by control messages (OSC/keys), on top of what mappings compute."""
+
+    freeze: bool = False
+    blackout: bool = False
+    tempo_bpm: float = 120.0
+    inputs: dict[str, float] = field(default_factory=dict)  # /perform/in/<name> and other direct inputs
+
+
+def chain_key(scene: Scene) -> str:
+    """Scenes with the same shader chain share a compiled chain in the renderer."""
+    return repr(tuple((s.type, s.name, tuple(sorted(dict(s.params).items()))) for s in scene.shaders))
+
+
+class Conductor:
+    """Plays a Setlist: scheduling scenes, evaluating mappings, planning the images and shader params.
+
+    models: {model key: GenerativeModel}; load them with `load_models` (shared across hot reloads).
+    make_mapper(scene, model, keyframes) -> an object with evaluate(...) (perform.mapping).
+    make_scheduler(setlist) -> an object with update(t_s, events) -> SceneState.
+    """
+
+    def __init__(self, setlist: Setlist, models: dict[str, GenerativeModel],
+                 make_mapper: Callable[[Scene, GenerativeModel, np.ndarray], Any],
+                 make_scheduler: Callable[[Setlist], Any]) -> None:
+        self.models = models
+        self._make_mapper = make_mapper
+        self._make_scheduler = make_scheduler
+        self.setlist = setlist
+        self.scheduler = make_scheduler(setlist)
+        self.state = PerformanceState(tempo_bpm=setlist.show.tempo_bpm)
+        self._runtimes = self._build_runtimes(setlist)
+        any_model = next(iter(models.values()))
+        self._drift = Drift(any_model.latent_dim)
+        self._drift_weight = 0.0
+        self._t_prev: float | None = None
+        self.scene_name = ""
+        self.reload_error: str | None = None
+        self.listeners: list[Callable[[str, str], None]] = []  # (kind, value) on scene changes etc.
+
+    # -- setup ---------------------------------------------------------------------------------------------
+    def _build_runtimes(self, setlist: Setlist) -> list[SceneRuntime]:
+        out = []
+        for scene in setlist.scenes:
+            key = str(scene.model_path)
+            model = self.models[key]
+            keys = keyframe_latents(scene, model.latent_dim)
+            out.append(SceneRuntime(scene, key, model, keys, self._make_mapper(scene, model, keys), chain_key(scene)))
+        return out
+
+    def chains(self) -> dict[str, tuple]:
+        """{chain key: shader specs} of every scene: the renderer compiles these before the show."""
+        return {rt.chain_key: rt.scene.shaders for rt in self._runtimes}
+
+    def swap(self, setlist: Setlist) -> None:
+        """Hot reload at a frame boundary: keep the current scene (by name) and its time; reuse models."""
+        runtimes = self._build_runtimes(setlist)
+        # keep the mapping state (smoothing, LFO phase) of scenes whose mappings did not change
+        old = {rt.scene.name: rt for rt in self._runtimes}
+        for i, rt in enumerate(runtimes):
+            prev = old.get(rt.scene.name)
+            if prev is not None and prev.scene.mappings == rt.scene.mappings and prev.model_key == rt.model_key:
+                runtimes[i] = replace(rt, mapper=prev.mapper)
+        self.scheduler.swap(setlist)
+        self.setlist = setlist
+        self._runtimes = runtimes
+        self.reload_error = None
+
+    # -- per frame -----------------------------------------------------------------------------------------
+    def apply_events(self, events: list[ControlEvent]) -> None:
+        for ev in events:
+            a = ev.address
+            v = ev.args[0] if ev.args else None
+            if a == "/perform/freeze":
+                self.state.freeze = not self.state.freeze if v is None else bool(v)
+            elif a == "/perform/blackout":
+                self.state.blackout = not self.state.blackout if v is None else bool(v)
+            elif a == "/perform/tempo" and v is not None and float(v) > 0:
+                self.state.tempo_bpm = float(v)
+            elif a == "/perform/key/space":
+                pass  # the live loop freezes on Space itself (it owns the display)
+
+    def step(self, t_s: float, index: int, face: FaceObservation | None, events: list[ControlEvent],
+             source_status: str = "ok") -> FramePlan:
+        dt = 0.0 if self._t_prev is None else max(0.0, t_s - self._t_prev)
+        self._t_prev = t_s
+        self.apply_events(events)
+        for rt in self._runtimes:
+            feed = getattr(rt.mapper, "feed", None)
+            if feed is not None:
+                feed(events)
+        sched = self.scheduler.update(t_s, events)
+        cur = self._runtimes[sched.index]
+        if cur.scene.name != self.scene_name:
+            self.scene_name = cur.scene.name
+            for fn in self.listeners:
+                fn("scene", cur.scene.name)
+
+        # drift fades in while the camera is lost, and out when it is back
+        target = 1.0 if source_status in DRIFT_SOURCES else 0.0
+        step = dt / DRIFT_RAMP_S
+        self._drift_weight += max(-step, min(step, target - self._drift_weight))
+        features = dict(face.features) if face is not None else {n: 0.0 for n in FEATURE_NAMES}
+        presence = float(features.get("presence", 0.0))
+        crop = face.crop if face is not None and face.present else None
+        t_cap = face.t_capture_s if face is not None and face.present else math.nan
+
+        tr = sched.transition
+        status = ""
+        if tr is None:
+            job, params = self._scene_job(cur, sched.scene_time_s, t_s, features, presence, crop)
+            jobs, layers, fade, shader_params = (job,), (cur.chain_key,), 0.0, {cur.chain_key: params}
+        else:
+            src = self._runtimes[tr.from_index]
+            dst = self._runtimes[tr.to_index]
+            ja, pa = self._scene_job(src, sched.from_scene_time_s, t_s, features, presence, crop)
+            jb, pb = self._scene_job(dst, sched.scene_time_s, t_s, features, presence, crop)
+            status = f"{tr.kind} {src.scene.name} -> {dst.scene.name} {tr.progress * 100:3.0f}%"
+            if tr.kind == "latent" and src.model_key == dst.model_key:
+                p = tr.progress
+                job = GenJob(dst.model_key, ((1 - p) * ja.latent + p * jb.latent).astype(np.float32), crop, (1 - p) * ja.mix + p * jb.mix)
+                jobs, layers, fade, shader_params = (job,), (dst.chain_key,), 0.0, {dst.chain_key: pb}
+            elif tr.kind == "cut":
+                jobs, layers, fade, shader_params = (jb,), (dst.chain_key,), 0.0, {dst.chain_key: pb}
+            else:  # crossfade of images (also a latent transition between different models)
+                jobs, layers, fade = (ja, jb), (src.chain_key, dst.chain_key), tr.progress
+                shader_params = {src.chain_key: pa, dst.chain_key: pb}
+                if src.chain_key == dst.chain_key:
+                    shader_params = {dst.chain_key: pb}
+        if self._drift_weight > 0:
+            status = (status + "  " if status else "") + f"drifting {self._drift_weight * 100:3.0f}%"
+        return FramePlan(index, t_s, jobs, layers, fade, shader_params, t_cap, cur.scene.name,
+                         self.state.freeze, self.state.blackout, status)
+
+    def _scene_job(self, rt: SceneRuntime, scene_t: float, t_s: float, features: Mapping[str, float],
+                   presence: float, crop: np.ndarray | None) -> tuple[GenJob, dict]:
+        scene = rt.scene
+        base = keyframe_walk(rt.keyframes, scene.keyframe_every, scene_t, scene_t * self.state.tempo_bpm / 60.0)
+        out = rt.mapper.evaluate(t_s, self.state.inputs, features, self.state.tempo_bpm, base_latent=base)
+        latent = out.latent
+        if self._drift_weight > 0:
+            latent = latent + (self._drift_weight * DRIFT_AMPLITUDE) * self._drift.at(t_s)
+        # the face's share fades with its presence, so a lost face never jumps the image
+        mix = float(out.mix if out.mix is not None else scene.mix) * presence
+        return GenJob(rt.model_key, np.asarray(latent, dtype=np.float32), crop, mix), dict(out.shader_params)
+
+    def hud_lines(self) -> list[str]:
+        cur = self.scene_name
+        n = len(self.setlist.scenes)
+        idx = self.setlist.index_of(cur)
+        lines = [f"scene {idx + 1 if idx is not None else '?'}/{n}: {cur}   tempo {self.state.tempo_bpm:.0f}"]
+        m = next(iter(self.models.values()))
+        lines.append(f"model {m.info.name}{'  UNTRAINED' if m.info.untrained else ''}  device {m.device}")
+        if self.state.blackout:
+            lines.append("BLACKOUT")
+        if self.reload_error:
+            lines.append(f"setlist error (last good kept): {self.reload_error.splitlines()[0][:90]}")
+        return lines
+
+
+def load_models(setlist: Setlist, device: str | None, cache: dict[str, GenerativeModel] | None = None,
+                loader: Callable[[Path, str | None], GenerativeModel] | None = None) -> dict[str, GenerativeModel]:
+    """Every model a setlist uses, keyed by card path; models already in `cache` are reused."""
+    from perform.nets.model import load_model
+
+    loader = loader or (lambda p, d: load_model(p, d))
+    out: dict[str, GenerativeModel] = {}
+    for scene in setlist.scenes:
+        key = str(scene.model_path)
+        if key in out:
+            continue
+        if cache is not None and key in cache:
+            out[key] = cache[key]
+        else:
+            out[key] = loader(scene.model_path, device)
+    return out

@@ -1,0 +1,168 @@
+"""`perform live`: build the source, tracker, models, conductor, OSC and presenter, and run the live clock."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from perform.engine.app import build_models, load_setlist_or_default, make_conductor, set_torch_threads
+from perform.engine.live import LiveOptions, LiveRunner
+from perform.engine.timing import TimingStats
+from perform.errors import ErrorReporter, PerformError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class LiveConfig:
+    setlist: str | None = None
+    source: str = "camera:0"
+    capture_size: tuple[int, int] = (1280, 720)
+    capture_fps: float = 30.0
+    track: bool = True
+    model: str | None = None
+    device: str = "auto"
+    torch_threads: int | None = None
+    osc_port: int = 9000
+    osc_host: str = "127.0.0.1"
+    osc_allow: list[str] = field(default_factory=list)
+    osc_out: list[str] = field(default_factory=list)
+    headless: bool = False
+    frames: int | None = None
+    size: tuple[int, int] | None = None
+    fullscreen: bool = False
+    display: int = 0
+    vsync: bool = True
+    fps: float | None = None
+    hud: bool = True
+    record: str | None = None
+    record_video: bool = False
+    stats_json: str | None = None
+
+    @classmethod
+    def from_args(cls, a: argparse.Namespace) -> "LiveConfig":
+        source = a.source or (f"camera:{a.camera}" if a.camera is not None else "camera:0")
+        return cls(setlist=a.setlist, source=source, capture_size=a.capture_size, capture_fps=a.capture_fps,
+                   track=not a.no_track, model=a.model, device=a.device, torch_threads=a.torch_threads,
+                   osc_port=a.osc_port, osc_host=a.osc_host, osc_allow=a.osc_allow, osc_out=a.osc_out,
+                   headless=a.headless, frames=a.frames, size=a.size, fullscreen=a.fullscreen, display=a.display,
+                   vsync=not a.no_vsync, fps=a.fps, hud=not a.no_hud, record=a.record, record_video=a.record_video,
+                   stats_json=a.stats_json)
+
+
+def parse_host_port(text: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit():
+        raise PerformError(f"--osc-out {text!r}: expected HOST:PORT, e.g. 127.0.0.1:9001")
+    return host or "127.0.0.1", int(port)
+
+
+class NullTracker:
+    """Tracking off: every frame is 'no face'."""
+
+    def __init__(self) -> None:
+        from perform.tracking.observation import FaceObservation
+
+        self._absent = FaceObservation.absent
+
+    def process(self, frame):
+        return self._absent(frame.t_capture_s, frame.index)
+
+    def close(self) -> None:
+        pass
+
+
+def run_live(cfg: LiveConfig) -> int:
+    from perform.control.osc_server import OSCServer
+    from perform.control.state import ControlState
+    from perform.engine.presenter import ChainPresenter
+    from perform.sources.open import open_source
+    from perform.tracking.tracker import FaceTracker
+
+    set_torch_threads(cfg.torch_threads)
+    setlist = load_setlist_or_default(cfg.setlist, cfg.model, cfg.size, None)
+    models = build_models(setlist, cfg.device)
+    conductor = make_conductor(setlist, models)
+    crop_size = next(iter(models.values())).resolution
+    out_size = setlist.show.size
+    reporter = ErrorReporter(log)
+    stats = TimingStats(keep_all=True)
+
+    source = open_source(cfg.source, size=cfg.capture_size, fps=cfg.capture_fps)
+    tracker_factory = (lambda: FaceTracker(crop_size=crop_size)) if cfg.track else NullTracker
+
+    control = ControlState()
+    server = None
+    if cfg.osc_port:
+        server = OSCServer(control, host=cfg.osc_host, port=cfg.osc_port, allow=cfg.osc_allow or None)
+        server.start()
+        where = "on the LAN" if cfg.osc_host not in ("127.0.0.1", "localhost", "::1") else "on this machine only"
+        print(f"OSC: listening on udp {cfg.osc_host}:{server.port} ({where})")
+
+    hooks = []
+    sender = None
+    if cfg.osc_out:
+        from perform.control.osc_out import OSCSender
+
+        sender = OSCSender([parse_host_port(t) for t in cfg.osc_out])
+        if server is not None and hasattr(server, "set_replier"):
+            server.set_replier(sender.reply)
+        conductor.listeners.append(lambda kind, value: sender.send_state(kind, value))
+    recorder = None
+    if cfg.record:
+        from perform.session.recorder import SessionRecorder
+
+        recorder = SessionRecorder(cfg.record, fps=cfg.capture_fps, setlist=cfg.setlist, model=next(iter(models.values())).info.name,
+                                   record_video=cfg.record_video, crop_size=crop_size)
+        control.add_listener(recorder.add_event) if hasattr(control, "add_listener") else None
+        conductor.listeners.append(lambda kind, value: recorder.add_scene(value) if kind == "scene" else None)
+
+    if cfg.headless:
+        from perform.render.context import create_headless_context
+
+        ctx = create_headless_context()
+        window = None
+    else:
+        from perform.render.window import Window
+
+        window = Window(size=out_size, fullscreen=cfg.fullscreen, display=cfg.display, vsync=cfg.vsync, title="perform")
+        ctx = window.ctx
+    presenter = ChainPresenter(ctx, out_size, conductor, window=window)
+    fps = cfg.fps if cfg.fps is not None else (60.0 if cfg.headless or not cfg.vsync else 0.0)
+
+    def on_frame(n, plan, generated):
+        face, _ = runner.faces.peek()
+        if sender is not None and face is not None:
+            sender.send_face(face.features)
+        if recorder is not None and face is not None:
+            recorder.add_face(face)
+
+    runner = LiveRunner(source, tracker_factory, conductor, presenter, control,
+                        LiveOptions(fps=fps, frames=cfg.frames, on_frame=on_frame, hud=cfg.hud), stats, reporter)
+    if models and next(iter(models.values())).info.untrained:
+        log.warning("running an UNTRAINED model (random weights): train one with `perform train`")
+    print(f"perform live: {setlist.show.title!r}, {len(setlist.scenes)} scene(s), source {source.name}, "
+          f"output {out_size[0]}x{out_size[1]}{' headless' if cfg.headless else ''}; Esc twice to quit")
+    try:
+        runner.run()
+    finally:
+        if server is not None:
+            server.close()
+        if sender is not None:
+            sender.close()
+        if recorder is not None:
+            recorder.close()
+        presenter.close()
+        if window is not None:
+            window.close()
+    print(stats.summary(title=f"perform live: {runner.frames_drawn} frames"))
+    if server is not None and hasattr(server, "stats"):
+        print(f"  osc: {server.stats()}")
+    if cfg.stats_json:
+        Path(cfg.stats_json).write_text(json.dumps(stats.as_dict(), indent=2))
+    return 0

@@ -1,0 +1,166 @@
+"""`perform rehearse`: a setlist on the fixed clock, from a recording, a video or the synthetic camera."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from perform.control.events import ControlEvent
+from perform.engine.app import build_models, load_setlist_or_default, make_conductor, set_torch_threads
+from perform.engine.fixed import EventTimeline, FixedOptions, run_fixed
+from perform.errors import PerformError
+from perform.setlist.schema import INPUT_SYNTHETIC, Setlist
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RehearseConfig:
+    setlist: str | None = None
+    session: str | None = None
+    video: str | None = None
+    synthetic: bool = False
+    out: str | None = None
+    audio: str | None = None
+    preview: bool = False
+    t_from: float = 0.0
+    t_to: float | None = None
+    fps: float | None = None
+    size: tuple[int, int] | None = None
+    model: str | None = None
+    device: str = "auto"
+    torch_threads: int | None = None
+    crf: int = 18
+    hashes: str | None = None      # write one sha256 per frame here (determinism checks)
+    stats_json: str | None = None
+    progress: bool = True
+
+    @classmethod
+    def from_args(cls, a: argparse.Namespace) -> "RehearseConfig":
+        return cls(setlist=a.setlist, session=a.session, video=a.video, synthetic=a.synthetic, out=a.out,
+                   audio=a.audio, preview=a.preview, t_from=a.t_from, t_to=a.t_to, fps=a.fps, size=a.size,
+                   model=a.model, device=a.device, torch_threads=a.torch_threads, crf=a.crf, hashes=a.hashes,
+                   stats_json=a.stats_json, progress=not a.no_progress)
+
+
+def _input_for(cfg: RehearseConfig, setlist: Setlist):
+    """(face input, recorded events, length in seconds or None) for the chosen input."""
+    from perform.engine.face_input import TrackedFaceInput
+    from perform.tracking.tracker import FaceTracker
+
+    model_res = None
+    chosen = [x for x in (cfg.session, cfg.video, cfg.synthetic or None) if x]
+    if len(chosen) > 1:
+        raise PerformError("give at most one input: --session, --video or --synthetic")
+    session, video, synthetic = cfg.session, cfg.video, cfg.synthetic
+    if not chosen:  # the setlist's default input
+        if setlist.show.input == INPUT_SYNTHETIC or setlist.show.input_path is None:
+            synthetic = True
+        elif (setlist.show.input_path / "manifest.json").exists() or setlist.show.input_path.is_dir():
+            session = str(setlist.show.input_path)
+        else:
+            video = str(setlist.show.input_path)
+    return session, video, synthetic
+
+
+def run_rehearse(cfg: RehearseConfig) -> int:
+    from perform.engine.face_input import TrackedFaceInput
+    from perform.engine.presenter import ChainPresenter
+    from perform.render.context import create_headless_context
+    from perform.tracking.tracker import FaceTracker
+
+    set_torch_threads(cfg.torch_threads)
+    setlist = load_setlist_or_default(cfg.setlist, cfg.model, cfg.size, cfg.fps)
+    fps = setlist.show.fps
+    models = build_models(setlist, cfg.device)
+    crop_size = next(iter(models.values())).resolution
+    session_dir, video, synthetic = _input_for(cfg, setlist)
+
+    events: list[ControlEvent] = []
+    length_s: float | None = None
+    if session_dir:
+        from perform.session.reader import load_session
+
+        session = load_session(session_dir)
+        face_input = session.face_input(crop_size)
+        events = session.events()
+        length_s = session.duration_s
+        what = f"session {session_dir}"
+    elif video:
+        from perform.sources.video import VideoFileSource
+
+        src = VideoFileSource(video)
+        face_input = TrackedFaceInput(src, FaceTracker(crop_size=crop_size))
+        length_s = getattr(src, "duration_s", None)
+        what = f"video {video}"
+    else:
+        from perform.sources.synthetic import SyntheticSource
+
+        face_input = TrackedFaceInput(SyntheticSource(fps=fps), FaceTracker(crop_size=crop_size))
+        what = "synthetic camera"
+
+    show_s = setlist.total_s()
+    t_to = cfg.t_to if cfg.t_to is not None else (show_s or length_s or 20.0)
+    if length_s and cfg.t_to is None and show_s is None:
+        t_to = length_s
+    start = int(round(cfg.t_from * fps))
+    end = int(round(t_to * fps))
+    if end <= start:
+        raise PerformError(f"nothing to render: --from {cfg.t_from} s is not before --to {t_to} s")
+
+    conductor = make_conductor(setlist, models)
+    ctx = create_headless_context()
+    presenter = ChainPresenter(ctx, setlist.show.size, conductor, hot_reload=False)
+    writer = None
+    if cfg.out:
+        from perform.render.video_out import VideoFileOutput
+
+        writer = VideoFileOutput(cfg.out, setlist.show.size, fps, audio_path=cfg.audio, crf=cfg.crf)
+    hashes: list[str] = []
+    bar = None
+    if cfg.progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=end - start, unit="frame", desc="rehearse", dynamic_ncols=True)
+
+    def on_frame(n: int, pixels: np.ndarray, plan) -> None:
+        if writer is not None:
+            writer.write(pixels)
+        if cfg.hashes is not None:
+            hashes.append(hashlib.sha256(pixels.tobytes()).hexdigest())
+
+    def progress(n: int) -> None:
+        if bar is not None and n >= start:
+            bar.update(1)
+
+    print(f"perform rehearse: {setlist.show.title!r} from {what}, frames {start}..{end - 1} at {fps:g} fps, "
+          f"{setlist.show.size[0]}x{setlist.show.size[1]}" + (f" -> {cfg.out}" if cfg.out else ""))
+    ok = False
+    try:
+        stats = run_fixed(conductor, presenter, face_input, EventTimeline(events),
+                          FixedOptions(fps=fps, start_frame=start, end_frame=end), on_frame=on_frame, progress=progress)
+        ok = True
+    finally:
+        if bar is not None:
+            bar.close()
+        if writer is not None:
+            writer.close() if ok else writer.abort()
+        presenter.close()
+        face_input.close()
+        ctx.release()
+    frame = stats.stats("frame", whole_run=True)
+    print(stats.summary(title=f"perform rehearse: {end - start} frames"))
+    if frame:
+        print(f"  speed: {1000.0 / frame.mean_ms:.1f} frames/s = {1000.0 / frame.mean_ms / fps:.2f}x real time")
+    if cfg.hashes is not None:
+        Path(cfg.hashes).write_text("\n".join(hashes) + "\n")
+    if cfg.stats_json:
+        Path(cfg.stats_json).write_text(json.dumps(stats.as_dict(), indent=2))
+    return 0
