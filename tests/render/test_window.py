@@ -1,0 +1,79 @@
+"""A real pygame OpenGL window under Xvfb: drawing, orientation, keys, fullscreen. Skipped without Xvfb."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+pytestmark = pytest.mark.gl
+
+XVFB = shutil.which("Xvfb")
+
+SCRIPT = textwrap.dedent("""
+    import numpy as np, pygame
+    from perform.errors import PerformError
+    from perform.render.chain import ShaderChain
+    from perform.render.hud import Hud
+    from perform.render.passes import PassSpec
+    from perform.render.window import Window
+
+    try:
+        Window((64, 48), display=5)
+        raise SystemExit("display 5 accepted")
+    except PerformError as e:
+        assert "display 5 does not exist" in str(e), e
+
+    with Window((160, 120), vsync=True, title="perform test") as w:
+        assert w.size == (160, 120), w.size
+        chain = ShaderChain(w.ctx, [PassSpec("display", params={"filter": "nearest", "fit": "stretch"})], (2, 2), w.size)
+        img = np.array([[[255, 0, 0], [0, 255, 0]], [[0, 0, 255], [255, 255, 255]]], np.uint8)
+        chain.upload(img)
+        chain.render(0.0, 0, w.screen, w.size)
+        hud = Hud(w.ctx)
+        hud.update(["hud"], 0.0)
+        hud.draw(w.screen, w.size, flip_y=True)
+        raw = np.frombuffer(w.screen.read(viewport=(0, 0, *w.size), components=3), np.uint8).reshape(120, 160, 3)
+        # GL reads bottom-up: the image's bottom-left (blue) is read first, its top-right (green) last
+        assert tuple(raw[0, 0]) == (0, 0, 255), raw[0, 0]
+        assert tuple(raw[-1, -1]) == (0, 255, 0), raw[-1, -1]
+        assert (raw[-30:, :40] > 200).all(axis=1).any(), "HUD not at the top"
+        w.swap()
+        pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_f, mod=0))
+        pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_q, mod=pygame.KMOD_LCTRL))
+        pygame.event.post(pygame.event.Event(pygame.QUIT))
+        keys = w.poll_events()
+        assert keys == ["f", "ctrl+q", "quit"], keys
+        assert w.toggle_fullscreen() is True and w.size == (320, 240), w.size
+        chain.render(0.0, 1, w.screen, w.size)
+        w.swap()
+        assert w.toggle_fullscreen() is False and w.size == (160, 120), w.size
+        hud.release()
+        chain.release()
+    print("WINDOW-OK")
+""")
+
+
+@pytest.mark.skipif(XVFB is None, reason="no Xvfb binary to host a window (apt-get install xvfb)")
+def test_window_draws_reports_keys_and_toggles_fullscreen(tmp_path):
+    display = f":{90 + os.getpid() % 400}"
+    xvfb = subprocess.Popen([XVFB, display, "-screen", "0", "320x240x24", "-nolisten", "tcp"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):  # the socket appears when the server is ready
+            if os.path.exists(f"/tmp/.X11-unix/X{display[1:]}") or xvfb.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert xvfb.poll() is None, "Xvfb exited at start"
+        env = {**os.environ, "DISPLAY": display, "SDL_VIDEODRIVER": "x11", "SDL_AUDIODRIVER": "dummy"}
+        # a child process: the window and its GL driver are process-global, and a driver crash must not take pytest
+        result = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=120)
+        assert "WINDOW-OK" in result.stdout, result.stdout + result.stderr
+    finally:
+        xvfb.terminate()
+        xvfb.wait(timeout=10)
