@@ -8,12 +8,15 @@ import pytest
 import torch
 
 from perform.nets.checkpoint import save_checkpoint
-from perform.nets.vaegan import VAEGAN, VAEGANConfig
+from perform.nets.pair import save_pair
+from perform.nets.vaegan import VAEGAN, Generator, VAEGANConfig
+
+TINY = dict(resolution=32, width=8, max_channels=16)
 
 
 def write_vaegan(path: Path, latent_dim: int = 8, seed: int = 0) -> Path:
     """A small untrained VAE-GAN checkpoint (32 px) with one named direction."""
-    cfg = VAEGANConfig(resolution=32, latent_dim=latent_dim, width=8, max_channels=16)
+    cfg = VAEGANConfig(latent_dim=latent_dim, **TINY)
     torch.manual_seed(seed)
     net = VAEGAN(cfg, with_critic=False)
     tensors = {f"encoder.{k}": v for k, v in net.encoder.state_dict().items()}
@@ -22,6 +25,15 @@ def write_vaegan(path: Path, latent_dim: int = 8, seed: int = 0) -> Path:
     card = {"name": path.stem, "kind": "vaegan", "config": cfg.to_dict(), "untrained": True,
             "directions": {"smile": direction}}
     return save_checkpoint(path, tensors, card)
+
+
+def write_pair(path: Path, latent_dim: int = 8, seed: int = 0) -> Path:
+    """A small untrained data-free pair checkpoint (one snapshot)."""
+    cfg = VAEGANConfig(latent_dim=latent_dim, **TINY)
+    torch.manual_seed(seed)
+    snaps = [(Generator(cfg).state_dict(), Generator(cfg).state_dict())]
+    card = {"name": path.stem, "config": cfg.to_dict(), "untrained": True, "snapshots": [{"step": 0}]}
+    return save_pair(path, snaps, card)
 
 
 @pytest.fixture(scope="session")
