@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from perform.sources.frame import Frame
+from perform.sources.pacing import Pacer
 from perform.sources.photo import FacePhoto, astronaut
 
 
@@ -177,10 +178,10 @@ class SyntheticSource:
         self._motion = Motion(seed)
         self._backdrop = background(self.size, seed)
         self._noise = NoiseBank(self.size, noise_sigma, seed) if noise_sigma > 0 else None
-        self._t0: float | None = None
         self._n = -1  # last frame number returned by read()
         self._status = "waiting"
         self._closed = threading.Event()
+        self._pacer = Pacer(self.fps, self._closed)
 
     @property
     def status(self) -> str:
@@ -211,15 +212,9 @@ class SyntheticSource:
         if self._closed.is_set():
             return None
         now = time.perf_counter()
-        if self._t0 is None:
-            self._t0 = now
-        n = max(self._n + 1, int((now - self._t0) * self.fps))
-        due = self._t0 + n / self.fps
-        if due - now > timeout_s:
-            self._closed.wait(timeout_s)
+        n = self._pacer.wait_next(self._n + 1, timeout_s)
+        if n is None:
             return None
-        if due > now:
-            self._closed.wait(due - now)
         t_stream = n / self.fps
         if self._dropped(t_stream, n):
             self._status = "lost"
@@ -227,7 +222,7 @@ class SyntheticSource:
             remaining = timeout_s - (time.perf_counter() - now)
             if remaining > 0:
                 self._closed.wait(remaining)
-            self._n = max(self._n, int((time.perf_counter() - self._t0) * self.fps) - 1)
+            self._n = max(self._n, self._pacer.frames_elapsed() - 1)
             return None
         self._n = n
         self._status = "ok"

@@ -14,6 +14,7 @@ import numpy as np
 
 from perform.errors import PerformError
 from perform.sources.frame import Frame
+from perform.sources.pacing import Pacer
 
 # a forward jump longer than this seeks instead of decoding every frame in between
 _SEEK_AHEAD_S = 2.0
@@ -53,15 +54,15 @@ class VideoFileSource:
         self.duration_s = self._probe_duration()
         self.size = (self._stream.codec_context.width, self._stream.codec_context.height)
         self._lock = threading.Lock()
+        self._closed = threading.Event()
         self._frames = None  # the decode iterator
         self._cur: tuple[float, np.ndarray] | None = None  # (time in file, image) of the last decoded frame
         self._next: tuple[float, np.ndarray] | None = None  # one decoded frame beyond the current
         self._eof = False
         self._status = "waiting"
-        self._t0: float | None = None
+        self._pacer = Pacer(self.fps, self._closed)
         self._read_n = 0  # the live clock's next frame number
         self._pos = 0  # the live clock's decoded frame number
-        self._closed = threading.Event()
         try:  # fail now, before the show, if the stream does not decode at all
             if self._decode_next() is None:
                 raise PerformError(f"{self.path}: no decodable video frames")
@@ -138,16 +139,9 @@ class VideoFileSource:
         """The next frame on the live clock: frame n is due at start + n/fps; a slow reader skips ahead."""
         if self._closed.is_set() or self._status == "ended":
             return None
-        now = time.perf_counter()
-        if self._t0 is None:
-            self._t0 = now
-        n = max(self._read_n, int((now - self._t0) * self.fps))
-        due = self._t0 + n / self.fps
-        if due - now > timeout_s:
-            self._closed.wait(timeout_s)
+        n = self._pacer.wait_next(self._read_n, timeout_s)
+        if n is None:
             return None
-        if due > now:
-            self._closed.wait(due - now)
         with self._lock:
             if self._read_n == 0:
                 self._rewind()
