@@ -54,7 +54,9 @@ def _sniff(weights: Path) -> None:
     """Refuse anything that is not a safetensors file before handing it to a parser."""
     with open(weights, "rb") as f:
         head = f.read(16)
-    if head[:1] == b"\x80" or head[:2] == b"PK" or head.startswith(b"\x1f\x8b"):
+    # a safetensors file starts with its header length (any first byte, 0x80 included) then '{'
+    looks_safetensors = head[8:9] == b"{"
+    if not looks_safetensors and (head[:1] == b"\x80" or head[:2] == b"PK" or head.startswith(b"\x1f\x8b")):
         raise CheckpointError(f"{weights}: looks like a pickle/zip (torch.save) file; only safetensors weights are loaded, never pickle")
     if len(head) < 9:
         raise CheckpointError(f"{weights}: file too short to be safetensors ({len(head)} bytes)")
