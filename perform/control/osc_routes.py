@@ -179,7 +179,7 @@ ROUTES: tuple[Route, ...] = (
           _args_unit, "shader.{pass}.{param}"),
     Route(f"{P}/in/<name>", "f", "any finite (|x| <= 1e6); 0..1 by convention",
           "generic named input for mappings (source \"in.<name>\"); the mapping's `in` range reads it", _args_input, "in.{name}"),
-    Route(f"{P}/key/<name>", "f", "0 or 1", "a key held (1) or released (0); mapping source \"key.<name>\"", _args_unit, "key.{name}"),
+    Route(f"{P}/key/<name>", "f", "0..1", "a key held (1) or released (0); mapping source \"key.<name>\"", _args_unit, "key.{name}"),
     Route(f"{P}/release", "[s]", "target name or pattern", "end direct holds (all, or those matching e.g. \"latent.*\"); mappings take over again",
           _args_release),
     Route(f"{P}/scene/next", "[f]", "", "next scene (a button's 0 release is ignored)", _args_trigger),
@@ -366,8 +366,11 @@ def is_value(address: str) -> bool:
 def address_space_table() -> str:
     """The address space as a markdown table (docs/osc.md embeds it; a test keeps them equal)."""
     rows = ["| address | args | range | meaning |", "|---|---|---|---|"]
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|")  # a bare | would split the markdown cell
+
     for r in ROUTES:
-        rows.append(f"| `{r.address}` | `{r.args}` | {r.range} | {r.help} |")
+        rows.append(f"| `{r.address}` | `{cell(r.args)}` | {cell(r.range)} | {cell(r.help)} |")
     return "\n".join(rows)
 
 
