@@ -1,0 +1,402 @@
+"""SessionRecorder: records a live run's inputs to a session folder without ever holding up the show.
+
+The engine's threads hand items over through bounded queues (a full queue drops the item and counts it);
+writer threads do every file operation. The first OSError (disk full, folder not writable) stops the
+recording with one log message and a status the HUD shows; nothing is ever raised into the caller.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import io
+import json
+import logging
+import os
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import av
+import cv2
+import numpy as np
+
+from perform.control.events import ControlEvent
+from perform.errors import ErrorReporter, PerformError
+from perform.session import format as fmt
+from perform.session.video import H264Writer
+from perform.sources.frame import Frame
+from perform.tracking.observation import FEATURE_NAMES, FaceObservation
+
+log = logging.getLogger(__name__)
+
+N_LANDMARKS = 478
+CROPS_CRF = 14  # near-transparent at 64 px (mean error about 3/255, most of it 4:2:0 chroma); crops are tiny
+_LANDMARKS_PARTIAL = ".landmarks.f16.partial"  # raw float16 rows, packed into faces.npz at close
+_STOP = object()
+_SESSION_FILES = {fmt.MANIFEST, fmt.FACES, fmt.CROPS, fmt.EVENTS, fmt.CAMERA, _LANDMARKS_PARTIAL,
+                  fmt.MANIFEST + ".tmp", fmt.FACES + ".tmp"}
+# OSError covers disk full and permissions; PyAV raises its own errors for the same causes
+WRITE_ERRORS = (OSError, av.FFmpegError)
+
+
+def check_session_dir(directory: str | os.PathLike, overwrite: bool = False) -> Path:
+    """Before the show: fail loudly (PerformError) if a session cannot be recorded into `directory`.
+
+    The recorder itself never raises during a show; this is the check that runs while a user can still fix it.
+    """
+    d = Path(directory)
+    for parent in (d, *d.parents):
+        if parent.exists():
+            if not parent.is_dir():
+                raise PerformError(f"cannot record to {d}: {parent} is a file, not a folder")
+            if not os.access(parent, os.W_OK | os.X_OK):
+                raise PerformError(f"cannot record to {d}: {parent} is not writable")
+            break
+    if d.is_dir():
+        if (d / fmt.MANIFEST).exists() and not overwrite:
+            raise PerformError(f"{d} already holds a recorded session: choose another folder, or overwrite it")
+        foreign = [p.name for p in d.iterdir() if p.name not in _SESSION_FILES]
+        if foreign:
+            raise PerformError(f"{d} holds other files ({', '.join(sorted(foreign)[:3])}): record into an empty "
+                               "or a new folder")
+    return d
+
+
+@dataclass(frozen=True, slots=True)
+class RecorderStatus:
+    """state: 'recording', 'failed' (stopped by a write error; `error` says why) or 'closed'."""
+
+    state: str
+    directory: str
+    faces: int
+    events: int
+    camera_frames: int
+    dropped: int
+    duration_s: float
+    error: str | None = None
+
+    def line(self) -> str:
+        """One line for the HUD."""
+        if self.state == "failed":
+            return f"REC STOPPED: {self.error}"
+        drop = f"  dropped {self.dropped}" if self.dropped else ""
+        label = "REC" if self.state == "recording" else "rec closed"
+        return f"{label} {self.duration_s:6.1f} s  faces {self.faces}  events {self.events}{drop}"
+
+
+class _Channel:
+    """One writer thread fed by one bounded queue."""
+
+    def __init__(self, name: str, maxsize: int, handle: Callable[[Any], None], idle: Callable[[], None]) -> None:
+        self.queue: queue.Queue = queue.Queue(maxsize=maxsize)
+        self._handle, self._idle = handle, idle
+        self.thread = threading.Thread(target=self._run, name=f"record-{name}", daemon=True)
+
+    def _run(self) -> None:
+        while True:
+            try:
+                item = self.queue.get(timeout=0.25)
+            except queue.Empty:
+                self._idle()
+                continue
+            if item is _STOP:
+                return
+            self._handle(item)
+
+
+class SessionRecorder:
+    """Records faces, control events, scene changes and (optionally) camera frames to `directory`.
+
+    add_face / add_event / add_events / add_frame may be called from any thread and never block. Calling the
+    recorder itself, recorder(index, plan, generated), matches LiveOptions.on_frame and records scene changes.
+    close() finishes the files and writes manifest.json last; it never raises either, and returns the status.
+
+    origin_s: the time (on the callers' clock) that becomes t = 0; by default the first time recorded.
+    """
+
+    def __init__(self, directory: str | os.PathLike, fps: float = 30.0, setlist: str = "", model: str = "",
+                 source: str = "", record_video: bool = False, crop_size: int = 64,
+                 origin_s: float | None = None, queue_size: int = 1024, video_queue_size: int = 8,
+                 reporter: ErrorReporter | None = None) -> None:
+        if fps <= 0:
+            raise ValueError(f"fps must be > 0, got {fps}")
+        if crop_size < 2 or crop_size % 2:
+            raise ValueError(f"crop_size must be even and >= 2 (H.264 4:2:0), got {crop_size}")
+        self.directory = Path(directory)
+        self.fps, self.crop_size, self.record_video = float(fps), int(crop_size), record_video
+        self._meta = {"setlist": str(setlist or ""), "model": str(model or ""), "source": str(source or "")}
+        self._reporter = reporter or ErrorReporter(log)
+        self._lock = threading.Lock()
+        self._origin = origin_s
+        self._counts = {"faces": 0, "events": 0, "scenes": 0, "camera_frames": 0, "dropped_faces": 0,
+                        "dropped_events": 0, "dropped_camera_frames": 0, "out_of_order": 0, "rendered_frames": 0}
+        self._last_t = 0.0
+        self._state = "recording"
+        self._error: str | None = None
+        self._last_scene: str | None = None
+        self._last_face: FaceObservation | None = None
+        self._closed = threading.Event()
+        # writer-thread state (only the track thread touches these)
+        self._ready = threading.Event()
+        self._rows: dict[str, list] = {"t_s": [], "frame_index": [], "present": [], "features": []}
+        self._landmarks_file: io.BufferedWriter | None = None
+        self._crops: H264Writer | None = None
+        self._events_file: io.TextIOWrapper | None = None
+        self._events_dirty = False
+        self._camera: H264Writer | None = None
+        self._track = _Channel("track", queue_size, self._handle_track, self._flush_events)
+        self._video = _Channel("camera", video_queue_size, self._handle_camera, lambda: None)
+        self._track.thread.start()
+        if record_video:
+            self._video.thread.start()
+
+    # -- callers' side (any thread; never blocks, never raises) ---------------------------------------
+    @property
+    def recording(self) -> bool:
+        return self._state == "recording" and not self._closed.is_set()
+
+    def add_face(self, obs: FaceObservation) -> None:
+        """One tracker observation. The same observation offered again (a render loop peeking the newest face
+        every frame) is recorded once."""
+        if obs is self._last_face:
+            return
+        self._last_face = obs
+        self._offer(self._track, ("face", obs), obs.t_capture_s, "dropped_faces")
+
+    def add_event(self, ev: ControlEvent) -> None:
+        self._offer(self._track, ("event", ev), ev.t_s, "dropped_events")
+
+    def add_events(self, events: Iterable[ControlEvent]) -> None:
+        for ev in events:
+            self.add_event(ev)
+
+    def add_frame(self, frame: Frame) -> None:
+        """The camera frame, for camera.mp4 (ignored unless record_video)."""
+        if self.record_video:
+            self._offer(self._video, ("frame", frame), frame.t_capture_s, "dropped_camera_frames")
+
+    def add_scene(self, name: str, t_s: float | None = None) -> None:
+        """The show entered scene `name` at t_s (default: now on the live clock, time.perf_counter).
+        Recorded for verification (origin 'scene'); a rehearsal does not replay it."""
+        if name == self._last_scene:
+            return
+        self._last_scene = name
+        t = time.perf_counter() if t_s is None else float(t_s)
+        self._offer(self._track, ("event", ControlEvent(t, fmt.SCENE_ADDRESS, (name,), fmt.SCENE_ORIGIN)), t,
+                    "dropped_events")
+
+    def __call__(self, index: int, plan: Any, generated: Any = None) -> None:
+        """LiveOptions.on_frame: records a scene change (origin 'scene') when the plan's scene differs."""
+        if plan is None:
+            return
+        with self._lock:
+            self._counts["rendered_frames"] += 1
+        self.add_scene(getattr(plan, "scene", ""), plan.t_s)
+
+    def _offer(self, channel: _Channel, item: tuple, t_s: float, dropped_key: str) -> None:
+        if not self.recording:
+            return
+        if self._origin is None:
+            with self._lock:
+                if self._origin is None:
+                    self._origin = float(t_s)
+        try:
+            channel.queue.put_nowait(item)
+        except queue.Full:
+            with self._lock:
+                self._counts[dropped_key] += 1
+
+    @property
+    def status(self) -> RecorderStatus:
+        with self._lock:
+            c = dict(self._counts)
+        dropped = c["dropped_faces"] + c["dropped_events"] + c["dropped_camera_frames"]
+        return RecorderStatus(self._state, str(self.directory), c["faces"], c["events"], c["camera_frames"],
+                              dropped, self._last_t, self._error)
+
+    def hud_lines(self) -> list[str]:
+        return [self.status.line()]
+
+    def close(self, timeout_s: float = 60.0) -> RecorderStatus:
+        """Finish the recording: flush the videos, pack faces.npz, write manifest.json last. Idempotent."""
+        if self._closed.is_set():
+            return self.status
+        self._closed.set()
+        channels = [self._track] + ([self._video] if self.record_video else [])
+        for ch in reversed(channels):  # the camera first: the track thread writes the manifest with its count
+            ch.queue.put(_STOP)  # blocking is fine here: the show is over
+            ch.thread.join(timeout_s)
+            if ch.thread.is_alive():
+                self._fail(f"{ch.thread.name} did not finish within {timeout_s:.0f} s")
+                return self.status
+        if self._state == "recording":
+            try:
+                self._finish()
+                self._state = "closed"
+            except WRITE_ERRORS as exc:
+                self._fail(f"could not finish the recording: {exc}")
+            except Exception as exc:  # a bug here must still not raise into the caller's `finally`
+                self._reporter.report("recorder close", exc)
+                self._fail(f"could not finish the recording: {exc}")
+        return self.status
+
+    # -- writer threads ----------------------------------------------------------------------------------
+    def _fail(self, message: str) -> None:
+        if self._state == "failed":
+            return
+        self._error = message
+        self._state = "failed"
+        log.error("recording to %s stopped: %s (the show goes on; this session folder is incomplete)",
+                  self.directory, message)
+        for w in (self._crops, self._camera):
+            if w is not None:
+                w.abort()
+        for f in (self._landmarks_file, self._events_file):
+            try:
+                if f is not None:
+                    f.close()
+            except Exception:  # closing a file whose write failed can fail again; that error was reported
+                pass
+
+    def _guard(self, what: str, fn: Callable[[], None]) -> None:
+        if self._state != "recording":
+            return
+        try:
+            fn()
+        except WRITE_ERRORS as exc:
+            self._fail(f"could not write {what}: {exc}")
+        except Exception as exc:  # one bad item (a bug, odd data) is skipped; the recording goes on
+            self._reporter.report(f"recording {what}", exc)
+
+    def _open(self) -> None:
+        d = self.directory
+        d.mkdir(parents=True, exist_ok=True)
+        # an old manifest would make a half-written folder look complete
+        (d / fmt.MANIFEST).unlink(missing_ok=True)
+        self._landmarks_file = open(d / _LANDMARKS_PARTIAL, "wb")
+        self._events_file = open(d / fmt.EVENTS, "w", encoding="utf-8", newline="\n")
+        self._crops = H264Writer(d / fmt.CROPS, (self.crop_size, self.crop_size), self.fps, crf=CROPS_CRF)
+
+    def _handle_track(self, item: tuple) -> None:
+        if not self._ready.is_set():
+            self._ready.set()
+            self._guard("the session folder", self._open)
+        kind, payload = item
+        if kind == "face":
+            self._guard(fmt.FACES, lambda: self._write_face(payload))
+        else:
+            self._guard(fmt.EVENTS, lambda: self._write_event(payload))
+
+    def _time(self, t_s: float) -> float:
+        return float(t_s) - (self._origin or 0.0)
+
+    def _write_face(self, obs: FaceObservation) -> None:
+        t = self._time(obs.t_capture_s)
+        rows = self._rows
+        if rows["t_s"] and t == rows["t_s"][-1] and obs.frame_index == rows["frame_index"][-1]:
+            return  # the same observation again
+        if rows["t_s"] and t < rows["t_s"][-1]:
+            with self._lock:
+                self._counts["out_of_order"] += 1
+            return
+        feats = np.array([obs.features.get(n, np.nan) for n in FEATURE_NAMES], np.float32)
+        lm = np.full((N_LANDMARKS, 3), np.nan, np.float16)
+        if obs.present and obs.landmarks is not None:
+            src = np.asarray(obs.landmarks, np.float32).reshape(-1, np.shape(obs.landmarks)[-1])[:N_LANDMARKS, :3]
+            lm[: src.shape[0], : src.shape[1]] = src
+        crop = obs.crop if obs.present and obs.crop is not None else None
+        if crop is None:
+            crop = np.zeros((self.crop_size, self.crop_size, 3), np.uint8)
+        elif crop.shape[:2] != (self.crop_size, self.crop_size):
+            crop = cv2.resize(np.ascontiguousarray(crop), (self.crop_size, self.crop_size), interpolation=cv2.INTER_AREA)
+        assert self._landmarks_file is not None and self._crops is not None
+        self._landmarks_file.write(lm.tobytes())
+        self._crops.write(crop)
+        rows["t_s"].append(t)
+        rows["frame_index"].append(int(obs.frame_index))
+        rows["present"].append(bool(obs.present))
+        rows["features"].append(feats)
+        with self._lock:
+            self._counts["faces"] += 1
+            self._last_t = max(self._last_t, t)
+
+    def _write_event(self, ev: ControlEvent) -> None:
+        try:
+            line = fmt.event_to_json(ev, self._origin or 0.0)
+        except TypeError as exc:
+            self._reporter.report("recording an event", exc)
+            return
+        assert self._events_file is not None
+        self._events_file.write(line + "\n")
+        self._events_dirty = True
+        with self._lock:
+            self._counts["scenes" if ev.origin == fmt.SCENE_ORIGIN else "events"] += 1
+            self._last_t = max(self._last_t, ev.t_s - (self._origin or 0.0))
+
+    def _flush_events(self) -> None:
+        # flushed when the queue runs dry: a crash loses at most the last moments, and a flood costs no syscalls
+        if self._events_dirty and self._events_file is not None:
+            self._events_dirty = False
+            self._guard(fmt.EVENTS, self._events_file.flush)
+
+    def _handle_camera(self, item: tuple) -> None:
+        self._guard(fmt.CAMERA, lambda: self._write_camera(item[1]))
+
+    def _write_camera(self, frame: Frame) -> None:
+        if self._camera is None:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            h, w = frame.image.shape[:2]
+            # fast preset: the live show needs the CPU more than the file needs to be small
+            self._camera = H264Writer(self.directory / fmt.CAMERA, (w, h), self.fps, crf=23, preset="superfast")
+        t = self._time(frame.t_capture_s)
+        if self._camera.write(frame.image, t_ms=max(round(t * 1000.0), 0)):
+            with self._lock:
+                self._counts["camera_frames"] += 1
+                self._last_t = max(self._last_t, t)
+
+    # -- finishing (after both threads stopped) ----------------------------------------------------------
+    def _finish(self) -> None:
+        if not self._ready.is_set():
+            self._open()  # nothing was recorded: still leave a valid, empty session
+        d = self.directory
+        assert self._landmarks_file is not None and self._events_file is not None and self._crops is not None
+        self._events_file.close()
+        self._landmarks_file.close()
+        self._crops.close()
+        if self._camera is not None:
+            self._camera.close()
+        n = len(self._rows["t_s"])
+        landmarks = np.memmap(d / _LANDMARKS_PARTIAL, np.float16, "r", shape=(n, N_LANDMARKS, 3)) if n else \
+            np.zeros((0, N_LANDMARKS, 3), np.float16)
+        features = np.stack(self._rows["features"]) if n else np.zeros((0, len(FEATURE_NAMES)), np.float32)
+        tmp = d / (fmt.FACES + ".tmp")
+        with open(tmp, "wb") as f:
+            np.savez_compressed(
+                f, t_s=np.asarray(self._rows["t_s"], np.float64),
+                frame_index=np.asarray(self._rows["frame_index"], np.int64),
+                present=np.asarray(self._rows["present"], bool), features=features,
+                feature_names=np.asarray(FEATURE_NAMES), landmarks=landmarks)
+            f.flush()
+            os.fsync(f.fileno())
+        del landmarks
+        os.replace(tmp, d / fmt.FACES)
+        (d / _LANDMARKS_PARTIAL).unlink(missing_ok=True)
+        files = {"faces": fmt.FACES, "events": fmt.EVENTS}
+        if n:
+            files["crops"] = fmt.CROPS
+        else:
+            (d / fmt.CROPS).unlink(missing_ok=True)
+        if self._camera is not None:
+            files["camera"] = fmt.CAMERA
+        with self._lock:
+            counts = dict(self._counts)
+            last_t = self._last_t
+        manifest = fmt.Manifest(
+            created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), fps=self.fps, frames=n,
+            duration_s=round(last_t + 1.0 / self.fps, 6) if (n or counts["events"] or counts["scenes"]) else 0.0,
+            setlist=self._meta["setlist"], model=self._meta["model"], source=self._meta["source"],
+            crop_size=self.crop_size, files=files, counts=counts)
+        fmt.write_atomic(d / fmt.MANIFEST, (json.dumps(manifest.to_json(), indent=2) + "\n").encode())
