@@ -40,6 +40,14 @@ class Pose:
     offset: float = 0.0
 
 
+def sample_pose(rng: np.random.Generator, roll_deg: float = 25.0, turn: float = 0.7) -> Pose:
+    """A random in-frame pose with random light and colour (for making many views of one photo)."""
+    return Pose(centre=(float(rng.uniform(0.4, 0.6)), float(rng.uniform(0.38, 0.52))),
+                eye_dist=float(rng.uniform(0.14, 0.22)), roll_deg=float(rng.uniform(-roll_deg, roll_deg)),
+                turn=float(rng.uniform(-turn, turn)), gain=tuple(float(g) for g in rng.uniform(0.7, 1.25, 3)),
+                gamma=float(rng.uniform(0.7, 1.4)), offset=float(rng.uniform(-25, 25)))  # type: ignore[arg-type]
+
+
 def pose_matrix(photo: FacePhoto, pose: Pose, size: tuple[int, int]) -> np.ndarray:
     """(3, 3) homography from photo pixels to output pixels (size = (width, height))."""
     w, h = size
