@@ -103,6 +103,7 @@ class _Reader:
     def __init__(self, problems: Problems, base: Path) -> None:
         self.p = problems
         self.base = base
+        self._explicit_transitions: set[int] = set()  # scenes that set their own transition
 
     # ---- generic checks -------------------------------------------------------------------------------
     def table(self, v: Any, path: KeyPath, keys: Iterable[str]) -> dict:
@@ -268,6 +269,8 @@ class _Reader:
             duration = self.duration(d["duration"], path + ("duration",), allow_hold=True, allow_zero=False) or HOLD
         else:
             self.p.warn(path + ("duration",), "not given: the scene holds until triggered", expected='seconds, beats or "hold"')
+        if "transition" in d:
+            self._explicit_transitions.add(path[-1])
         transition = self.transition(d["transition"], path + ("transition",)) if "transition" in d else \
             self.transition(defaults["transition"], dpath + ("transition",)) if "transition" in defaults else TransitionSpec()
         advance = self.advance(d.get("advance", {}), path + ("advance",))
@@ -335,8 +338,11 @@ class _Reader:
                 specs.append(parse(t, where))
             except PerformError as e:
                 msg = str(e).removeprefix(where + ": ")
+                if file is not None:  # the problem is in the mapping file; the setlist line says who uses it
+                    self.p.error(path, f"{file.name} [[mapping]] #{i + 1}: {msg}")
+                    continue
                 key = re.match(r"key '([^']+)'", msg)
-                self.p.error(path + (i,) + ((key.group(1),) if key and file is None else ()), msg)
+                self.p.error(path + (i,) + ((key.group(1),) if key else ()), msg)
         return MappingSource(tuple(_freeze(t) for t in tables), file, tuple(specs))
 
     def shaders(self, v: Any, path: KeyPath) -> tuple[ShaderSpec, ...]:
@@ -429,7 +435,7 @@ class _Reader:
                     self.p.error(("scene", i, "transition", "kind"),
                                  f"a latent transition needs the same model on both sides ({s.model!r} -> {scenes[i + 1].model!r})",
                                  expected='"crossfade" between different models')
-            if t.kind != "cut" and i + 1 == len(scenes):
+            if t.kind != "cut" and i + 1 == len(scenes) and i in self._explicit_transitions:
                 self.p.warn(("scene", i, "transition"), "the last scene's transition is used only when jumping from it")
 
 
