@@ -250,6 +250,7 @@ class Router:
         self._inputs: set[str] = set()
         self._keys: set[str] = set()
         self._concrete: tuple[str, ...] | None = None
+        self._matches: dict[str, tuple[Route, dict[str, str]]] = {}
         self.declare(latent_dim=latent_dim, directions=directions, shader_params=shader_params, inputs=inputs)
 
     def declare(self, *, latent_dim: int | None = None, directions: Iterable[str] | None = None,
@@ -305,15 +306,13 @@ class Router:
         return ControlEvent(t_s, address, canon, origin, reply_to)
 
     def _match(self, address: str) -> tuple[Route, dict[str, str]]:
-        exact = ROUTES_BY_ADDRESS.get(address)
-        if exact is not None:
-            return exact, {}
-        for route in ROUTES:
-            if "<" in route.address:
-                m = route.regex.fullmatch(address)
-                if m:
-                    return route, m.groupdict()
-        raise Rejected("unknown_address", f"{address}: no such address (see `perform osc`)")
+        hit = self._matches.get(address)  # senders repeat a few addresses many times a second
+        if hit is not None:
+            return hit
+        hit = _match_route(address)
+        if len(self._matches) < 4096:
+            self._matches[address] = hit
+        return hit
 
     def _check_declared(self, route: Route, m: dict[str, str], address: str) -> None:
         ctx = self._ctx
@@ -331,6 +330,18 @@ class Router:
                         raise Rejected("out_of_range", f"{address}: more than {self._max_inputs} distinct names")
                     seen.add(m["name"])
                     self._concrete = None
+
+
+def _match_route(address: str) -> tuple[Route, dict[str, str]]:
+    exact = ROUTES_BY_ADDRESS.get(address)
+    if exact is not None:
+        return exact, {}
+    for route in ROUTES:
+        if "<" in route.address:
+            m = route.regex.fullmatch(address)
+            if m:
+                return route, m.groupdict()
+    raise Rejected("unknown_address", f"{address}: no such address (see `perform osc`)")
 
 
 def held_values(event: ControlEvent) -> Iterator[tuple[str, float]]:
