@@ -70,10 +70,10 @@ def build_models(setlist: Setlist, device: str | None, cache: dict | None = None
 
 
 def make_conductor(setlist: Setlist, models: dict[str, GenerativeModel]) -> Conductor:
-    from perform.mapping.engine import mapper_for_scene
+    from perform.engine.conductor import make_mapper
     from perform.setlist.scheduler import SceneScheduler
 
-    return Conductor(setlist, models, mapper_for_scene, SceneScheduler)
+    return Conductor(setlist, models, make_mapper, SceneScheduler)
 
 
 def set_torch_threads(n: int | None) -> None:

@@ -94,6 +94,7 @@ class Conductor:
         self.scene_name = ""
         self.reload_error: str | None = None
         self.listeners: list[Callable[[str, str], None]] = []  # (kind, value) on scene changes etc.
+        self.control: Any = None  # a ControlState: held inputs, keys and direct overrides (set by the clock's owner)
 
     # -- setup ---------------------------------------------------------------------------------------------
     def _build_runtimes(self, setlist: Setlist) -> list[SceneRuntime]:
@@ -109,9 +110,17 @@ class Conductor:
         """{chain key: shader specs} of every scene: the renderer compiles these before the show."""
         return {rt.chain_key: rt.scene.shaders for rt in self._runtimes}
 
-    def swap(self, setlist: Setlist) -> None:
-        """Hot reload at a frame boundary: keep the current scene (by name) and its time; reuse models."""
-        runtimes = self._build_runtimes(setlist)
+    def swap(self, setlist: Setlist, models: dict[str, GenerativeModel] | None = None) -> None:
+        """Hot reload at a frame boundary: keep the current scene (by name) and its time; reuse models.
+        Builds everything first, so a failure (raised) leaves the running setlist untouched."""
+        old_models = self.models
+        if models is not None:
+            self.models = models
+        try:
+            runtimes = self._build_runtimes(setlist)
+        except Exception:
+            self.models = old_models
+            raise
         # keep the mapping state (smoothing, LFO phase) of scenes whose mappings did not change
         old = {rt.scene.name: rt for rt in self._runtimes}
         for i, rt in enumerate(runtimes):
@@ -142,10 +151,6 @@ class Conductor:
         dt = 0.0 if self._t_prev is None else max(0.0, t_s - self._t_prev)
         self._t_prev = t_s
         self.apply_events(events)
-        for rt in self._runtimes:
-            feed = getattr(rt.mapper, "feed", None)
-            if feed is not None:
-                feed(events)
         sched = self.scheduler.update(t_s, events)
         cur = self._runtimes[sched.index]
         if cur.scene.name != self.scene_name:
@@ -193,12 +198,15 @@ class Conductor:
                    presence: float, crop: np.ndarray | None) -> tuple[GenJob, dict]:
         scene = rt.scene
         base = keyframe_walk(rt.keyframes, scene.keyframe_every, scene_t, scene_t * self.state.tempo_bpm / 60.0)
-        out = rt.mapper.evaluate(t_s, self.state.inputs, features, self.state.tempo_bpm, base_latent=base)
+        rt.mapper.base_latent = base
+        c = self.control
+        out = rt.mapper.evaluate(t_s, c.inputs if c is not None else {}, features, self.state.tempo_bpm,
+                                 keys=c.keys if c is not None else None, overrides=c.overrides if c is not None else None)
         latent = out.latent
         if self._drift_weight > 0:
             latent = latent + (self._drift_weight * DRIFT_AMPLITUDE) * self._drift.at(t_s)
         # the face's share fades with its presence, so a lost face never jumps the image
-        mix = float(out.mix if out.mix is not None else scene.mix) * presence
+        mix = float(out.mix) * presence
         return GenJob(rt.model_key, np.asarray(latent, dtype=np.float32), crop, mix), dict(out.shader_params)
 
     def hud_lines(self) -> list[str]:
@@ -231,3 +239,29 @@ def load_models(setlist: Setlist, device: str | None, cache: dict[str, Generativ
         else:
             out[key] = loader(scene.model_path, device)
     return out
+
+
+def make_mapper(scene: Scene, model: GenerativeModel, keyframes: np.ndarray):
+    """A MappingEngine for a scene: its mappings (the shipped defaults when it names none), checked against
+    the model's latent size and directions and the scene's shader passes."""
+    from perform.mapping.engine import MappingEngine
+    from perform.mapping.spec import load_default_mappings, parse_mapping
+    from perform.render.passes import pass_type
+
+    if scene.mappings.specs:
+        specs = tuple(scene.mappings.specs)
+    elif scene.mappings.tables:
+        where = str(scene.mappings.file or f"scene {scene.name!r}")
+        specs = tuple(parse_mapping(t, f"{where} mapping[{i}]") for i, t in enumerate(scene.mappings.tables))
+    else:
+        specs = load_default_mappings()
+    names, ranges, defaults = [], {}, {}
+    for sh in scene.shaders:
+        cls = pass_type(sh.type)
+        for param, spec in cls.params.items():
+            names.append((sh.name, param))
+            ranges[(sh.name, param)] = (spec.min, spec.max)
+            v = dict(sh.params).get(param, spec.default)
+            defaults[(sh.name, param)] = float(v) if not isinstance(v, str) else float(cls.choices.get(param, {}).get(v, spec.default))
+    return MappingEngine(specs, model.latent_dim, model.directions, keyframes, keyframes[0],
+                         shader_params=names, shader_ranges=ranges, shader_defaults=defaults, base_mix=scene.mix)

@@ -68,6 +68,7 @@ class LiveOptions:
     idle_emit_s: float = 1 / 30  # how often an absent observation is emitted while no frame arrives
     source_timeout_s: float = 0.25
     on_frame: Callable[[int, FramePlan, Generated | None], None] | None = None  # e.g. a recorder, OSC out
+    between_frames: list[Callable[[float], None]] = field(default_factory=list)  # main thread, e.g. hot reload
     hud: bool = True
 
 
@@ -138,7 +139,18 @@ class LiveRunner:
         self.stats.add("infer", result.infer_ms)
         self.results.put(result)
 
+    def warm_up(self) -> None:
+        """Before the clock starts: build the tracker (importing MediaPipe takes seconds) and run each model
+        once (first inferences are slow), so the show does not open on a stall."""
+        if self._tracker is None:
+            self._tracker = self._tracker_factory()
+        import numpy as _np
+
+        for model in self.program.models.values():
+            model.generate(_np.zeros(model.latent_dim, _np.float32))
+
     def start_workers(self) -> None:
+        self.warm_up()
         self.workers = [
             Worker("track", self._track_step, self.reporter, on_error=self._reset_tracker).start(),
             Worker("infer", self._infer_step, self.reporter).start(),
@@ -196,6 +208,11 @@ class LiveRunner:
             if t_prev is not None:
                 self.stats.add("frame", (t0 - t_prev) * 1000.0)
             t_prev = t0
+            for hook in self.opt.between_frames:
+                try:
+                    hook(t0)
+                except Exception as exc:
+                    self.reporter.report("between frames", exc)
             events = self.control.drain(t0) if self.control is not None else []
             if self.state.events:
                 events, self.state.events = events + self.state.events, []

@@ -81,7 +81,7 @@ def run_live(cfg: LiveConfig) -> int:
     from perform.control.osc_server import OSCServer
     from perform.control.state import ControlState
     from perform.engine.presenter import ChainPresenter
-    from perform.sources.open import open_source
+    from perform.sources.factory import open_source
     from perform.tracking.tracker import FaceTracker
 
     set_torch_threads(cfg.torch_threads)
@@ -97,6 +97,7 @@ def run_live(cfg: LiveConfig) -> int:
     tracker_factory = (lambda: FaceTracker(crop_size=crop_size)) if cfg.track else NullTracker
 
     control = ControlState()
+    conductor.control = control
     server = None
     if cfg.osc_port:
         server = OSCServer(control, host=cfg.osc_host, port=cfg.osc_port, allow=cfg.osc_allow or None)
@@ -104,15 +105,13 @@ def run_live(cfg: LiveConfig) -> int:
         where = "on the LAN" if cfg.osc_host not in ("127.0.0.1", "localhost", "::1") else "on this machine only"
         print(f"OSC: listening on udp {cfg.osc_host}:{server.port} ({where})")
 
-    hooks = []
     sender = None
     if cfg.osc_out:
         from perform.control.osc_out import OSCSender
 
         sender = OSCSender([parse_host_port(t) for t in cfg.osc_out])
-        if server is not None and hasattr(server, "set_replier"):
-            server.set_replier(sender.reply)
-        conductor.listeners.append(lambda kind, value: sender.send_state(kind, value))
+        conductor.listeners.append(
+            lambda kind, value: sender.send_scene(conductor.setlist.index_of(value) or 0, value) if kind == "scene" else None)
     recorder = None
     if cfg.record:
         from perform.session.recorder import SessionRecorder
@@ -137,13 +136,24 @@ def run_live(cfg: LiveConfig) -> int:
 
     def on_frame(n, plan, generated):
         face, _ = runner.faces.peek()
-        if sender is not None and face is not None:
-            sender.send_face(face.features)
+        if sender is not None:
+            if face is not None:
+                sender.send_face(face.features, face.present)
+            sender.send_fps(time.perf_counter(), runner.stats.fps())
         if recorder is not None and face is not None:
             recorder.add_face(face)
 
+    hooks = []
+    if cfg.setlist:
+        from perform.engine.reload import SetlistReloader
+        from perform.setlist.watcher import SetlistWatcher
+
+        watcher = SetlistWatcher(cfg.setlist, setlist)
+        hooks.append(SetlistReloader(watcher, conductor, presenter,
+                                     lambda sl, cache: build_models(sl, cfg.device, cache)))
     runner = LiveRunner(source, tracker_factory, conductor, presenter, control,
-                        LiveOptions(fps=fps, frames=cfg.frames, on_frame=on_frame, hud=cfg.hud), stats, reporter)
+                        LiveOptions(fps=fps, frames=cfg.frames, on_frame=on_frame, hud=cfg.hud,
+                                    between_frames=hooks), stats, reporter)
     if models and next(iter(models.values())).info.untrained:
         log.warning("running an UNTRAINED model (random weights): train one with `perform train`")
     print(f"perform live: {setlist.show.title!r}, {len(setlist.scenes)} scene(s), source {source.name}, "

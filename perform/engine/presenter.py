@@ -17,6 +17,7 @@ import numpy as np
 from perform.engine.plan import FramePlan, Generated
 from perform.errors import ErrorReporter, PerformError
 from perform.render.chain import ShaderChain
+from perform.render.context import collect_garbage
 from perform.render.passes import CrossfadePass, DisplayPass, PassSpec, create_pass
 from perform.render.shaders import ShaderLibrary
 
@@ -71,11 +72,9 @@ class ChainPresenter:
 
     def _ensure_hud(self):
         if self._hud is None:
-            try:
-                from perform.render.hud import Hud
-            except ImportError:
-                return None
-            self._hud = Hud(self.ctx)
+            from perform.render.hud import Hud
+
+            self._hud = Hud(self.ctx, library=self._library)
         return self._hud
 
     # -- per frame -------------------------------------------------------------------------------------------
@@ -118,8 +117,9 @@ class ChainPresenter:
                     self._present.draw(ctx.screen, [self._out_tex], plan.t_s, plan.index, ctx.screen.size)
         if hud_lines:
             hud = self._ensure_hud()
-            if hud is not None:
-                hud.draw(target, hud_lines, flip_y=screen)
+            hud.update(hud_lines + [f"shader error: {e.splitlines()[0][:100]}" for e in self.shader_errors[-2:]],
+                       time.perf_counter())
+            hud.draw(target, flip_y=screen)
         if self.hot_reload:
             self._poll_shaders()
 
@@ -133,7 +133,7 @@ class ChainPresenter:
                 self.shader_errors.append(str(err))
 
     def present(self) -> list[str]:
-        self.ctx.gc()
+        collect_garbage(self.ctx)
         if self.window is not None:
             self.window.swap()
             return self.window.poll_events()

@@ -116,6 +116,8 @@ def run_rehearse(cfg: RehearseConfig) -> int:
         raise PerformError(f"nothing to render: --from {cfg.t_from} s is not before --to {t_to} s")
 
     conductor = make_conductor(setlist, models)
+    timeline = EventTimeline(events)
+    conductor.control = timeline.control
     ctx = create_headless_context()
     presenter = ChainPresenter(ctx, setlist.show.size, conductor, hot_reload=False)
     writer = None
@@ -144,7 +146,7 @@ def run_rehearse(cfg: RehearseConfig) -> int:
           f"{setlist.show.size[0]}x{setlist.show.size[1]}" + (f" -> {cfg.out}" if cfg.out else ""))
     ok = False
     try:
-        stats = run_fixed(conductor, presenter, face_input, EventTimeline(events),
+        stats = run_fixed(conductor, presenter, face_input, timeline,
                           FixedOptions(fps=fps, start_frame=start, end_frame=end), on_frame=on_frame, progress=progress)
         ok = True
     finally:

@@ -13,8 +13,8 @@ REQUIRED_GL = 330
 def create_headless_context(require: int = REQUIRED_GL) -> moderngl.Context:
     """A standalone EGL context for offline rendering and tests.
 
-    GL objects are freed explicitly by their owners or by `ctx.gc()`, which the frame loop calls once a
-    frame on the main thread: the Python garbage collector may run on any thread, and GL must not.
+    GL objects are freed explicitly by their owners, or by `collect_garbage(ctx)`, which the frame loop calls
+    once a frame on the main thread: the Python garbage collector may run on any thread, and GL must not.
     """
     try:
         ctx = moderngl.create_standalone_context(require=require, backend="egl")
@@ -32,7 +32,40 @@ def configure_context(ctx: moderngl.Context) -> None:
     ctx.gc_mode = "context_gc"
 
 
+def collect_garbage(ctx: moderngl.Context) -> int:
+    """Free the GL objects dropped since the last call; use instead of `ctx.gc()`, once a frame.
+
+    moderngl (5.13) queues an object on `ctx.objects` when it is garbage-collected even if its owner already
+    released it, and `ctx.gc()` then fails on that released entry; this skips them.
+    """
+    objects = ctx.objects
+    freed = 0
+    while objects:
+        obj = objects.popleft()
+        if isinstance(obj, moderngl.InvalidObject):
+            continue
+        obj.release()
+        freed += 1
+    return freed
+
+
 def describe_context(ctx: moderngl.Context) -> str:
     """One line for the HUD and `perform info`: renderer and GL version."""
     info = ctx.info
     return f"{info.get('GL_RENDERER', '?')} (GL {ctx.version_code // 100}.{ctx.version_code % 100 // 10})"
+
+
+def collect_garbage(ctx: moderngl.Context) -> int:
+    """Free the GL objects the garbage collector queued (call once a frame, on the GL thread).
+
+    Use this instead of `ctx.gc()`: moderngl 5.13 also queues objects that were already released
+    explicitly (as InvalidObject), and `ctx.gc()` then raises AttributeError on them.
+    """
+    objects = ctx.objects
+    freed = 0
+    while objects:
+        obj = objects.popleft()
+        if not isinstance(obj, moderngl.InvalidObject):
+            obj.release()
+            freed += 1
+    return freed
