@@ -1,13 +1,15 @@
 #version 330 core
 #include "common.glsl"
-// The one pass at output resolution: fits the image into the output (contain/cover/stretch),
-// filters it (nearest/linear by sampler; bicubic here) and flips for the screen.
-uniform float u_filter;        // 0 nearest, 1 linear, 2 bicubic
-uniform vec2 u_scale;          // output uv -> image uv, per axis
+// The one pass at output resolution: draws the image into the viewport the chain fitted it to
+// (contain: the letterbox bars are cleared, not shaded), crops for cover, filters, and flips for a window.
+// Variants: BICUBIC defined for Catmull-Rom; otherwise the sampler's nearest or linear filter.
+uniform vec2 u_origin;         // viewport origin in pixels
+uniform vec2 u_scale;          // viewport uv -> image uv (cover crops: < 1)
 uniform vec2 u_offset;
 uniform float u_flip_y;        // 1: GL order target (a window), 0: image order (read back top-down)
 uniform vec2 u_input_size;     // texels
 
+#ifdef BICUBIC
 // Catmull-Rom in 9 bilinear taps (the hardware filter does the rest), after TheRealMJP.
 vec3 bicubic(sampler2D tex, vec2 uv, vec2 size) {
     vec2 pos = uv * size;
@@ -18,31 +20,26 @@ vec3 bicubic(sampler2D tex, vec2 uv, vec2 size) {
     vec2 w2 = f * (0.5 + f * (2.0 - 1.5 * f));
     vec2 w3 = f * f * (-0.5 + 0.5 * f);
     vec2 w12 = w1 + w2;
-    vec2 off12 = w2 / w12;
     vec2 t0 = (tc1 - 1.0) / size;
     vec2 t3 = (tc1 + 2.0) / size;
-    vec2 t12 = (tc1 + off12) / size;
-    vec3 c = vec3(0.0);
-    c += texture(tex, vec2(t0.x, t0.y)).rgb * w0.x * w0.y;
-    c += texture(tex, vec2(t12.x, t0.y)).rgb * w12.x * w0.y;
-    c += texture(tex, vec2(t3.x, t0.y)).rgb * w3.x * w0.y;
-    c += texture(tex, vec2(t0.x, t12.y)).rgb * w0.x * w12.y;
-    c += texture(tex, vec2(t12.x, t12.y)).rgb * w12.x * w12.y;
-    c += texture(tex, vec2(t3.x, t12.y)).rgb * w3.x * w12.y;
-    c += texture(tex, vec2(t0.x, t3.y)).rgb * w0.x * w3.y;
-    c += texture(tex, vec2(t12.x, t3.y)).rgb * w12.x * w3.y;
-    c += texture(tex, vec2(t3.x, t3.y)).rgb * w3.x * w3.y;
+    vec2 t12 = (tc1 + w2 / w12) / size;
+    vec3 c = (texture(tex, vec2(t0.x, t0.y)).rgb * w0.x + texture(tex, vec2(t12.x, t0.y)).rgb * w12.x
+              + texture(tex, vec2(t3.x, t0.y)).rgb * w3.x) * w0.y;
+    c += (texture(tex, vec2(t0.x, t12.y)).rgb * w0.x + texture(tex, vec2(t12.x, t12.y)).rgb * w12.x
+          + texture(tex, vec2(t3.x, t12.y)).rgb * w3.x) * w12.y;
+    c += (texture(tex, vec2(t0.x, t3.y)).rgb * w0.x + texture(tex, vec2(t12.x, t3.y)).rgb * w12.x
+          + texture(tex, vec2(t3.x, t3.y)).rgb * w3.x) * w3.y;
     return clamp(c, 0.0, 1.0);
 }
+#endif
 
 void main() {
-    vec2 uv = frag_uv();
+    vec2 uv = (gl_FragCoord.xy - u_origin) / u_resolution;
     if (u_flip_y > 0.5) uv.y = 1.0 - uv.y;
     uv = uv * u_scale + u_offset;
-    if (any(lessThan(uv, vec2(0.0))) || any(greaterThan(uv, vec2(1.0)))) {
-        f_colour = vec4(0.0, 0.0, 0.0, 1.0);  // letterbox
-        return;
-    }
-    vec3 c = u_filter > 1.5 ? bicubic(u_input0, uv, u_input_size) : texture(u_input0, uv).rgb;
-    f_colour = vec4(c, 1.0);
+#ifdef BICUBIC
+    f_colour = vec4(bicubic(u_input0, uv, u_input_size), 1.0);
+#else
+    f_colour = vec4(texture(u_input0, uv).rgb, 1.0);
+#endif
 }

@@ -48,6 +48,8 @@ class RenderPass:
     params: ClassVar[dict[str, Param]] = {}
     choices: ClassVar[dict[str, dict[str, float]]] = {}
     inputs: ClassVar[int] = 1
+    # shader variants by name -> #defines; `variant()` picks one from the values each frame
+    variants: ClassVar[dict[str, dict[str, str]]] = {"": {}}
     sampler_filter: ClassVar[int] = moderngl.LINEAR
 
     def __init__(self, ctx: moderngl.Context, library: ShaderLibrary, name: str = "",
@@ -56,11 +58,11 @@ class RenderPass:
         self.library = library
         self.name = name or self.type_name
         self.values: dict[str, float] = resolve_params(self.type_name, values or {}, where=f"pass {self.name!r}")
-        self.program: moderngl.Program = build_program(ctx, library, self.fragment)
-        self.vao = ctx.vertex_array(self.program, [])
         self.sampler = ctx.sampler(filter=(self.sampler_filter, self.sampler_filter), repeat_x=False, repeat_y=False)
-        self._uniforms: dict[str, moderngl.Uniform] = {}
-        self._bind_uniforms()
+        self._programs: dict[str, tuple[moderngl.Program, moderngl.VertexArray, dict[str, moderngl.Uniform]]] = {}
+        self._programs = self._build_programs()
+        self._variant = ""
+        self._select(self.variant())
         self.size: tuple[int, int] = (0, 0)
         self.texture: moderngl.Texture | None = None
         self.fbo: moderngl.Framebuffer | None = None
@@ -98,9 +100,13 @@ class RenderPass:
         return self.texture
 
     def draw(self, fbo: moderngl.Framebuffer, inputs: Sequence[moderngl.Texture], time_s: float, frame: int,
-             size: tuple[int, int]) -> None:
+             size: tuple[int, int], origin: tuple[int, int] = (0, 0)) -> None:
+        """Shade the `size` rectangle at `origin` of `fbo` (u_resolution is `size`)."""
+        variant = self.variant()
+        if variant != self._variant:
+            self._select(variant)
         fbo.use()
-        fbo.viewport = (0, 0, *size)
+        fbo.viewport = (*origin, *size)
         for unit, tex in enumerate(inputs[: self.inputs]):
             tex.use(location=unit)
             self.sampler.use(location=unit)
@@ -117,31 +123,46 @@ class RenderPass:
     def update_uniforms(self, inputs: Sequence[moderngl.Texture], size: tuple[int, int]) -> None:
         """Hook for uniforms derived from parameters and sizes."""
 
+    def variant(self) -> str:
+        """The shader variant the current values need (a key of `variants`)."""
+        return ""
+
     def reload(self) -> None:
-        """Recompile from the files on disk; on failure raise ShaderCompileError and keep the old program."""
-        program = build_program(self.ctx, self.library, self.fragment)
-        old_program, old_vao = self.program, self.vao
-        self.program = program
-        self.vao = self.ctx.vertex_array(program, [])
-        self._bind_uniforms()
-        old_vao.release()
-        old_program.release()
+        """Recompile from the files on disk; on failure raise ShaderCompileError and keep the old programs."""
+        new = self._build_programs()
+        old, self._programs = self._programs, new
+        _release_programs(old)
+        self._select(self._variant)
 
     def release(self) -> None:
         self._release_targets()
-        for obj in (self.vao, self.program, self.sampler):
-            obj.release()
+        _release_programs(self._programs)
+        self._programs = {}
+        self.sampler.release()
 
     def _set(self, name: str, value: object) -> None:
         uni = self._uniforms.get(name)
         if uni is not None:
             uni.value = value
 
-    def _bind_uniforms(self) -> None:
-        self._uniforms = {k: self.program[k] for k in self.program if isinstance(self.program[k], moderngl.Uniform)}
-        for unit, sampler_name in enumerate(("u_input0", "u_input1", "u_prev")):
-            if sampler_name in self._uniforms:
-                self._uniforms[sampler_name].value = unit
+    def _build_programs(self) -> dict[str, tuple[moderngl.Program, moderngl.VertexArray, dict[str, moderngl.Uniform]]]:
+        built: dict[str, tuple[moderngl.Program, moderngl.VertexArray, dict[str, moderngl.Uniform]]] = {}
+        try:
+            for key, defines in self.variants.items():
+                program = build_program(self.ctx, self.library, self.fragment, defines=defines)
+                uniforms = {k: program[k] for k in program if isinstance(program[k], moderngl.Uniform)}
+                for unit, sampler_name in enumerate(("u_input0", "u_input1", "u_prev")):
+                    if sampler_name in uniforms:
+                        uniforms[sampler_name].value = unit
+                built[key] = (program, self.ctx.vertex_array(program, []), uniforms)
+        except BaseException:
+            _release_programs(built)
+            raise
+        return built
+
+    def _select(self, variant: str) -> None:
+        self.program, self.vao, self._uniforms = self._programs[variant]
+        self._variant = variant
 
     def _release_targets(self) -> None:
         for obj in (self.fbo, self.texture):
@@ -149,6 +170,12 @@ class RenderPass:
                 obj.release()
         self.fbo = self.texture = None
         self.size = (0, 0)
+
+
+def _release_programs(programs: Mapping[str, tuple[moderngl.Program, moderngl.VertexArray, object]]) -> None:
+    for program, vao, _ in programs.values():
+        vao.release()
+        program.release()
 
 
 # -- the passes ------------------------------------------------------------------------------------------------
@@ -164,40 +191,69 @@ class PassthroughPass(RenderPass):
 
 
 class DisplayPass(RenderPass):
-    """The final pass: fits the image into the output size, filters, and flips for a window."""
+    """The final pass: fits the image into the output size, filters, and flips for a window.
+
+    With `contain` only the fitted rectangle is shaded and the bars are cleared: a square 128 px image on a
+    16:9 output shades 56% of the pixels, and on llvmpipe the output-sized pass is most of a frame's cost.
+    """
 
     type_name = "display"
     fragment = "display.frag"
     params = {"filter": Param(1, 0, 2), "fit": Param(0, 0, 2)}
     choices = {"filter": {"nearest": 0, "linear": 1, "bicubic": 2}, "fit": {"contain": 0, "cover": 1, "stretch": 2}}
+    variants = {"": {}, "bicubic": {"BICUBIC": "1"}}
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.flip_y = False
         self._sampler_filter = -1
 
-    def update_uniforms(self, inputs: Sequence[moderngl.Texture], size: tuple[int, int]) -> None:
+    def variant(self) -> str:
+        return "bicubic" if self.values["filter"] > 1.5 else ""
+
+    def draw(self, fbo: moderngl.Framebuffer, inputs: Sequence[moderngl.Texture], time_s: float, frame: int,
+             size: tuple[int, int], origin: tuple[int, int] = (0, 0)) -> None:
         src = inputs[0].size
-        self._set("u_input_size", (float(src[0]), float(src[1])))
-        self._set("u_flip_y", 1.0 if self.flip_y else 0.0)
-        sx, sy = fit_scale(src, size, int(round(self.values["fit"])))
+        fit = int(round(self.values["fit"]))
+        x, y, w, h = fit_rect(src, size) if fit == 0 else (0, 0, *size)
+        if (w, h) != tuple(size):  # clear the two bars only: clearing is a full memory pass on llvmpipe
+            fbo.use()
+            far = (x + w, 0, size[0] - x - w, size[1]) if y == 0 else (0, y + h, size[0], size[1] - y - h)
+            for bar in ((0, 0, x, size[1]) if y == 0 else (0, 0, size[0], y), far):
+                if bar[2] > 0 and bar[3] > 0:
+                    fbo.clear(0.0, 0.0, 0.0, 1.0, viewport=bar)
+        if fit == 1:
+            sx, sy = cover_scale(src, size)
+        else:
+            sx, sy = 1.0, 1.0
+        self._set("u_origin", (float(x), float(y)))
         self._set("u_scale", (sx, sy))
         self._set("u_offset", (0.5 - 0.5 * sx, 0.5 - 0.5 * sy))
+        self._set("u_input_size", (float(src[0]), float(src[1])))
+        self._set("u_flip_y", 1.0 if self.flip_y else 0.0)
         # nearest is the sampler's job; linear and bicubic (9 linear taps) both want linear sampling
         f = moderngl.NEAREST if self.values["filter"] < 0.5 else moderngl.LINEAR
         if f != self._sampler_filter:
             self.sampler.filter = (f, f)
             self._sampler_filter = f
+        super().draw(fbo, inputs, time_s, frame, (w, h), origin=(x, y))
 
 
-def fit_scale(src: tuple[int, int], dst: tuple[int, int], fit: int) -> tuple[float, float]:
-    """Output uv -> image uv scale per axis: 0 contain (letterbox), 1 cover (crop), 2 stretch."""
-    if fit == 2 or src[0] * dst[1] == src[1] * dst[0]:
-        return 1.0, 1.0
+def fit_rect(src: tuple[int, int], dst: tuple[int, int]) -> tuple[int, int, int, int]:
+    """The largest rectangle of the source's aspect centred in dst, in whole pixels: (x, y, w, h)."""
+    sw, sh = src
+    dw, dh = dst
+    if sw * dh >= sh * dw:  # the image is wider than the output: bars top and bottom
+        w, h = dw, max(1, round(dw * sh / sw))
+    else:
+        w, h = max(1, round(dh * sw / sh)), dh
+    return ((dw - w) // 2, (dh - h) // 2, w, h)
+
+
+def cover_scale(src: tuple[int, int], dst: tuple[int, int]) -> tuple[float, float]:
+    """Output uv -> image uv scale per axis that fills dst with the image, cropping what does not fit."""
     ratio = (dst[0] / dst[1]) / (src[0] / src[1])  # > 1: the output is wider than the image
-    if (fit == 0) == (ratio > 1):
-        return ratio, 1.0  # contain on a wider output (or cover on a taller one) leaves/crops columns
-    return 1.0, 1.0 / ratio
+    return (1.0, 1.0 / ratio) if ratio > 1 else (ratio, 1.0)
 
 
 class ColourGradePass(RenderPass):
@@ -421,5 +477,5 @@ def create_pass(ctx: moderngl.Context, library: ShaderLibrary, spec: PassSpec) -
 
 __all__ = [
     "PASS_TYPES", "Param", "PassSpec", "RenderPass", "ShaderCompileError", "coerce_param", "create_pass",
-    "fit_scale", "pass_type", "resolve_params", "validate_spec",
+    "cover_scale", "fit_rect", "pass_type", "resolve_params", "validate_spec",
 ]

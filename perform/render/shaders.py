@@ -7,6 +7,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Mapping
 
 import moderngl
 
@@ -125,14 +126,29 @@ def _stamp(path: Path) -> tuple[int, int]:
 
 
 def build_program(ctx: moderngl.Context, library: ShaderLibrary, fragment: str,
-                  vertex: str = VERTEX_SHADER) -> moderngl.Program:
-    """Compile and link one program; ShaderCompileError with the GLSL log if it fails."""
+                  vertex: str = VERTEX_SHADER, defines: Mapping[str, str] | None = None) -> moderngl.Program:
+    """Compile and link one program; ShaderCompileError with the GLSL log if it fails.
+
+    `defines` become `#define NAME value` lines after `#version`: variants of one file, chosen on the CPU,
+    because on a software rasteriser both sides of a shader branch are paid for on every pixel.
+    """
     vs = library.load(vertex)
     fs = library.load(fragment)
     try:
-        return ctx.program(vertex_shader=vs.text, fragment_shader=fs.text)
+        return ctx.program(vertex_shader=vs.text, fragment_shader=_with_defines(fs.text, defines))
     except moderngl.Error as exc:
         raise ShaderCompileError(fragment, str(exc)) from None
+
+
+def _with_defines(text: str, defines: Mapping[str, str] | None) -> str:
+    if not defines:
+        return text
+    head, sep, rest = text.partition("\n")
+    if not head.lstrip().startswith("#version"):
+        head, sep, rest = "", "", text
+    lines = "".join(f"#define {k} {v}\n" for k, v in defines.items())
+    # #line 2 keeps the driver's error line numbers matching the file
+    return f"{head}{sep}{lines}#line 2\n{rest}"
 
 
 def compile_all(ctx: moderngl.Context, library: ShaderLibrary | None = None) -> list[ShaderCompileError]:

@@ -12,7 +12,7 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import pygame  # noqa: E402  (after the variable that silences its banner)
 
 from perform.errors import PerformError  # noqa: E402
-from perform.render.context import REQUIRED_GL, configure_context  # noqa: E402
+from perform.render.context import REQUIRED_GL, collect_garbage, configure_context  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ class Window:
     def swap(self) -> None:
         """Show the frame (waits for vsync when on) and free GL objects dropped this frame, on this thread."""
         pygame.display.flip()
-        self.ctx.gc()
+        collect_garbage(self.ctx)
 
     def close(self) -> None:
         if self._closed:

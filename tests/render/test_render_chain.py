@@ -267,3 +267,38 @@ def test_rgb_shift_and_wave_change_the_image(ctx):
     for spec in (PassSpec("rgb_shift", params={"amount": 2}), PassSpec("wave", params={"amplitude": 0.1})):
         out = run(ctx, [spec, NEAREST], img)
         assert np.abs(out.astype(int) - img).mean() > 5, spec.type
+
+
+def test_display_cover_crops_and_the_filter_switches_live(ctx, pattern):
+    out = run(ctx, [PassSpec("display", params={"filter": "nearest", "fit": "cover"})], pattern, size=(32, 16))
+    np.testing.assert_array_equal(out, np.repeat(np.repeat(pattern[2:6], 4, 0), 4, 1))
+    chain = ShaderChain(ctx, [NEAREST], (8, 8), (32, 32))
+    try:
+        chain.upload(pattern)
+        blocks = np.repeat(np.repeat(pattern, 4, 0), 4, 1)
+        chain.set_param("display", "filter", "bicubic")
+        chain.render(0.0, 0)
+        assert not np.array_equal(chain.read_pixels(), blocks)
+        chain.set_param("display", "filter", "nearest")
+        chain.render(0.0, 1)
+        np.testing.assert_array_equal(chain.read_pixels(), blocks)
+    finally:
+        chain.release()
+
+
+@pytest.mark.parametrize("size", [(32, 16), (16, 32), (33, 17)])
+def test_letterbox_bars_are_black_after_a_bright_frame(ctx, size):
+    chain = ShaderChain(ctx, [PassSpec("display", params={"filter": "nearest"})], (8, 8), size)
+    try:
+        chain.upload(np.full((8, 8, 3), 255, np.uint8))
+        chain.set_param("display", "fit", "stretch")
+        chain.render(0.0, 0)
+        assert chain.read_pixels().min() == 255
+        chain.set_param("display", "fit", "contain")
+        chain.render(0.0, 1)
+        out = chain.read_pixels()
+        side = min(size)
+        assert (out == 255).all(axis=2).sum() == side * side
+        assert (out == 0).all(axis=2).sum() == size[0] * size[1] - side * side
+    finally:
+        chain.release()

@@ -1,0 +1,92 @@
+"""Shader chain cost per frame: 128 px source to 1280x720 through 0..4 effect passes, plus readback and HUD.
+
+Run: python bench/bench_render.py [--frames 120] [--source 128] [--output 1280x720]
+Each frame uploads a new source image (a generator makes one per frame), renders, and waits for the GPU
+(ctx.finish) so the time is the real cost, not the time to queue commands.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import numpy as np
+
+from perform.render.chain import ShaderChain
+from perform.render.context import collect_garbage, create_headless_context, describe_context
+from perform.render.hud import Hud, HudInfo
+from perform.render.passes import PassSpec
+
+EFFECTS = [
+    PassSpec("colour_grade", params={"saturation": 1.3, "hue_shift": 20.0}),
+    PassSpec("feedback", params={"decay": 0.8, "zoom": 1.02}),
+    PassSpec("kaleidoscope", params={"segments": 6}),
+    PassSpec("rgb_shift", params={"amount": 2.0}),
+]
+
+
+def _percentiles(ms: list[float]) -> tuple[float, float]:
+    a = np.asarray(ms)
+    return float(np.percentile(a, 50)), float(np.percentile(a, 95))
+
+
+def bench(ctx, n_effects: int, source: int, output: tuple[int, int], frames: int, filt: str = "linear",
+          hud: Hud | None = None) -> dict:
+    specs = [*EFFECTS[:n_effects], PassSpec("display", params={"filter": filt})]
+    chain = ShaderChain(ctx, specs, (source, source), output)
+    rng = np.random.default_rng(0)
+    images = [rng.integers(0, 256, (source, source, 3), dtype=np.uint8) for _ in range(8)]
+    out = np.empty((output[1], output[0], 3), np.uint8)
+    render_ms, read_ms = [], []
+    try:
+        for f in range(frames + 10):
+            t0 = time.perf_counter()
+            chain.upload(images[f % len(images)])
+            chain.render(f / 60, f)
+            if hud is not None:
+                hud.update(HudInfo(fps=60.0, frame_p50_ms=f % 7, frame_p95_ms=9.0), now_s=f / 60)
+                hud.draw(chain.framebuffer)
+            ctx.finish()
+            t1 = time.perf_counter()
+            chain.read_pixels(out)
+            t2 = time.perf_counter()
+            collect_garbage(ctx)
+            if f >= 10:  # warm-up: shader compilation on first use, allocator
+                render_ms.append((t1 - t0) * 1e3)
+                read_ms.append((t2 - t1) * 1e3)
+    finally:
+        chain.release()
+    r50, r95 = _percentiles(render_ms)
+    k50, k95 = _percentiles(read_ms)
+    return {"effects": n_effects, "filter": filt, "hud": hud is not None, "render_p50_ms": r50,
+            "render_p95_ms": r95, "readback_p50_ms": k50, "readback_p95_ms": k95}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--frames", type=int, default=120)
+    ap.add_argument("--source", type=int, default=128)
+    ap.add_argument("--output", default="1280x720")
+    ap.add_argument("--json", action="store_true", help="print one JSON object per line")
+    args = ap.parse_args()
+    output = tuple(int(v) for v in args.output.split("x"))
+    ctx = create_headless_context()
+    print(f"# {describe_context(ctx)}; source {args.source} px -> {output[0]}x{output[1]}, {args.frames} frames")
+    runs = [bench(ctx, n, args.source, output, args.frames) for n in range(len(EFFECTS) + 1)]
+    runs.append(bench(ctx, 0, args.source, output, args.frames, filt="bicubic"))
+    hud = Hud(ctx)
+    runs.append(bench(ctx, 4, args.source, output, args.frames, hud=hud))
+    hud.release()
+    if args.json:
+        for r in runs:
+            print(json.dumps(r))
+        return
+    print(f"{'effects':>7} {'filter':>8} {'hud':>4} | {'render p50':>10} {'p95':>7} | {'readback p50':>12} {'p95':>7}  (ms)")
+    for r in runs:
+        print(f"{r['effects']:>7} {r['filter']:>8} {('yes' if r['hud'] else 'no'):>4} | {r['render_p50_ms']:>10.2f} "
+              f"{r['render_p95_ms']:>7.2f} | {r['readback_p50_ms']:>12.2f} {r['readback_p95_ms']:>7.2f}")
+
+
+if __name__ == "__main__":
+    main()
