@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
+import threading
 from fractions import Fraction
 from pathlib import Path
 from typing import Iterator
@@ -38,15 +40,22 @@ class VideoFileOutput:
     removes it, so an interrupted render never leaves a file that looks complete. With `audio_path`, that
     file's first audio stream is decoded, re-encoded to AAC alongside the frames and trimmed to the video's
     length. Problems with the path or the audio raise PerformError here, before any rendering.
+
+    With `threaded` (the default) frames are encoded on a writer thread behind a short queue, so x264 works
+    while the next frame renders; order, timestamps and output are the same as without it.
     """
 
     def __init__(self, path: str | os.PathLike, size: tuple[int, int], fps: float | Fraction = 30,
-                 audio_path: str | os.PathLike | None = None, crf: int = 18, preset: str = "veryfast") -> None:
+                 audio_path: str | os.PathLike | None = None, crf: int = 18, preset: str = "veryfast",
+                 threaded: bool = True) -> None:
         self.path = Path(path)
         self.partial_path = self.path.with_name(self.path.name + ".partial")
         self.size = (int(size[0]), int(size[1]))
         self.fps = as_fps(fps)
         self.frames_written = 0
+        self._error: BaseException | None = None
+        self._queue: queue.Queue[av.VideoFrame | None] | None = None
+        self._thread: threading.Thread | None = None
         fmt = _FORMATS.get(self.path.suffix.lower())
         if fmt is None:
             raise PerformError(f"video output {self.path}: unknown extension; use one of {', '.join(_FORMATS)}")
@@ -76,6 +85,10 @@ class VideoFileOutput:
             self.abort()
             raise
         self._closed = False
+        if threaded:
+            self._queue = queue.Queue(maxsize=4)  # back-pressure: a slow encoder slows the renderer, memory stays flat
+            self._thread = threading.Thread(target=self._writer, name="video-writer", daemon=True)
+            self._thread.start()
 
     # -- writing --------------------------------------------------------------------------------------------------
 
@@ -85,14 +98,43 @@ class VideoFileOutput:
         if image.shape != (h, w, 3) or image.dtype != np.uint8:
             raise PerformError(f"video output {self.path}: expected a ({h}, {w}, 3) uint8 frame, "
                                f"got {image.shape} {image.dtype}")
+        if self._error is not None:
+            self.abort()  # the file cannot be finished; do not leave a .partial behind
+            self._raise_writer_error()
+        # from_ndarray copies, so the caller may reuse its buffer at once
         frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")
         frame.pts = self.frames_written
         frame.time_base = self._video.codec_context.time_base
+        self.frames_written += 1
+        if self._queue is not None:
+            self._queue.put(frame)
+        else:
+            self._encode(frame)
+
+    def _encode(self, frame: av.VideoFrame) -> None:
         for packet in self._video.encode(frame):
             self._out.mux(packet)
-        self.frames_written += 1
         if self._audio_in is not None:
-            self._audio_until(self.frames_written)
+            self._audio_until(frame.pts + 1)
+
+    def _writer(self) -> None:
+        assert self._queue is not None
+        while (frame := self._queue.get()) is not None:
+            if self._error is None:  # after a failure keep draining, so write() never blocks on a full queue
+                try:
+                    self._encode(frame)
+                except BaseException as exc:  # handed to the caller's thread by the next write/close
+                    self._error = exc
+
+    def _stop_writer(self) -> None:
+        if self._thread is not None and self._queue is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+
+    def _raise_writer_error(self) -> None:
+        if self._error is not None:
+            raise PerformError(f"video output {self.path}: encoding failed: {self._error}") from self._error
 
     @property
     def duration_s(self) -> float:
@@ -106,6 +148,8 @@ class VideoFileOutput:
             self.abort()
             raise PerformError(f"video output {self.path}: no frames were written; nothing saved")
         try:
+            self._stop_writer()
+            self._raise_writer_error()
             for packet in self._video.encode(None):
                 self._out.mux(packet)
             if self._audio_in is not None:
@@ -123,6 +167,7 @@ class VideoFileOutput:
     def abort(self) -> None:
         """Stop and delete what was written; the final path is never created."""
         self._closed = True
+        self._stop_writer()
         try:
             self._out.close()
         except Exception:  # closing a half-written container can fail; the file is deleted either way

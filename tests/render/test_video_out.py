@@ -34,11 +34,12 @@ def _frames(n: int, w: int = 64, h: int = 48):
         yield img
 
 
-def test_video_decodes_back_with_frame_count_size_fps_and_audio(tmp_path):
+@pytest.mark.parametrize("threaded", [True, False])
+def test_video_decodes_back_with_frame_count_size_fps_and_audio(tmp_path, threaded):
     wav = tmp_path / "tone.wav"
     _sine_wav(wav, 2.0)  # longer than the video: must be trimmed
     path = tmp_path / "show.mp4"
-    with VideoFileOutput(path, (64, 48), fps=30, audio_path=wav) as out:
+    with VideoFileOutput(path, (64, 48), fps=30, audio_path=wav, threaded=threaded) as out:
         for img in _frames(15):
             out.write(img)
         assert not path.exists() and out.partial_path.exists()
@@ -92,3 +93,18 @@ def test_frame_rates_are_exact_fractions():
     assert as_fps(30) == 30 and as_fps(12.5) == Fraction(25, 2)
     with pytest.raises(PerformError):
         as_fps(0)
+
+
+def test_an_encoder_failure_surfaces_on_the_callers_thread_and_leaves_no_file(tmp_path):
+    path = tmp_path / "x.mp4"
+    out = VideoFileOutput(path, (32, 32), fps=30)
+
+    def broken(frame):
+        raise RuntimeError("disk full")
+
+    out._encode = broken  # what a failing muxer looks like from the writer thread
+    with pytest.raises(PerformError, match="encoding failed: disk full"):
+        for img in _frames(20, 32, 32):
+            out.write(img)
+        out.close()
+    assert not path.exists() and not out.partial_path.exists()
