@@ -1,0 +1,182 @@
+"""The live clock, headless: worker threads, fallback when the camera fails, OSC over UDP, hot reload."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+from pythonosc.udp_client import SimpleUDPClient
+
+from perform.control.osc_server import OSCServer
+from perform.control.state import ControlState
+from perform.engine.app import build_models, load_setlist_or_default, make_conductor
+from perform.engine.live import LiveOptions, LiveRunner
+from perform.engine.presenter import ChainPresenter
+from perform.sources.synthetic import SyntheticSource
+from perform.tracking.tracker import FaceTracker
+
+pytestmark = pytest.mark.gl
+
+SHOW = """
+[show]
+size = [96, 64]
+[show.defaults]
+model = "{models}/tiny"
+drive = "both"
+[[scene]]
+name = "only"
+seeds = [1]
+duration = "hold"
+mapping = []
+[[scene.shader]]
+type = "colour_grade"
+name = "grade"
+params = { saturation = 1.0 }
+"""
+
+
+def make_runner(path, gl, source, frames, control=None, hooks=(), on_frame=None, fps=30.0):
+    sl = load_setlist_or_default(str(path), None, None, None)
+    models = build_models(sl, "cpu")
+    conductor = make_conductor(sl, models)
+    conductor.control = control
+    presenter = ChainPresenter(gl, sl.show.size, conductor)
+    opt = LiveOptions(fps=fps, frames=frames, on_frame=on_frame, between_frames=list(hooks))
+    runner = LiveRunner(source, lambda: FaceTracker(crop_size=32), conductor, presenter, control, opt)
+    return runner, conductor, presenter
+
+
+def test_runs_tracks_and_stops_every_thread(setlist_file, gl):
+    before = set(threading.enumerate())
+    runner, _, presenter = make_runner(setlist_file(SHOW), gl, SyntheticSource(fps=30), frames=45)
+    try:
+        stats = runner.run()
+    finally:
+        presenter.close()
+    assert runner.frames_drawn == 45
+    assert stats.stats("track", whole_run=True).count > 3  # the tracking worker delivered observations
+    assert stats.stats("infer", whole_run=True).count > 3
+    assert not any(w.alive for w in runner.workers)
+    assert set(threading.enumerate()) - before == set()
+
+
+def test_camera_failing_mid_show_falls_back_to_drift_without_stopping(setlist_file, gl):
+    plans = []
+    src = SyntheticSource(fps=30, fail_after=5)
+    runner, _, presenter = make_runner(setlist_file(SHOW), gl, src, frames=90,
+                                       on_frame=lambda n, plan, gen: plans.append(plan))
+    try:
+        runner.run()
+    finally:
+        presenter.close()
+    assert runner.frames_drawn == 90  # the show went on
+    assert src.status == "lost"
+    assert "drifting" in plans[-1].status
+    # and the picture keeps moving on its own: the drift changes the latent from frame to frame
+    assert not np.allclose(plans[-1].jobs[0].latent, plans[-20].jobs[0].latent)
+
+
+class FlakyModel:
+    """Wraps a model; its first generate raises, as a CUDA hiccup or a bad tensor would."""
+
+    def __init__(self, model):
+        self._m = model
+        self.calls = 0
+
+    def __getattr__(self, name):
+        return getattr(self._m, name)
+
+    def generate(self, *a, **k):
+        self.calls += 1
+        if self.calls == 2:
+            raise RuntimeError("injected inference failure")
+        return self._m.generate(*a, **k)
+
+
+def test_a_failing_worker_is_restarted_and_the_loop_keeps_drawing(setlist_file, gl):
+    runner, conductor, presenter = make_runner(setlist_file(SHOW), gl, SyntheticSource(fps=30), frames=40)
+    key = next(iter(conductor.models))
+    conductor.models[key] = FlakyModel(conductor.models[key])
+    try:
+        runner.run()
+    finally:
+        presenter.close()
+    assert runner.frames_drawn == 40
+    infer = next(w for w in runner.workers if w.name == "infer")
+    assert infer.restarts == 1 and "injected" in str(infer.last_error)
+    assert runner.stats.stats("infer", whole_run=True).count > 2  # it went on generating after the failure
+
+
+def test_escape_quits_only_when_pressed_twice_within_a_second(setlist_file, gl):
+    runner, _, presenter = make_runner(setlist_file(SHOW), gl, SyntheticSource(), frames=1)
+    presenter.close()
+    runner.handle_key("escape", 10.0)
+    assert not runner.state.quit
+    runner.handle_key("escape", 11.5)  # too late: this one only arms again
+    assert not runner.state.quit
+    runner.handle_key("escape", 12.2)
+    assert runner.state.quit
+
+
+def test_osc_latent_message_over_udp_changes_the_next_image(setlist_file, gl):
+    control = ControlState()
+    server = OSCServer(control, port=0).start()
+    images = []
+    sent = {}
+
+    def on_frame(n, plan, gen):
+        if gen is not None:
+            images.append((n, gen.images[0].copy(), gen.plan.jobs[0].latent.copy()))
+        if n == 15:
+            SimpleUDPClient("127.0.0.1", server.port).send_message("/perform/latent/3", 0.95)
+            sent["frame"] = n
+
+    show = SHOW.replace('drive = "both"', 'drive = "latent"')  # the face does not move the image: only OSC does
+    runner, _, presenter = make_runner(setlist_file(show), gl, SyntheticSource(fps=30), frames=60, control=control,
+                                       on_frame=on_frame)
+    try:
+        runner.run()
+    finally:
+        presenter.close()
+        server.close()
+    before = [(img, z) for n, img, z in images if n <= 15]
+    after = [(img, z) for n, img, z in images if n > 15 and abs(z[3] - (2 * 0.95 - 1) * 3.0) < 1e-3]
+    assert before and after, "the message must reach the latent"
+    assert abs(before[-1][1][3] - after[-1][1][3]) > 1.0
+    assert np.abs(before[-1][0].astype(int) - after[-1][0].astype(int)).mean() > 0.5
+
+
+def test_hot_reload_applies_a_good_edit_and_survives_a_broken_one(setlist_file, gl):
+    from perform.engine.reload import SetlistReloader
+    from perform.setlist.watcher import SetlistWatcher
+
+    path = setlist_file(SHOW)
+    frames = []
+    edits = {}
+
+    def on_frame(n, plan, gen):
+        frames.append((n, plan.shader_params, runner.presenter.read_pixels().copy()))
+        if n == 10:
+            text = path.read_text().replace("saturation = 1.0", "saturation = 0.0")
+            path.write_text(text)
+            edits["good"] = n
+        if n == 40:
+            path.write_text(path.read_text() + "\n[[scene]\nbroken = \n")
+            edits["bad"] = n
+
+    runner, conductor, presenter = make_runner(path, gl, SyntheticSource(fps=30), frames=70, on_frame=on_frame)
+    reloader = SetlistReloader(SetlistWatcher(path, conductor.setlist), conductor, presenter,
+                               lambda sl, cache: build_models(sl, "cpu", cache))
+    runner.opt.between_frames.append(lambda now: reloader(0.0 if now < 0 else now + 1.0))  # poll every frame
+    try:
+        runner.run()
+    finally:
+        presenter.close()
+    assert runner.frames_drawn == 70  # rendering never stopped
+    assert reloader.reloads == 1 and reloader.failures == 1
+    assert conductor.reload_error and "show.toml:17" in conductor.reload_error and "syntax" in conductor.reload_error
+    spread = lambda img: np.abs(img.astype(int) - img.mean(axis=2, keepdims=True)).mean()
+    early, late = frames[5][2], frames[-1][2]
+    assert spread(early) > 2 * spread(late) + 0.1  # the edit (saturation 0) reached the screen, and stayed
