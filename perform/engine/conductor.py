@@ -106,6 +106,10 @@ class Conductor:
             out.append(SceneRuntime(scene, key, model, keys, self._make_mapper(scene, model, keys), chain_key(scene)))
         return out
 
+    @property
+    def runtimes(self) -> list[SceneRuntime]:
+        return list(self._runtimes)
+
     def chains(self) -> dict[str, tuple]:
         """{chain key: shader specs} of every scene: the renderer compiles these before the show."""
         return {rt.chain_key: rt.scene.shaders for rt in self._runtimes}
@@ -255,13 +259,24 @@ def make_mapper(scene: Scene, model: GenerativeModel, keyframes: np.ndarray):
         specs = tuple(parse_mapping(t, f"{where} mapping[{i}]") for i, t in enumerate(scene.mappings.tables))
     else:
         specs = load_default_mappings()
-    names, ranges, defaults = [], {}, {}
-    for sh in scene.shaders:
-        cls = pass_type(sh.type)
-        for param, spec in cls.params.items():
-            names.append((sh.name, param))
-            ranges[(sh.name, param)] = (spec.min, spec.max)
-            v = dict(sh.params).get(param, spec.default)
-            defaults[(sh.name, param)] = float(v) if not isinstance(v, str) else float(cls.choices.get(param, {}).get(v, spec.default))
+    from perform.setlist.check import shader_param_names as scene_params
+
+    names = sorted(scene_params(scene))
+    types = {sh.name: sh for sh in scene.shaders}
+    ranges, defaults = {}, {}
+    for pass_name, param in names:
+        sh = types.get(pass_name)
+        cls = pass_type(sh.type if sh is not None else "display")
+        spec = cls.params[param]
+        ranges[(pass_name, param)] = (spec.min, spec.max)
+        v = dict(sh.params).get(param, spec.default) if sh is not None else spec.default
+        defaults[(pass_name, param)] = float(cls.choices.get(param, {}).get(v, spec.default)) if isinstance(v, str) else float(v)
     return MappingEngine(specs, model.latent_dim, model.directions, keyframes, keyframes[0],
                          shader_params=names, shader_ranges=ranges, shader_defaults=defaults, base_mix=scene.mix)
+
+
+def shader_param_names(setlist: Setlist) -> set[tuple[str, str]]:
+    """Every (pass name, parameter) of every scene's chain: what /perform/shader/<pass>/<param> may set."""
+    from perform.setlist.check import shader_param_names as scene_params
+
+    return set().union(*(scene_params(scene) for scene in setlist.scenes)) if setlist.scenes else set()

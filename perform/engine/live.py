@@ -69,6 +69,7 @@ class LiveOptions:
     source_timeout_s: float = 0.25
     on_frame: Callable[[int, FramePlan, Generated | None], None] | None = None  # e.g. a recorder, OSC out
     between_frames: list[Callable[[float], None]] = field(default_factory=list)  # main thread, e.g. hot reload
+    extra_hud: list[Callable[[], list[str]]] = field(default_factory=list)  # more HUD lines (OSC counts, ...)
     hud: bool = True
 
 
@@ -170,7 +171,7 @@ class LiveRunner:
 
     # -- keys --------------------------------------------------------------------------------------
     def handle_key(self, key: str, now: float) -> None:
-        """H: HUD; Space: freeze; Esc twice within a second: quit (a stray key must not end a show).
+        """H: HUD; F: fullscreen; Space: freeze; Esc twice within a second: quit (a stray key must not end a show).
         Every other key becomes an event (/perform/key/<name>) for scene triggers."""
         if key == "escape":
             if now - self.state.quit_armed_at <= 1.0:
@@ -183,6 +184,10 @@ class LiveRunner:
             self.state.quit = True
         elif key == "h":
             self.state.hud = not self.state.hud
+        elif key == "f":
+            toggle = getattr(self.presenter, "toggle_fullscreen", None)
+            if toggle is not None:
+                toggle()
         elif key == "space":
             self.state.freeze = not self.state.freeze
         self.state.events.append(ControlEvent(now, f"/perform/key/{key}", (), "key"))
@@ -273,6 +278,8 @@ class LiveRunner:
         lines.append(f"face {'yes' if present else 'no'}  source {self.source.name}: {src}"
                      + ("  (drifting, retrying camera)" if src == "lost" else ""))
         lines.extend(getattr(self.program, "hud_lines", lambda: [])())
+        for extra in self.opt.extra_hud:
+            lines.extend(extra())
         if self.state.freeze:
             lines.append("FROZEN (Space)")
         if plan.status:

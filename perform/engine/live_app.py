@@ -101,6 +101,7 @@ def run_live(cfg: LiveConfig) -> int:
     server = None
     if cfg.osc_port:
         server = OSCServer(control, host=cfg.osc_host, port=cfg.osc_port, allow=cfg.osc_allow or None)
+        declare_controls(server.router, conductor)
         server.start()
         where = "on the LAN" if cfg.osc_host not in ("127.0.0.1", "localhost", "::1") else "on this machine only"
         print(f"OSC: listening on udp {cfg.osc_host}:{server.port} ({where})")
@@ -113,14 +114,13 @@ def run_live(cfg: LiveConfig) -> int:
         conductor.listeners.append(
             lambda kind, value: sender.send_scene(conductor.setlist.index_of(value) or 0, value) if kind == "scene" else None)
     recorder = None
+    program = conductor
     if cfg.record:
-        from perform.session.recorder import SessionRecorder
+        from perform.session import SessionRecorder, tap_live
 
-        recorder = SessionRecorder(cfg.record, fps=cfg.capture_fps, setlist=cfg.setlist, model=next(iter(models.values())).info.name,
+        recorder = SessionRecorder(cfg.record, fps=cfg.capture_fps, setlist=cfg.setlist or "",
+                                   model=next(iter(models.values())).info.name, source=cfg.source,
                                    record_video=cfg.record_video, crop_size=crop_size)
-        control.add_listener(recorder.add_event) if hasattr(control, "add_listener") else None
-        conductor.listeners.append(lambda kind, value: recorder.add_scene(value) if kind == "scene" else None)
-
     if cfg.headless:
         from perform.render.context import create_headless_context
 
@@ -140,9 +140,15 @@ def run_live(cfg: LiveConfig) -> int:
             if face is not None:
                 sender.send_face(face.features, face.present)
             sender.send_fps(time.perf_counter(), runner.stats.fps())
-        if recorder is not None and face is not None:
-            recorder.add_face(face)
 
+    if recorder is not None:
+        tracker_factory, program, on_frame_hook = tap_live(recorder, tracker_factory, conductor, on_frame)
+    else:
+        on_frame_hook = on_frame
+    extra_hud = []
+    if server is not None:
+        c = server.counters
+        extra_hud.append(lambda: [f"osc :{server.port}  ok {c.get('accepted')}  dropped {c.total_dropped()}"])
     hooks = []
     if cfg.setlist:
         from perform.engine.reload import SetlistReloader
@@ -151,9 +157,9 @@ def run_live(cfg: LiveConfig) -> int:
         watcher = SetlistWatcher(cfg.setlist, setlist)
         hooks.append(SetlistReloader(watcher, conductor, presenter,
                                      lambda sl, cache: build_models(sl, cfg.device, cache)))
-    runner = LiveRunner(source, tracker_factory, conductor, presenter, control,
-                        LiveOptions(fps=fps, frames=cfg.frames, on_frame=on_frame, hud=cfg.hud,
-                                    between_frames=hooks), stats, reporter)
+    runner = LiveRunner(source, tracker_factory, program, presenter, control,
+                        LiveOptions(fps=fps, frames=cfg.frames, on_frame=on_frame_hook, hud=cfg.hud,
+                                    between_frames=hooks, extra_hud=extra_hud), stats, reporter)
     if models and next(iter(models.values())).info.untrained:
         log.warning("running an UNTRAINED model (random weights): train one with `perform train`")
     print(f"perform live: {setlist.show.title!r}, {len(setlist.scenes)} scene(s), source {source.name}, "
@@ -171,8 +177,24 @@ def run_live(cfg: LiveConfig) -> int:
         if window is not None:
             window.close()
     print(stats.summary(title=f"perform live: {runner.frames_drawn} frames"))
-    if server is not None and hasattr(server, "stats"):
-        print(f"  osc: {server.stats()}")
+    if server is not None:
+        print(f"  osc: {server.counters.summary()}")
     if cfg.stats_json:
         Path(cfg.stats_json).write_text(json.dumps(stats.as_dict(), indent=2))
     return 0
+
+
+def declare_controls(router, conductor) -> None:
+    """Tell the OSC router what exists (latent size, directions, shader parameters, mapping inputs), so
+    wildcards reach them and unknown names are refused and counted."""
+    from perform.engine.conductor import shader_param_names
+
+    model = next(iter(conductor.models.values()))
+    directions = set()
+    for m in conductor.models.values():
+        directions |= set(m.directions)
+    inputs = set()
+    for rt in conductor.runtimes:
+        inputs |= set(getattr(rt.mapper, "input_names", ()))
+    router.declare(latent_dim=max(m.latent_dim for m in conductor.models.values()), directions=directions,
+                   shader_params=shader_param_names(conductor.setlist), inputs=inputs)

@@ -139,6 +139,10 @@ class ChainPresenter:
             return self.window.poll_events()
         return []
 
+    def toggle_fullscreen(self) -> None:
+        if self.window is not None:
+            self.window.toggle_fullscreen()
+
     def read_pixels(self) -> np.ndarray:
         """The frame just drawn, (H, W, 3) uint8, top row first (headless)."""
         self._out_fbo.read_into(self._readback, components=3, alignment=1)

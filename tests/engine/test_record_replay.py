@@ -1,0 +1,85 @@
+"""A live run recorded (face track + OSC over UDP) replays on the fixed clock with the same scene changes."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import numpy as np
+import pytest
+from pythonosc.udp_client import SimpleUDPClient
+
+from perform.engine.live_app import LiveConfig, run_live
+from perform.session.reader import load_session
+
+from test_fixed_clock import render
+
+pytestmark = pytest.mark.gl
+
+SHOW = """
+[show]
+size = [96, 64]
+fps = 30
+[show.defaults]
+model = "{models}/tiny"
+drive = "latent"
+[[scene]]
+name = "first"
+seeds = [1]
+duration = "hold"
+mapping = []
+[[scene.shader]]
+type = "colour_grade"
+name = "grade"
+[[scene]]
+name = "second"
+seeds = [2]
+duration = "hold"
+mapping = []
+"""
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_recorded_live_run_replays_scene_changes_at_the_recorded_frames(setlist_file, tmp_path, gl):
+    setlist = setlist_file(SHOW)
+    port = free_port()
+    session = tmp_path / "session"
+
+    def send():
+        client = SimpleUDPClient("127.0.0.1", port)
+        time.sleep(2.5)  # past start-up (model warm-up, MediaPipe)
+        client.send_message("/perform/shader/grade/saturation", 0.0)
+        time.sleep(0.5)
+        client.send_message("/perform/scene/next", [])
+
+    sender = threading.Thread(target=send, daemon=True)
+    sender.start()
+    cfg = LiveConfig(setlist=str(setlist), source="synthetic", headless=True, frames=150, fps=30.0,
+                     osc_port=port, record=str(session), capture_fps=30.0)
+    assert run_live(cfg) == 0
+    sender.join(5)
+
+    rec = load_session(session)
+    changes = rec.scene_changes()
+    assert [name for _, name in changes][-1] == "second"
+    t_change = changes[-1][0]
+    replayed = [e for e in rec.events() if e.address == "/perform/scene/next"]
+    assert replayed and abs(replayed[0].t_s - t_change) < 0.5  # the trigger was recorded just before the change
+
+    frames = render(setlist, int(rec.duration_s * 30), gl, events=rec.events(), face=rec.face_input(32))
+    scenes = [plan.scene for _, plan in frames]
+    first_second = scenes.index("second")
+    # the rehearsal changes scene at the frame the recorded trigger falls in
+    assert first_second == int(np.ceil(replayed[0].t_s * 30 - 1e-6))
+    sat = [e for e in rec.events() if e.address.endswith("/saturation")]
+    assert sat, "the shader parameter move was recorded"
+    k = int(np.ceil(sat[0].t_s * 30 - 1e-6))
+    px_before, px_after = frames[k - 2][0].astype(int), frames[min(k + 1, first_second - 1)][0].astype(int)
+    spread = lambda img: np.abs(img - img.mean(axis=2, keepdims=True)).mean()
+    assert spread(px_after) < spread(px_before)  # saturation 0 reached the pixels at the recorded frame
