@@ -57,6 +57,25 @@ def sefa_directions(generators: list[Generator], k: int = 8) -> dict[str, np.nda
     return {f"sefa{i}": vecs[:, i].numpy().astype(np.float32) for i in range(vecs.shape[1])}
 
 
+@torch.no_grad()
+def warm_batchnorm(gen: Generator, batches: list[torch.Tensor]) -> None:
+    """Set BatchNorm running statistics to what the net does now (a cumulative average over `batches`
+    of latents), so eval mode shows what the net makes rather than a near-flat image from the default
+    (0, 1) statistics of a fresh net."""
+    norms = [m for m in gen.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    momenta = [m.momentum for m in norms]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None
+    was_training = gen.training
+    gen.train()
+    for z in batches:
+        gen(z)
+    gen.train(was_training)
+    for m, mom in zip(norms, momenta):
+        m.momentum = mom
+
+
 class PairModel:
     """Two generators driven by the same latent; output mode and snapshot position set live.
 
@@ -202,7 +221,12 @@ def random_pair(cfg: VAEGANConfig | None = None, seed: int = 0, n_snapshots: int
     cfg = cfg or VAEGANConfig(resolution=64, latent_dim=32, width=16, max_channels=64)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        snaps = [(Generator(cfg).state_dict(), Generator(cfg).state_dict()) for _ in range(n_snapshots)]
+        snaps = []
+        for _ in range(n_snapshots):
+            pair = (Generator(cfg), Generator(cfg))
+            for g in pair:
+                warm_batchnorm(g, [torch.randn(16, cfg.latent_dim) for _ in range(2)])
+            snaps.append(tuple(g.state_dict() for g in pair))
     dev = device if isinstance(device, torch.device) else pick_device(device)
     info = ModelInfo(f"untrained-pair-{cfg.resolution}px-seed{seed}", "pair", True,
                      {"config": cfg.to_dict(), "untrained": True, "snapshots": [{"step": k} for k in range(n_snapshots)]})

@@ -31,12 +31,12 @@ else:  # pragma: no cover
 from perform.errors import PerformError
 from perform.nets.checkpoint import save_checkpoint
 from perform.nets.device import pick_device
-from perform.nets.pair import pair_tensors, save_pair, sefa_directions
+from perform.nets.pair import save_pair, sefa_directions, warm_batchnorm
 from perform.nets.vaegan import Critic, Generator
 from perform.training.unstable_config import OptimConfig, RecipeConfig, load_recipe, recipe_from_dict
 from perform.training.unstable_health import HealthEvent, HealthMonitor, inject_noise, measure, reset_parameters
 from perform.training.unstable_losses import (colour_measure, diversity_loss, relational_loss,
-                                              relative_colour_loss, target_loss)
+                                              relative_colour_loss, target_loss, total_variation)
 
 log = logging.getLogger(__name__)
 
@@ -53,22 +53,6 @@ def make_optimiser(params, cfg: OptimConfig) -> torch.optim.Optimizer:
 
 def _state(gen: Generator) -> StateDict:
     return {k: v.detach().to("cpu", copy=True) for k, v in gen.state_dict().items()}
-
-
-@torch.no_grad()
-def _warm_batchnorm(gen: Generator, batches: list[torch.Tensor]) -> None:
-    """Running BatchNorm statistics that match the freshly initialised net, so snapshot 0 (played in
-    eval mode) shows what the net makes rather than a near-flat image from the default (0, 1) stats."""
-    norms = [m for m in gen.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
-    momenta = [m.momentum for m in norms]
-    for m in norms:
-        m.reset_running_stats()
-        m.momentum = None  # cumulative average over the warm-up batches
-    gen.train()
-    for z in batches:
-        gen(z)
-    for m, mom in zip(norms, momenta):
-        m.momentum = mom
 
 
 @dataclass
@@ -115,7 +99,7 @@ class PairTrainer:
         self.opt_b = make_optimiser(self.gen_b.parameters(), cfg.generator_optim)
         self.opt_c = make_optimiser(self.critic.parameters(), cfg.critic_optim)
         for gen in (self.gen_a, self.gen_b):
-            _warm_batchnorm(gen, [self.sample_z(cfg.batch_size) for _ in range(8)])
+            warm_batchnorm(gen, [self.sample_z(cfg.batch_size) for _ in range(8)])
         self.z_fixed = self.sample_z(cfg.fixed_batch)
         self.monitor = HealthMonitor(cfg.health, self.z_fixed)
         self.kick = _Kick()
@@ -179,6 +163,8 @@ class PairTrainer:
             parts["embedding"] = lc.embedding * relational_loss(feats, z, lc.embedding_distance)
         if lc.pixel_diversity:
             parts["pixel"] = lc.pixel_diversity * diversity_loss(x_own, lc.pixel_distance)
+        if lc.smoothness:
+            parts["smoothness"] = lc.smoothness * total_variation(x_own)
         total = sum(parts.values()) if parts else x_own.sum() * 0.0
         return total, {f"{who}.{k}": float(v.detach()) for k, v in parts.items()}
 
@@ -369,12 +355,12 @@ def train(cfg: RecipeConfig, out_dir: str | Path, device: torch.device | str = "
         if it % cfg.health.every == 0:
             last_health = trainer.health_check(it)
         out_of_time = cfg.max_minutes > 0 and time.perf_counter() - t0 > 60.0 * cfg.max_minutes
-        if it % cfg.snapshot_every == 0 or it == cfg.steps or out_of_time:
-            take_snapshot(it)
         if it % cfg.log_every == 0:
             m = stats.means()
             log.info("step %d/%d (%.1f s/step): critic %.3f, a.grad %.3g, b.grad %.3g", it, cfg.steps,
                      (time.perf_counter() - t0) / it, m.get("critic.loss", math.nan), m.get("a.grad_norm", math.nan), m.get("b.grad_norm", math.nan))
+        if it % cfg.snapshot_every == 0 or it == cfg.steps or out_of_time:
+            take_snapshot(it)
         if out_of_time:
             log.warning("max_minutes (%g) reached at step %d of %d: stopping with a final snapshot", cfg.max_minutes, it, cfg.steps)
             break
@@ -452,10 +438,11 @@ def run_from_args(args: argparse.Namespace) -> int:
         raise PerformError("--config FILE is required for the unstable-equilibrium recipe (see recipes/)")
     cfg = load_recipe(args.config)
     sets = list(getattr(args, "set", None) or [])
-    if getattr(args, "steps", None) is not None:
-        sets.append(f"steps={int(args.steps)}")
-    if getattr(args, "seed", None) is not None:
-        sets.append(f"seed={int(args.seed)}")
+    for key in ("steps", "seed"):  # `perform train` may parse these as its own config fields (cfg_<name>)
+        value = getattr(args, key, None)
+        value = getattr(args, f"cfg_{key}", None) if value is None else value
+        if value is not None:
+            sets.append(f"{key}={int(value)}")
     if sets:
         cfg = apply_overrides(cfg, sets, str(args.config))
     threads = getattr(args, "threads", None)

@@ -60,6 +60,7 @@ class LossConfig:
     embedding_distance: Distance = "cosine"
     pixel_diversity: float = 0.2            # pixel-space batch diversity
     pixel_distance: Distance = "l1"
+    smoothness: float = 0.0                 # total-variation penalty: colour fields rather than pixel noise
     critic_mode: CriticMode = "standard"
     diametric_weight: float = 0.5           # weight of the opposed (swapped-label) critic loss
     diametric_loss: DeceptionLoss = "l2"    # the opposed loss measures with another function, on purpose

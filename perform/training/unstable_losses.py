@@ -12,6 +12,12 @@ from perform.training.colour import colourfulness_torch
 
 # ---- distances: their small disagreements are part of the recipe (they inject variation) ----
 
+def _at_most(x: torch.Tensor, size: int = 32) -> torch.Tensor:
+    """Average-pool to at most size x size: colour counts need no fine detail, and cost grows with pixels."""
+    f = max(1, x.shape[-1] // size)
+    return F.avg_pool2d(x, f) if f > 1 else x
+
+
 def pairwise(x: torch.Tensor, kind: str) -> torch.Tensor:
     """Pairwise distances between the rows of x (B, D) -> (B, B)."""
     if kind == "l1":
@@ -40,8 +46,16 @@ def batch_diversity(images: torch.Tensor, kind: str = "l1") -> torch.Tensor:
 
 
 def diversity_loss(images: torch.Tensor, kind: str) -> torch.Tensor:
-    """Reward pixel-space batch diversity; the log flattens the reward once outputs differ (no runaway)."""
-    return -torch.log(batch_diversity(images, kind) + 1e-4)
+    """Reward pixel-space batch diversity at a coarse scale (16 px: pixel noise earns nothing); the log
+    flattens the reward once outputs differ (no runaway)."""
+    return -torch.log(batch_diversity(_at_most(images, 16), kind) + 1e-4)
+
+
+def total_variation(images: torch.Tensor) -> torch.Tensor:
+    """Mean absolute difference between neighbouring pixels of (B, 3, H, W): ~0 for flat fields, ~1 for noise."""
+    dx = (images[..., :, 1:] - images[..., :, :-1]).abs().mean()
+    dy = (images[..., 1:, :] - images[..., :-1, :]).abs().mean()
+    return dx + dy
 
 
 def relational_loss(features: torch.Tensor, latents: torch.Tensor, kind: str) -> torch.Tensor:
@@ -76,12 +90,6 @@ def target_loss(logits: torch.Tensor, target: float, kind: str) -> torch.Tensor:
 
 # ---- colour variety: three measures, all differentiable, all (B,) ----
 
-def _at_most(x: torch.Tensor, size: int = 32) -> torch.Tensor:
-    """Average-pool to at most size x size: colour counts need no fine detail, and cost grows with pixels."""
-    f = max(1, x.shape[-1] // size)
-    return F.avg_pool2d(x, f) if f > 1 else x
-
-
 def _hue_chroma(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Hue angle and chroma from the opponent axes of (B, 3, H, W) in [-1, 1]: (B, H*W) each."""
     r, g, b = x[:, 0].flatten(1), x[:, 1].flatten(1), x[:, 2].flatten(1)
@@ -113,7 +121,8 @@ def soft_colour_count(x: torch.Tensor, levels: int = 4, tau: float = 0.002) -> t
     g = torch.linspace(-1.0, 1.0, levels, device=x.device)
     grid = torch.stack(torch.meshgrid(g, g, g, indexing="ij"), -1).reshape(-1, 3)  # (K, 3)
     sigma = 1.0 / (levels - 1)
-    d2 = (px.unsqueeze(2) - grid.view(1, 1, -1, 3)).pow(2).sum(-1)          # (B, N, K)
+    # |p - g|^2 expanded: one matmul instead of a (B, N, K, 3) difference tensor
+    d2 = px.pow(2).sum(-1, keepdim=True) + grid.pow(2).sum(-1) - 2.0 * px @ grid.T  # (B, N, K)
     mass = torch.softmax(-d2 / (2 * sigma * sigma), dim=-1).mean(1)          # (B, K), sums to 1
     return (1.0 - torch.exp(-mass / tau)).sum(-1).view(b)
 

@@ -112,3 +112,14 @@ def test_training_is_repeatable_with_the_same_seed(tmp_path):
     m1, m2 = load_model(p1, device="cpu"), load_model(p2, device="cpu")
     z = np.random.default_rng(0).standard_normal(8).astype(np.float32)
     assert np.array_equal(m1.generate(z), m2.generate(z))
+
+
+def test_perform_train_command_runs_the_recipe(tmp_path):
+    from perform.cli import main
+
+    torch.set_num_threads(1)
+    rc = main(["train", "--recipe", "unstable-equilibrium", "--config", str(ROOT / "recipes" / "tug-of-war.toml"),
+               "--steps", "2", "--out", str(tmp_path), "--device", "cpu"])
+    assert rc == 0
+    card = json.loads((tmp_path / "pair-tug-of-war.json").read_text())
+    assert card["training"]["steps"] == 2 and [s["step"] for s in card["snapshots"]] == [0, 2]

@@ -3,8 +3,9 @@
 import pytest
 import torch
 
-from perform.training.unstable_losses import (batch_diversity, colour_measure, pairwise, relational_loss,
-                                              relative_colour_loss, soft_colour_count, target_loss)
+from perform.training.unstable_losses import (batch_diversity, colour_measure, diversity_loss, pairwise,
+                                              relational_loss, relative_colour_loss, soft_colour_count,
+                                              target_loss, total_variation)
 
 
 def _grey_and_colourful():
@@ -64,3 +65,17 @@ def test_target_loss_is_lower_when_the_verdict_matches(kind):
 def test_relative_colour_loss_rewards_more_colour_than_the_other():
     more, less = torch.tensor([0.8, 0.9]), torch.tensor([0.2, 0.3])
     assert float(relative_colour_loss(more, less)) < float(relative_colour_loss(less, more))
+
+
+def test_total_variation_separates_fields_from_noise():
+    field = torch.linspace(-1, 1, 32).view(1, 1, 1, 32).expand(2, 3, 32, 32)
+    noise = torch.rand(2, 3, 32, 32) * 2 - 1
+    assert float(total_variation(field)) < 0.1 < float(total_variation(noise))
+
+
+def test_diversity_loss_ignores_pixel_noise_and_rewards_coarse_differences():
+    torch.manual_seed(1)
+    base = torch.zeros(4, 3, 64, 64)
+    noisy = base + 0.5 * torch.randn(4, 3, 64, 64)        # differs only pixel by pixel
+    fields = base + torch.randn(4, 3, 1, 1).clamp(-1, 1)  # differs as whole colour fields
+    assert float(diversity_loss(fields, "l1")) < float(diversity_loss(noisy, "l1"))
