@@ -1,15 +1,39 @@
-"""`perform bench`."""
+"""`perform bench NAME [ARGS]`: run a benchmark from bench/ (live, render, osc-flood, offline)."""
 
 from __future__ import annotations
 
 import argparse
+import runpy
+import sys
+from pathlib import Path
 
+import perform
 from perform.errors import PerformError
+
+BENCHES = {
+    "live": "bench_live.py",
+    "render": "bench_render.py",
+    "osc-flood": "bench_osc_flood.py",
+    "offline": "bench_offline.py",
+}
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    pass
+    p.add_argument("name", choices=sorted(BENCHES), help="which benchmark")
+    p.add_argument("args", nargs=argparse.REMAINDER, help="its own options (see perform bench NAME --help)")
 
 
 def run(args: argparse.Namespace) -> int:
-    raise PerformError("not implemented yet")
+    bench_dir = Path(perform.__file__).resolve().parent.parent / "bench"
+    script = bench_dir / BENCHES[args.name]
+    if not script.is_file():
+        raise PerformError(f"benchmark {script} not found (benchmarks run from a clone of the repository)")
+    old = sys.argv
+    sys.argv = [str(script), *args.args]
+    try:
+        runpy.run_path(str(script), run_name="__main__")
+    except SystemExit as e:
+        return int(e.code or 0)
+    finally:
+        sys.argv = old
+    return 0
