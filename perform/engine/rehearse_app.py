@@ -70,6 +70,24 @@ def _input_for(cfg: RehearseConfig, setlist: Setlist):
     return session, video, synthetic
 
 
+def require_face(src, name: str, samples: int = 12) -> None:
+    """Refuse a video in which no face can be found in frames sampled across it (before rendering anything)."""
+    from perform.tracking.tracker import create_face_mesh, detect_landmarks
+
+    duration = getattr(src, "duration_s", None) or 10.0
+    mesh = create_face_mesh(static=True)
+    try:
+        for i in range(samples):
+            t = duration * (i + 0.5) / samples
+            frame = src.frame_at(t, int(t * getattr(src, "fps", 30.0)))
+            if frame is not None and detect_landmarks(mesh, frame.image) is not None:
+                return
+    finally:
+        mesh.close()
+    raise PerformError(f"video {name}: no face found in {samples} frames sampled across its {duration:.1f} s; "
+                       "use a video with a face in it, or --synthetic")
+
+
 def run_rehearse(cfg: RehearseConfig) -> int:
     from perform.engine.face_input import TrackedFaceInput
     from perform.engine.presenter import ChainPresenter
@@ -97,6 +115,7 @@ def run_rehearse(cfg: RehearseConfig) -> int:
         from perform.sources.video import VideoFileSource
 
         src = VideoFileSource(video)
+        require_face(src, video)
         face_input = TrackedFaceInput(src, FaceTracker(crop_size=crop_size))
         length_s = getattr(src, "duration_s", None)
         what = f"video {video}"

@@ -1,0 +1,106 @@
+"""The commands as a user runs them: exit status, what they print, the files they write."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "setlists" / "demo.toml"
+
+
+def perform(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    return subprocess.run([sys.executable, "-m", "perform", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=timeout, env=env)
+
+
+def test_help_lists_the_subcommands():
+    r = perform("--help")
+    assert r.returncode == 0
+    for name in ("live", "rehearse", "record", "check", "capture", "train", "osc", "bench", "info"):
+        assert name in r.stdout
+
+
+@pytest.mark.gl
+def test_live_headless_synthetic_runs_120_frames_and_prints_timing():
+    r = perform("live", "--headless", "--source", "synthetic", "--frames", "120", "--osc-port", "0")
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "perform live: 120 frames" in r.stdout
+    for stage in ("frame", "render", "infer", "track"):
+        assert f"\n  {stage} " in r.stdout
+    assert "p95" in r.stdout
+
+
+def write_tone(path: Path, seconds: float = 3.0, rate: int = 44100) -> Path:
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("pcm_s16le", rate=rate, layout="mono")
+        t = np.arange(int(seconds * rate)) / rate
+        samples = (0.2 * np.sin(2 * np.pi * 440 * t) * 32767).astype(np.int16)
+        frame = av.AudioFrame.from_ndarray(samples[None, :], format="s16", layout="mono")
+        frame.rate = rate
+        for packet in stream.encode(frame):
+            out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    return path
+
+
+@pytest.mark.gl
+def test_rehearse_demo_renders_an_mp4_that_decodes_with_audio(tmp_path):
+    out = tmp_path / "demo.mp4"
+    tone = write_tone(tmp_path / "tone.wav")
+    r = perform("rehearse", str(DEMO), "--to", "1", "--size", "320x180", "--out", str(out), "--audio", str(tone),
+                "--no-progress")
+    assert r.returncode == 0, r.stderr[-3000:]
+    with av.open(str(out)) as c:
+        v = c.streams.video[0]
+        assert (v.width, v.height) == (320, 180)
+        assert float(v.average_rate) == pytest.approx(30.0)
+        assert sum(1 for _ in c.decode(video=0)) == 30
+    with av.open(str(out)) as c:
+        assert len(c.streams.audio) == 1
+    assert not list(tmp_path.glob("*.partial"))
+
+
+@pytest.mark.gl
+def test_rehearse_to_an_unwritable_path_fails_cleanly_and_writes_nothing(tmp_path):
+    out = tmp_path / "no-such-folder" / "x.mp4"
+    r = perform("rehearse", "--synthetic", "--to", "0.2", "--size", "64x64", "--out", str(out), "--no-progress")
+    assert r.returncode == 2
+    assert "no-such-folder" in r.stderr and "Traceback" not in r.stderr
+    assert not out.parent.exists()
+
+
+def test_rehearse_a_session_with_a_newer_format_is_refused(tmp_path):
+    session = tmp_path / "s"
+    session.mkdir()
+    (session / "manifest.json").write_text(json.dumps({"format": "perform-session", "format_version": 99}))
+    r = perform("rehearse", "--session", str(session), "--to", "0.2", "--no-progress")
+    assert r.returncode == 2
+    assert "manifest.json" in r.stderr and "99" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.gl
+def test_rehearse_a_video_with_no_face_is_refused(tmp_path):
+    video = tmp_path / "noface.mp4"
+    with av.open(str(video), "w") as out:
+        s = out.add_stream("libx264", rate=10)
+        s.width, s.height, s.pix_fmt = 64, 64, "yuv420p"
+        for i in range(10):
+            img = np.full((64, 64, 3), 20 * i, np.uint8)
+            for p in s.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+                out.mux(p)
+        for p in s.encode(None):
+            out.mux(p)
+    r = perform("rehearse", "--video", str(video), "--out", str(tmp_path / "x.mp4"), "--no-progress")
+    assert r.returncode == 2
+    assert "no face" in r.stderr and "noface.mp4" in r.stderr
+    assert not (tmp_path / "x.mp4").exists()
