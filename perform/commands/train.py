@@ -20,6 +20,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--preset", choices=sorted(PRESETS), help="starting values: cpu-small (64 px, a 2-core CPU in under an hour) or gpu (128 px)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out exactly where its last checkpoint left off")
     p.add_argument("--device", default=None, help="auto (default), cpu, cuda, cuda:1, mps")
+    p.add_argument("--export", metavar="PATH", help="instead of training: export the run in --out as a shippable model "
+                   "(encoder + EMA generator, latent directions from DATA_DIR) to PATH.safetensors/.json")
+    p.add_argument("--fp32", action="store_true", help="with --export: keep float32 weights (default: float16, half the size)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (logs still written)")
     g = p.add_argument_group("training config overrides (vaegan; each a TrainConfig field, over preset and --config)")
     defaults = TrainConfig()
@@ -37,6 +40,14 @@ def run(args: argparse.Namespace) -> int:
         except ImportError as e:
             raise PerformError(f"recipe unstable-equilibrium is not available: {e}") from None
         return int(run_from_args(args) or 0)
+    if args.export:
+        from perform.training.export import export_run
+
+        if not args.out:
+            raise PerformError("--export needs --out, the run folder to export from")
+        path = export_run(args.out, args.export, data_dir=args.data, half=not args.fp32)
+        print(f"perform train: exported {path}")
+        return 0
     from perform.training.run import train_vaegan
 
     overrides = {k[4:]: v for k, v in vars(args).items() if k.startswith("cfg_") and v is not None}

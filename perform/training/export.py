@@ -1,0 +1,44 @@
+"""Export a finished run as a shippable model: encoder + EMA generator (fp16 optional), latent directions, card."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from perform.errors import PerformError
+from perform.nets.checkpoint import load_checkpoint, load_into, paths_for
+from perform.nets.directions import compute_directions, sefa_directions
+from perform.nets.vaegan import Encoder, Generator, VAEGANConfig
+from perform.training.dataset import load_folder
+from perform.training.vaegan_loop import CHECKPOINT, export_inference
+
+
+def export_run(run_dir: str | Path, out_path: str | Path, data_dir: str | Path | None = None, half: bool = True,
+               name: str | None = None, extra: dict[str, Any] | None = None) -> Path:
+    """Write `out_path`.safetensors/.json from the training checkpoint in `run_dir`.
+
+    data_dir: the training crops, for the directions (PCA of encoder means, feature regressions); without
+    it only the SeFa directions (which need no data) are stored. Machine paths never reach the card.
+    """
+    tensors, card = load_checkpoint(Path(run_dir) / CHECKPOINT)
+    where = str(paths_for(Path(run_dir) / CHECKPOINT)[0])
+    try:
+        cfg = VAEGANConfig.from_dict(card["config"])
+    except (TypeError, ValueError) as e:
+        raise PerformError(f"{where}: bad 'config' in card: {e}") from None
+    encoder, generator = Encoder(cfg), Generator(cfg)
+    load_into(encoder, tensors, where, prefix="encoder.")
+    load_into(generator, tensors, where, prefix="generator_ema.")
+    encoder.eval()
+    generator.eval()
+    data_entry = dict(card.get("data") or {})
+    data_entry.pop("path", None)
+    if data_dir is not None:
+        data = load_folder(data_dir, resolution=cfg.resolution)
+        if data_entry.get("fingerprint") and data.fingerprint != data_entry["fingerprint"]:
+            raise PerformError(f"{data_dir}: not the data this run was trained on (fingerprint differs from the card)")
+        dirs = compute_directions(encoder, generator, data.images, data.features, data.feature_names)
+    else:
+        dirs = sefa_directions(generator)
+    out_card = {**card, "name": name or card.get("name", Path(out_path).stem), "data": data_entry, "directions": dirs, **(extra or {})}
+    return export_inference(tensors, out_card, out_path, half=half)
