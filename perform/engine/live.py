@@ -173,6 +173,7 @@ class LiveRunner:
     def handle_key(self, key: str, now: float) -> None:
         """H: HUD; F: fullscreen; Space: freeze; Esc twice within a second: quit (a stray key must not end a show).
         Every other key becomes an event (/perform/key/<name>) for scene triggers."""
+        key = key.lower().replace(" ", "")  # pygame says "page down"; scene triggers say "pagedown"
         if key == "escape":
             if now - self.state.quit_armed_at <= 1.0:
                 self.state.quit = True
