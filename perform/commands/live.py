@@ -28,7 +28,9 @@ def add_osc_arguments(p: argparse.ArgumentParser) -> None:
                    help="address to listen on (default 127.0.0.1; 0.0.0.0 listens on the LAN, an explicit choice)")
     p.add_argument("--osc-allow", action="append", default=[], metavar="IP", help="accept OSC only from these senders (repeatable)")
     p.add_argument("--osc-out", action="append", default=[], metavar="HOST:PORT",
-                   help="send face features, state and replies here (repeatable)")
+                   help="send face features and state here (repeatable)")
+    p.add_argument("--osc-reply-port", type=int, default=None, metavar="PORT",
+                   help="answer commands on this port of the sender's host (default: the sender's own port)")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

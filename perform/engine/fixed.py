@@ -102,3 +102,55 @@ def run_fixed(program: Program, presenter: ReadablePresenter, face_input: FaceIn
         if progress is not None:
             progress(n)
     return stats
+
+
+def run_preview(program: Program, presenter: Presenter, face_input: FaceInput | None, events: EventTimeline,
+                opt: FixedOptions, between_frames: Callable[[float], None] | None = None,
+                stats: TimingStats | None = None) -> TimingStats:
+    """The fixed clock shown in a window at real time (rehearsal preview): frame n is due at start + n/fps,
+    and a frame that is late is still drawn (nothing is skipped, so what you see is what renders).
+    Esc twice within a second stops; Space pauses."""
+    from perform.engine.worker import sleep_until
+
+    stats = stats or TimingStats(keep_all=True)
+    last: Generated | None = None
+    t_start = time.perf_counter()
+    esc_at, paused_at, paused_s = -1e9, None, 0.0
+    n = 0
+    while n < opt.end_frame:
+        now = time.perf_counter()
+        if between_frames is not None:
+            between_frames(now)
+        if paused_at is None:
+            t = frame_time(n, opt.fps)
+            face = face_input.face_at(t, n) if face_input is not None else None
+            status = face_input.status if face_input is not None else "ok"
+            plan = program.step(t, n, face, events.drain(t), status)
+            if n >= opt.start_frame:
+                last = generate(plan, program.models)
+                hud = [f"preview {t:6.2f} s  frame {n}  scene {plan.scene}"] + (
+                    program.hud_lines() if hasattr(program, "hud_lines") else [])
+                presenter.draw(plan, last, hud)
+                n_shown = n
+            n += 1
+        keys = presenter.present()
+        t1 = time.perf_counter()
+        stats.add("frame", (t1 - now) * 1000.0)
+        for k in keys:
+            if k == "escape":
+                if t1 - esc_at <= 1.0:
+                    return stats
+                esc_at = t1
+            elif k == "quit":
+                return stats
+            elif k == "space":
+                if paused_at is None:
+                    paused_at = t1
+                else:
+                    paused_s += t1 - paused_at
+                    paused_at = None
+        if paused_at is None and n > opt.start_frame:
+            sleep_until(t_start + paused_s + (n - opt.start_frame) / opt.fps)
+        elif paused_at is not None:
+            time.sleep(1.0 / opt.fps)
+    return stats

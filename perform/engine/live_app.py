@@ -32,6 +32,7 @@ class LiveConfig:
     osc_host: str = "127.0.0.1"
     osc_allow: list[str] = field(default_factory=list)
     osc_out: list[str] = field(default_factory=list)
+    osc_reply_port: int | None = None
     headless: bool = False
     frames: int | None = None
     size: tuple[int, int] | None = None
@@ -50,6 +51,7 @@ class LiveConfig:
         return cls(setlist=a.setlist, source=source, capture_size=a.capture_size, capture_fps=a.capture_fps,
                    track=not a.no_track, model=a.model, device=a.device, torch_threads=a.torch_threads,
                    osc_port=a.osc_port, osc_host=a.osc_host, osc_allow=a.osc_allow, osc_out=a.osc_out,
+                   osc_reply_port=a.osc_reply_port,
                    headless=a.headless, frames=a.frames, size=a.size, fullscreen=a.fullscreen, display=a.display,
                    vsync=not a.no_vsync, fps=a.fps, hud=not a.no_hud, record=a.record, record_video=a.record_video,
                    stats_json=a.stats_json)
@@ -100,7 +102,8 @@ def run_live(cfg: LiveConfig) -> int:
     conductor.control = control
     server = None
     if cfg.osc_port:
-        server = OSCServer(control, host=cfg.osc_host, port=cfg.osc_port, allow=cfg.osc_allow or None)
+        server = OSCServer(control, host=cfg.osc_host, port=cfg.osc_port, allow=cfg.osc_allow or None,
+                           reply_port=cfg.osc_reply_port)
         declare_controls(server.router, conductor)
         server.start()
         where = "on the LAN" if cfg.osc_host not in ("127.0.0.1", "localhost", "::1") else "on this machine only"

@@ -137,6 +137,8 @@ def run_rehearse(cfg: RehearseConfig) -> int:
     conductor = make_conductor(setlist, models)
     timeline = EventTimeline(events)
     conductor.control = timeline.control
+    if cfg.preview:
+        return _preview(cfg, setlist, conductor, face_input, timeline, start, end)
     ctx = create_headless_context()
     presenter = ChainPresenter(ctx, setlist.show.size, conductor, hot_reload=False)
     writer = None
@@ -184,4 +186,30 @@ def run_rehearse(cfg: RehearseConfig) -> int:
         Path(cfg.hashes).write_text("\n".join(hashes) + "\n")
     if cfg.stats_json:
         Path(cfg.stats_json).write_text(json.dumps(stats.as_dict(), indent=2))
+    return 0
+
+
+def _preview(cfg: RehearseConfig, setlist: Setlist, conductor, face_input, timeline, start: int, end: int) -> int:
+    """--preview: a window at real time, with hot reload of the setlist and the shaders."""
+    from perform.engine.fixed import run_preview
+    from perform.engine.presenter import ChainPresenter
+    from perform.render.window import Window
+
+    window = Window(size=setlist.show.size, title=f"perform rehearse: {setlist.show.title}")
+    presenter = ChainPresenter(window.ctx, setlist.show.size, conductor, window=window, hot_reload=True)
+    reload = None
+    if cfg.setlist:
+        from perform.engine.reload import SetlistReloader
+        from perform.setlist.watcher import SetlistWatcher
+
+        reload = SetlistReloader(SetlistWatcher(cfg.setlist, setlist), conductor, presenter,
+                                 lambda sl, cache: build_models(sl, cfg.device, cache))
+    try:
+        stats = run_preview(conductor, presenter, face_input, timeline,
+                            FixedOptions(fps=setlist.show.fps, start_frame=start, end_frame=end), reload)
+    finally:
+        presenter.close()
+        face_input.close()
+        window.close()
+    print(stats.summary(title="perform rehearse --preview"))
     return 0
