@@ -83,3 +83,42 @@ def test_recorded_live_run_replays_scene_changes_at_the_recorded_frames(setlist_
     px_before, px_after = frames[k - 2][0].astype(int), frames[min(k + 1, first_second - 1)][0].astype(int)
     spread = lambda img: np.abs(img - img.mean(axis=2, keepdims=True)).mean()
     assert spread(px_after) < spread(px_before)  # saturation 0 reached the pixels at the recorded frame
+
+
+def test_osc_out_carries_the_astronauts_face_features_from_the_synthetic_camera(setlist_file, tmp_path):
+    from pythonosc.osc_packet import OscPacket
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.settimeout(0.2)
+    port = sock.getsockname()[1]
+    received: dict[str, list] = {}
+    stop = threading.Event()
+
+    def listen():
+        while not stop.is_set():
+            try:
+                data, _ = sock.recvfrom(65536)
+            except OSError:
+                continue
+            for m in OscPacket(data).messages:
+                received.setdefault(m.message.address, []).append(m.message.params)
+
+    t = threading.Thread(target=listen, daemon=True)
+    t.start()
+    cfg = LiveConfig(setlist=str(setlist_file(SHOW)), source="synthetic", headless=True, frames=90, fps=30.0,
+                     osc_port=0, osc_out=[f"127.0.0.1:{port}"])
+    try:
+        assert run_live(cfg) == 0
+    finally:
+        stop.set()
+        t.join(2)
+        sock.close()
+    present = [p[0] for p in received.get("/perform/face/present", [])]
+    assert present and max(present) == 1  # the astronaut was seen
+    for feature in ("yaw", "mouth_open", "face_x", "face_size"):
+        values = [p[0] for p in received[f"/perform/face/{feature}"]]
+        assert values and all(isinstance(v, float) for v in values)
+    xs = [p[0] for p in received["/perform/face/face_x"]]
+    assert max(xs) - min(xs) > 0.01  # the synthetic camera moves the face: the values follow it
+    assert "/perform/state/scene" in received
