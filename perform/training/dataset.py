@@ -21,6 +21,7 @@ from perform.tracking.observation import FEATURE_NAMES
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 MANIFEST = "manifest.jsonl"
+NOT_CROPS = ("contact_sheet.png",)  # written beside the crops by `perform capture`
 
 
 @dataclass(eq=False)
@@ -54,8 +55,11 @@ class FaceDataset:
         return self.subset(np.sort(perm[n_hold:])), self.subset(np.sort(perm[:n_hold]))
 
     def card_entry(self) -> dict[str, Any]:
-        return {"fingerprint": self.fingerprint, "size": len(self), "resolution": self.resolution,
-                "source": self.source, "licence": self.licence, **self.meta}
+        entry = {"fingerprint": self.fingerprint, "size": len(self), "resolution": self.resolution,
+                 "source": self.source, "licence": self.licence}
+        if self.meta:
+            entry["description"] = dict(self.meta)
+        return entry
 
 
 def fingerprint_files(paths: list[Path], root: Path) -> str:
@@ -116,11 +120,18 @@ def load_folder(root: str | Path, resolution: int | None = None) -> FaceDataset:
     root = Path(root)
     if not root.is_dir():
         raise PerformError(f"{root}: dataset folder not found")
-    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
-    if not files:
-        raise PerformError(f"{root}: no images (*.png, *.jpg) found")
     manifest_path = root / MANIFEST
     manifest = _read_manifest(manifest_path) if manifest_path.exists() else {}
+    if manifest:  # the manifest names the crops (a capture folder also holds a contact sheet)
+        files = sorted(root / name for name in manifest)
+        missing = [p.name for p in files if not p.is_file()]
+        if missing:
+            raise PerformError(f"{manifest_path}: lists {len(missing)} file(s) not in the folder, e.g. {missing[0]!r}")
+    else:
+        files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
+                       and p.name not in NOT_CROPS)
+    if not files:
+        raise PerformError(f"{root}: no images (*.png, *.jpg) found")
     images, feats = [], []
     for p in files:
         img = _decode(p)
@@ -143,9 +154,9 @@ def load_folder(root: str | Path, resolution: int | None = None) -> FaceDataset:
     extra = [manifest_path] if manifest_path.exists() else []
     return FaceDataset(
         images=np.stack(images), names=[p.relative_to(root).as_posix() for p in files], features=np.stack(feats),
-        fingerprint=fingerprint_files(files + extra, root), source=str(info.get("source", root.name)),
-        licence=str(info.get("licence", "unknown (see the dataset's source)")),
-        meta={k: v for k, v in info.items() if k not in ("source", "licence")},
+        fingerprint=fingerprint_files(files + extra, root), source=str(info.get("source") or info.get("origin") or root.name),
+        licence=str(info.get("licence") or info.get("license") or "unknown (see the dataset's source)"),
+        meta={k: v for k, v in info.items() if k not in ("source", "origin", "licence", "license")},
     )
 
 

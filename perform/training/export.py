@@ -33,6 +33,8 @@ def export_run(run_dir: str | Path, out_path: str | Path, data_dir: str | Path |
     generator.eval()
     data_entry = dict(card.get("data") or {})
     data_entry.pop("path", None)
+    if isinstance(data_entry.get("description"), dict):
+        data_entry["description"] = {k: v for k, v in data_entry["description"].items() if k != "path"}
     if data_dir is not None:
         data = load_folder(data_dir, resolution=cfg.resolution)
         if data_entry.get("fingerprint") and data.fingerprint != data_entry["fingerprint"]:

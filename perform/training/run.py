@@ -38,7 +38,7 @@ def train_vaegan(data_dir: str | None, out_dir: str | None = None, preset: str |
         cfg = resolve(None, config_path, overrides, base=base)
         card = read_card(out / CHECKPOINT)
         if data_dir is None:
-            data_dir = (card.get("data") or {}).get("path")
+            data_dir = ((card.get("data") or {}).get("description") or {}).get("path") or (card.get("data") or {}).get("path")
             if not data_dir:
                 raise PerformError(f"{ckpt}: the card does not record the data folder; give DATA_DIR")
     else:
@@ -57,7 +57,7 @@ def train_vaegan(data_dir: str | None, out_dir: str | None = None, preset: str |
         torch.cuda.set_device(dev)
     try:
         data = load_folder(data_dir, resolution=cfg.resolution)
-        data.meta.setdefault("path", str(Path(data_dir).resolve()))
+        data.meta["path"] = str(Path(data_dir).resolve())  # for --resume without DATA_DIR; dropped on export
         if resume:
             old = (read_card(out / CHECKPOINT).get("data") or {}).get("fingerprint")
             if old and old != data.fingerprint and info.is_main:

@@ -55,7 +55,7 @@ def test_train_writes_checkpoints_grids_card_and_resume_continues(data, tmp_path
     assert main(["train", str(data), "--out", str(split), "--export", str(out)]) == 0
     tensors, card = load_checkpoint(out)
     assert all(v.dtype == torch.float16 for v in tensors.values() if v.is_floating_point())
-    assert card["weights_dtype"] == "float16" and "path" not in card["data"] and "resume" not in card
+    assert card["weights_dtype"] == "float16" and "path" not in json.dumps(card["data"]) and "resume" not in card
     kinds = {d["kind"] for d in card["directions"].values()}
     assert kinds == {"pca", "sefa", "feature"} and "mouth_open" in card["directions"]
     model = load_model(out, device="cpu")
