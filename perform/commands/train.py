@@ -23,6 +23,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--export", metavar="PATH", help="instead of training: export the run in --out as a shippable model "
                    "(encoder + EMA generator, latent directions from DATA_DIR) to PATH.safetensors/.json")
     p.add_argument("--fp32", action="store_true", help="with --export: keep float32 weights (default: float16, half the size)")
+    p.add_argument("--threads", type=int, metavar="N", help="torch CPU threads (default: torch's choice)")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="unstable-equilibrium: override a recipe key (repeatable)")
+    p.add_argument("--keep-alive", action="store_true", help="unstable-equilibrium: perturb the pair when its health checks report collapse or stasis, instead of only logging")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (logs still written)")
     g = p.add_argument_group("training config overrides (vaegan; each a TrainConfig field, over preset and --config)")
     defaults = TrainConfig()
@@ -50,6 +53,10 @@ def run(args: argparse.Namespace) -> int:
         return 0
     from perform.training.run import train_vaegan
 
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     overrides = {k[4:]: v for k, v in vars(args).items() if k.startswith("cfg_") and v is not None}
     return train_vaegan(data_dir=args.data, out_dir=args.out, preset=args.preset, config_path=args.config,
                         overrides=overrides, resume=args.resume, device=args.device, progress=not args.no_progress)

@@ -42,5 +42,5 @@ def export_run(run_dir: str | Path, out_path: str | Path, data_dir: str | Path |
         dirs = compute_directions(encoder, generator, data.images, data.features, data.feature_names)
     else:
         dirs = sefa_directions(generator)
-    out_card = {**card, "name": name or card.get("name", Path(out_path).stem), "data": data_entry, "directions": dirs, **(extra or {})}
+    out_card = {**card, "name": name or Path(out_path).stem, "data": data_entry, "directions": dirs, **(extra or {})}
     return export_inference(tensors, out_card, out_path, half=half)
