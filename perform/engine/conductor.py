@@ -95,6 +95,7 @@ class Conductor:
         self.reload_error: str | None = None
         self.listeners: list[Callable[[str, str], None]] = []  # (kind, value) on scene changes etc.
         self.control: Any = None  # a ControlState: held inputs, keys and direct overrides (set by the clock's owner)
+        self.reply: Callable[[ControlEvent, bool, str], None] | None = None  # answers an OSC sender (QLab-style)
 
     # -- setup ---------------------------------------------------------------------------------------------
     def _build_runtimes(self, setlist: Setlist) -> list[SceneRuntime]:
@@ -147,8 +148,10 @@ class Conductor:
                 self.state.blackout = not self.state.blackout if v is None else bool(v)
             elif a == "/perform/tempo" and v is not None and float(v) > 0:
                 self.state.tempo_bpm = float(v)
-            elif a == "/perform/key/space":
-                pass  # the live loop freezes on Space itself (it owns the display)
+            elif a == "/perform/scene/go" and self.reply is not None:
+                if v is None or self.setlist.index_of(v) is None:
+                    names = ", ".join(self.setlist.names)
+                    self.reply(ev, False, f"no scene {v!r}; scenes (from 0): {names}")
 
     def step(self, t_s: float, index: int, face: FaceObservation | None, events: list[ControlEvent],
              source_status: str = "ok") -> FramePlan:

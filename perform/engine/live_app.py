@@ -86,7 +86,9 @@ def run_live(cfg: LiveConfig) -> int:
     from perform.sources.factory import open_source
     from perform.tracking.tracker import FaceTracker
 
-    set_torch_threads(cfg.torch_threads)
+    # one torch thread by default on a CPU: MediaPipe and the GL renderer need the other core, and
+    # oversubscribed OpenMP threads spin-wait each other into stalls
+    set_torch_threads(cfg.torch_threads or (1 if cfg.device in ("auto", "cpu") else None))
     setlist = load_setlist_or_default(cfg.setlist, cfg.model, cfg.size, None)
     models = build_models(setlist, cfg.device)
     conductor = make_conductor(setlist, models)
@@ -105,6 +107,7 @@ def run_live(cfg: LiveConfig) -> int:
         server = OSCServer(control, host=cfg.osc_host, port=cfg.osc_port, allow=cfg.osc_allow or None,
                            reply_port=cfg.osc_reply_port)
         declare_controls(server.router, conductor)
+        conductor.reply = server.reply
         server.start()
         where = "on the LAN" if cfg.osc_host not in ("127.0.0.1", "localhost", "::1") else "on this machine only"
         print(f"OSC: listening on udp {cfg.osc_host}:{server.port} ({where})")

@@ -180,3 +180,15 @@ def test_hot_reload_applies_a_good_edit_and_survives_a_broken_one(setlist_file, 
     spread = lambda img: np.abs(img.astype(int) - img.mean(axis=2, keepdims=True)).mean()
     early, late = frames[5][2], frames[-1][2]
     assert spread(early) > 2 * spread(late) + 0.1  # the edit (saturation 0) reached the screen, and stayed
+
+
+def test_scene_go_to_an_unknown_scene_is_answered_with_an_error(setlist_file, gl):
+    from perform.control.events import ControlEvent
+
+    runner, conductor, presenter = make_runner(setlist_file(SHOW), gl, SyntheticSource(), frames=1)
+    presenter.close()
+    replies = []
+    conductor.reply = lambda ev, ok, reason: replies.append((ev.address, ok, reason))
+    conductor.step(0.0, 0, None, [ControlEvent(0.0, "/perform/scene/go", ("nope",))])
+    conductor.step(0.1, 1, None, [ControlEvent(0.1, "/perform/scene/go", ("only",))])
+    assert replies == [("/perform/scene/go", False, "no scene 'nope'; scenes (from 0): only")]
