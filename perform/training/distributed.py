@@ -106,3 +106,17 @@ def gather_uint8(t: torch.Tensor, info: DistInfo, device: torch.device) -> list[
 def barrier(info: DistInfo) -> None:
     if info.enabled:
         dist.barrier()
+
+
+def check_consistency(modules: dict[str, torch.nn.Module], info: DistInfo, device: torch.device) -> None:
+    """Raise if any rank's weights differ from rank 0's (stylegan3's check_ddp_consistency, by checksums)."""
+    if not info.enabled:
+        return
+    for name, module in modules.items():
+        ts = [t for t in module.state_dict().values() if t.is_floating_point()]
+        own = torch.stack([torch.stack([t.double().sum(), t.double().square().sum()]) for t in ts]).flatten().to(device)
+        every = [torch.empty_like(own) for _ in range(info.world)]
+        dist.all_gather(every, own)
+        for r, other in enumerate(every[1:], 1):
+            if not torch.equal(other, every[0]):
+                raise RuntimeError(f"data-parallel ranks disagree: {name} weights of rank {r} differ from rank 0's")

@@ -323,6 +323,8 @@ class VAEGANTrainer:
 
     def save(self) -> None:
         """Rank 0 writes the training checkpoint and the inference export; every rank must call (gathers RNG)."""
+        D.check_consistency({"encoder": self.encoder, "generator": self.generator, "generator_ema": self.generator_ema,
+                             "critic": self.critic}, self.dist, self.device)
         tensors, card = self.checkpoint()
         if self.dist.is_main:
             save_checkpoint(self.out / CHECKPOINT, tensors, card)
