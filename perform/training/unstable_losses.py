@@ -13,7 +13,9 @@ from perform.training.colour import colourfulness_torch
 # ---- distances: their small disagreements are part of the recipe (they inject variation) ----
 
 def _at_most(x: torch.Tensor, size: int = 32) -> torch.Tensor:
-    """Average-pool to at most size x size: colour counts need no fine detail, and cost grows with pixels."""
+    """Average-pool to at most size x size. Colour counts are taken at 16 px: a fine pattern of every hue
+    (the transposed convolutions' checkerboard is one) then averages out and earns nothing; colour has
+    to come as fields and shapes. Cheaper too: cost grows with pixels."""
     f = max(1, x.shape[-1] // size)
     return F.avg_pool2d(x, f) if f > 1 else x
 
@@ -100,7 +102,7 @@ def _hue_chroma(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 def hue_entropy(x: torch.Tensor, bins: int = 24) -> torch.Tensor:
     """Entropy (nats) of the chroma-weighted soft hue histogram of each image: many hues -> high. (B,)"""
-    hue, chroma = _hue_chroma(_at_most(x))                                           # (B, N)
+    hue, chroma = _hue_chroma(_at_most(x, 16))                                           # (B, N)
     centres = torch.linspace(-math.pi, math.pi, bins + 1, device=x.device)[:-1]
     delta = torch.remainder(hue.unsqueeze(-1) - centres + math.pi, 2 * math.pi) - math.pi  # (B, N, K), circular
     w = torch.softmax(-(delta / (2 * math.pi / bins)).pow(2) * 2.0, dim=-1) * chroma.unsqueeze(-1)
@@ -117,7 +119,7 @@ def soft_colour_count(x: torch.Tensor, levels: int = 4, tau: float = 0.002) -> t
     share of the image's mass grows past tau.
     """
     b = x.shape[0]
-    px = _at_most(x).flatten(2).transpose(1, 2)                                        # (B, N, 3)
+    px = _at_most(x, 16).flatten(2).transpose(1, 2)                                        # (B, N, 3)
     g = torch.linspace(-1.0, 1.0, levels, device=x.device)
     grid = torch.stack(torch.meshgrid(g, g, g, indexing="ij"), -1).reshape(-1, 3)  # (K, 3)
     sigma = 1.0 / (levels - 1)
