@@ -1,6 +1,8 @@
 """Figures for docs/models/ from a training run: loss and metric curves, the final sample and reconstruction grids.
 
-    python tools/model_report.py RUN_DIR OUT_PREFIX      # e.g. runs/face-64 docs/models/face-64
+    python tools/model_report.py RUN_DIR OUT_PREFIX [--model models/face-64]   # e.g. OUT_PREFIX docs/models/face-64
+
+With --model, also a grid walking the latent from 0 along each of the first directions in the model's card.
 
 Needs matplotlib (a dev tool, like this script); the run folder is what `perform train` wrote.
 """
@@ -21,6 +23,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("run")
     ap.add_argument("prefix")
+    ap.add_argument("--model", help="exported model whose card directions to draw")
+    ap.add_argument("--directions", default="pc0,pc1,pc2,sefa0,sefa1,yaw,pitch,mouth_open")
     args = ap.parse_args()
     run, prefix = Path(args.run), Path(args.prefix)
     prefix.parent.mkdir(parents=True, exist_ok=True)
@@ -57,7 +61,24 @@ def main() -> None:
         grids = sorted((run / "samples").glob(f"{kind}-*.png"))
         if grids:
             shutil.copyfile(grids[-1], f"{prefix}-{kind}.png")
+    if args.model:
+        _directions_grid(args.model, [d for d in args.directions.split(",") if d], Path(f"{prefix}-directions.png"))
     print(f"wrote {prefix}-curves.png, {prefix}-samples.png, {prefix}-recon.png")
+
+
+def _directions_grid(model_path: str, names: list[str], out: Path, steps: tuple[float, ...] = (-3, -2, -1, 0, 1, 2, 3)) -> None:
+    """One row per direction: the image at 0 + t * direction for each t (rows in the order given)."""
+    import numpy as np
+
+    from perform.nets.model import load_model
+    from perform.training.grids import make_grid, save_png
+
+    model = load_model(model_path, device="cpu")
+    dirs = model.directions
+    rows = [n for n in names if n in dirs]
+    images = [model.generate(t * dirs[n]) for n in rows for t in steps]
+    save_png(out, make_grid(np.stack(images), cols=len(steps)))
+    print(f"wrote {out}: rows {', '.join(rows)}; columns t = {steps}")
 
 
 if __name__ == "__main__":
