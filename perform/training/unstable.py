@@ -357,8 +357,8 @@ def train(cfg: RecipeConfig, out_dir: str | Path, device: torch.device | str = "
         out_of_time = cfg.max_minutes > 0 and time.perf_counter() - t0 > 60.0 * cfg.max_minutes
         if it % cfg.log_every == 0:
             m = stats.means()
-            log.info("step %d/%d (%.1f s/step): critic %.3f, a.grad %.3g, b.grad %.3g", it, cfg.steps,
-                     (time.perf_counter() - t0) / it, m.get("critic.loss", math.nan), m.get("a.grad_norm", math.nan), m.get("b.grad_norm", math.nan))
+            shown = ", ".join(f"{k} {m[k]:.3g}" for k in ("critic.loss", "a.grad_norm", "b.grad_norm") if k in m)  # 'turns': one side idle
+            log.info("step %d/%d (%.1f s/step): %s", it, cfg.steps, (time.perf_counter() - t0) / it, shown)
         if it % cfg.snapshot_every == 0 or it == cfg.steps or out_of_time:
             take_snapshot(it)
         if out_of_time:
@@ -375,8 +375,8 @@ def train(cfg: RecipeConfig, out_dir: str | Path, device: torch.device | str = "
     card = {
         "name": f"pair-{cfg.name}",
         "config": gcfg.to_dict(),
-        "recipe": {"name": "unstable-equilibrium", **cfg.to_dict()},
-        "training": {"steps": done, "planned_steps": cfg.steps, "time_s": round(elapsed, 1), "hardware": _hardware(trainer.device),
+        "recipe": cfg.to_dict(),
+        "training": {"recipe": "unstable-equilibrium", "steps": done, "planned_steps": cfg.steps, "time_s": round(elapsed, 1), "hardware": _hardware(trainer.device),
                      "device": str(trainer.device), "torch": torch.__version__, "keep_alive": keep_alive,
                      "seed": cfg.seed, "data": "none (data-free recipe)"},
         "snapshots": [snap_meta[i] for i in keep],

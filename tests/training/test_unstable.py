@@ -35,6 +35,7 @@ def test_run_from_args_writes_snapshots_metrics_and_a_playable_card(tmp_path):
         assert isinstance(records[-1][key], float)
     card = json.loads((tmp_path / "pair-diametric.json").read_text())
     assert card["kind"] == "pair" and card["training"]["steps"] == 50 and card["recipe"]["seed"] == 5
+    assert card["training"]["recipe"] == "unstable-equilibrium" and card["recipe"]["name"] == "diametric"
     assert [s["step"] for s in card["snapshots"]] == [0, 20, 40, 50]
     assert "colourfulness" not in card["metrics"] and "a.colourfulness" in card["metrics"]
     assert json.loads((tmp_path / "recipe.json").read_text())["net"]["resolution"] == 32
