@@ -35,6 +35,8 @@ def export_run(run_dir: str | Path, out_path: str | Path, data_dir: str | Path |
     data_entry.pop("path", None)
     if isinstance(data_entry.get("description"), dict):
         data_entry["description"] = {k: v for k, v in data_entry["description"].items() if k != "path"}
+        if not data_entry["description"]:
+            del data_entry["description"]
     if data_dir is not None:
         data = load_folder(data_dir, resolution=cfg.resolution)
         if data_entry.get("fingerprint") and data.fingerprint != data_entry["fingerprint"]:
