@@ -29,7 +29,6 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from perform.errors import PerformError
-from perform.nets.checkpoint import save_checkpoint
 from perform.nets.device import pick_device
 from perform.nets.pair import save_pair, sefa_directions, warm_batchnorm
 from perform.nets.vaegan import Critic, Generator

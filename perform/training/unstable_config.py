@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+import types
 import typing
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -155,7 +156,7 @@ def _build(cls: type, data: Any, where: str, prefix: str) -> Any:
 def _literal_choices(hint: Any) -> list[Any] | None:
     if typing.get_origin(hint) is Literal:
         return list(typing.get_args(hint))
-    if typing.get_origin(hint) in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+    if typing.get_origin(hint) in (typing.Union, getattr(types, "UnionType", None)):
         out: list[Any] = []
         for arg in typing.get_args(hint):
             sub = _literal_choices(arg)

@@ -124,3 +124,29 @@ def test_perform_train_command_runs_the_recipe(tmp_path):
     assert rc == 0
     card = json.loads((tmp_path / "pair-tug-of-war.json").read_text())
     assert card["training"]["steps"] == 2 and [s["step"] for s in card["snapshots"]] == [0, 2]
+
+
+def test_keep_alive_kicks_the_learning_rate_on_stasis_and_resets_the_critic_when_it_persists():
+    cfg = tiny("tug-of-war", "health.lr_kick=4.0", "health.kick_steps=10")
+    trainer = PairTrainer(cfg, keep_alive=True)
+    trainer.health_check(0)
+    trainer.health_check(1)  # nothing trained: stasis -> kick
+    assert trainer.kick.factor == 4.0 and trainer.kick.until == 11
+    trainer._set_lrs(5)
+    assert trainer.opt_a.param_groups[0]["lr"] == cfg.generator_optim.lr * 4.0
+    trainer._set_lrs(11)
+    assert trainer.opt_a.param_groups[0]["lr"] == cfg.generator_optim.lr
+    critic_before = [p.detach().clone() for p in trainer.critic.parameters()]
+    trainer.health_check(2)  # second stasis in a row: a fresh critic
+    assert any(not torch.equal(a, b) for a, b in zip(trainer.critic.parameters(), critic_before))
+
+
+def test_a_non_finite_gradient_is_an_explosion_and_the_update_is_skipped():
+    trainer = PairTrainer(tiny())
+    before = [p.detach().clone() for p in trainer.gen_a.parameters()]
+    for p in trainer.gen_a.parameters():
+        p.grad = torch.full_like(p, float("nan"))
+    norm = trainer._apply(trainer.opt_a, trainer.gen_a, "a", 7)
+    assert norm != norm  # nan reported
+    assert [(e.kind, e.who, e.step) for e in trainer.events] == [("explosion", "a", 7)]
+    assert all(torch.equal(a, b) for a, b in zip(trainer.gen_a.parameters(), before))
