@@ -10,12 +10,14 @@ from __future__ import annotations
 import re
 import threading
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import torch
 
 from perform.nets.checkpoint import CheckpointError, ModelInfo, load_into, save_checkpoint
+from perform.nets.directions import sefa_directions as _sefa_entries
 from perform.nets.device import pick_device
 from perform.nets.model import MODEL_KINDS, card_directions
 from perform.nets.vaegan import Generator, VAEGANConfig, tensor_to_images
@@ -44,17 +46,13 @@ def save_pair(path: str | Path, snapshots: list[tuple[StateDict, StateDict]], ca
     return save_checkpoint(path, pair_tensors(snapshots, dtype), {"kind": "pair", **card})
 
 
-def sefa_directions(generators: list[Generator], k: int = 8) -> dict[str, np.ndarray]:
-    """SeFa (Shen & Zhou 2021): top eigenvectors of W^T W of the first layer(s), named sefa0, sefa1, ...
-
-    With several generators their first-layer weights are stacked (each scaled to unit norm), so the
-    directions move all of them at once.
-    """
+def sefa_directions(generators: list[Generator], k: int = 8) -> dict[str, dict[str, Any]]:
+    """SeFa directions (card entries, as perform.nets.directions writes them) of several generators at once:
+    their first-layer weights are stacked, each scaled to unit norm, so a direction moves all of them."""
     ws = [g.fc.weight.detach().float().cpu() for g in generators]  # (out, Z) each
-    w = torch.cat([x / (x.norm() + 1e-12) for x in ws], 0)
-    _, vecs = torch.linalg.eigh(w.T @ w)                             # ascending eigenvalues
-    vecs = vecs.flip(1)[:, : min(k, w.shape[1])]
-    return {f"sefa{i}": vecs[:, i].numpy().astype(np.float32) for i in range(vecs.shape[1])}
+    stacked = torch.cat([w / (w.norm() + 1e-12) for w in ws], 0)
+    # the factorisation only reads `.fc.weight`: hand it the stacked matrix in that shape
+    return _sefa_entries(SimpleNamespace(fc=SimpleNamespace(weight=stacked)), k)
 
 
 @torch.no_grad()
@@ -211,7 +209,7 @@ def _load_pair(tensors: dict[str, torch.Tensor], card: dict[str, Any], where: st
     model = PairModel(cfg, snaps, info, device, directions)
     if not directions:
         model._apply_position(1.0)
-        model._directions = sefa_directions([model.gen_a, model.gen_b])
+        model._directions = card_directions({"directions": sefa_directions([model.gen_a, model.gen_b])}, cfg.latent_dim)
     return model
 
 
@@ -232,7 +230,7 @@ def random_pair(cfg: VAEGANConfig | None = None, seed: int = 0, n_snapshots: int
                      {"config": cfg.to_dict(), "untrained": True, "snapshots": [{"step": k} for k in range(n_snapshots)]})
     model = PairModel(cfg, snaps, info, dev)
     model._apply_position(1.0)
-    model._directions = sefa_directions([model.gen_a, model.gen_b])
+    model._directions = card_directions({"directions": sefa_directions([model.gen_a, model.gen_b])}, cfg.latent_dim)
     return model
 
 

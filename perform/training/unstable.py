@@ -381,7 +381,7 @@ def train(cfg: RecipeConfig, out_dir: str | Path, device: torch.device | str = "
         "snapshots": [snap_meta[i] for i in keep],
         "metrics": snap_meta[-1]["metrics"],
         "health_events": counts,
-        "directions": {k: v.tolist() for k, v in directions.items()},
+        "directions": directions,
     }
     path = save_pair(out / f"pair-{cfg.name}", [snapshots[i] for i in keep], card)
     try:
