@@ -187,7 +187,8 @@ class Conductor:
             status = f"{tr.kind} {src.scene.name} -> {dst.scene.name} {tr.progress * 100:3.0f}%"
             if tr.kind == "latent" and src.model_key == dst.model_key:
                 p = tr.progress
-                job = GenJob(dst.model_key, ((1 - p) * ja.latent + p * jb.latent).astype(np.float32), crop, (1 - p) * ja.mix + p * jb.mix)
+                job = GenJob(dst.model_key, ((1 - p) * ja.latent + p * jb.latent).astype(np.float32), crop,
+                             (1 - p) * ja.mix + p * jb.mix, jb.pair)
                 jobs, layers, fade, shader_params = (job,), (dst.chain_key,), 0.0, {dst.chain_key: pb}
             elif tr.kind == "cut":
                 jobs, layers, fade, shader_params = (jb,), (dst.chain_key,), 0.0, {dst.chain_key: pb}
@@ -214,7 +215,22 @@ class Conductor:
             latent = latent + (self._drift_weight * DRIFT_AMPLITUDE) * self._drift.at(t_s)
         # the face's share fades with its presence, so a lost face never jumps the image
         mix = float(out.mix) * presence
-        return GenJob(rt.model_key, np.asarray(latent, dtype=np.float32), crop, mix), dict(out.shader_params)
+        pair = self._pair_options(rt, scene_t) if rt.model.info.kind == "pair" else None
+        return GenJob(rt.model_key, np.asarray(latent, dtype=np.float32), crop, mix, pair), dict(out.shader_params)
+
+    def _pair_options(self, rt: SceneRuntime, scene_t: float) -> tuple[str, float, float]:
+        """(mode, crossfade, snapshot position) for a data-free pair: the trajectory plays back ping-pong
+        over the scene's time unless /perform/in/snapshot holds a position."""
+        spec = rt.scene.pair
+        inputs = self.control.inputs if self.control is not None else {}
+        snapshot = spec.snapshot
+        if spec.trajectory is not None:
+            period = spec.trajectory.to_seconds(self.state.tempo_bpm) or 1.0
+            phase = (scene_t / period) % 2.0
+            snapshot = phase if phase <= 1.0 else 2.0 - phase
+        snapshot = float(inputs.get("snapshot", snapshot))
+        crossfade = float(inputs.get("pair_crossfade", spec.crossfade))
+        return spec.mode, min(max(crossfade, 0.0), 1.0), min(max(snapshot, 0.0), 1.0)
 
     def hud_lines(self) -> list[str]:
         cur = self.scene_name

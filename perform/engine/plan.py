@@ -20,6 +20,7 @@ class GenJob:
     latent: np.ndarray
     crop: np.ndarray | None = None
     mix: float = 0.0
+    pair: tuple[str, float, float] | None = None  # a pair model's (mode, crossfade, snapshot position)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -60,6 +61,14 @@ class Generated:
 def generate(plan: FramePlan, models: Mapping[str, GenerativeModel]) -> Generated:
     """Run every job of a plan (the inference stage; torch lives below this call)."""
     t0 = time.perf_counter()
-    images = tuple(models[j.model_key].generate(j.latent, j.crop, j.mix) for j in plan.jobs)
+    images = tuple(_generate(models[j.model_key], j) for j in plan.jobs)
     t1 = time.perf_counter()
     return Generated(plan, images, (t1 - t0) * 1000.0, t1)
+
+
+def _generate(model: GenerativeModel, job: GenJob) -> np.ndarray:
+    if job.pair is not None:  # only the inference thread sets these, right before it generates
+        mode, crossfade, snapshot = job.pair
+        model.set_mode(mode, crossfade)
+        model.set_snapshot_position(snapshot)
+    return model.generate(job.latent, job.crop, job.mix)

@@ -17,7 +17,8 @@ from perform.setlist.paths import known_models, resolve_model
 from perform.errors import PerformError
 from perform.setlist.problems import KeyPath, Problem, Problems, SetlistError, closest, format_key
 from perform.setlist.schema import (DRIVES, HOLD, INPUT_SYNTHETIC, TRANSITION_KINDS, ZERO, Advance, Duration,
-                                    MappingSource, Scene, Setlist, ShaderSpec, Show, TransitionSpec)
+                                    PAIR_MODES, MappingSource, PairSpec, Scene, Setlist, ShaderSpec, Show,
+                                    TransitionSpec)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -28,7 +29,8 @@ TOP_KEYS = ("show", "scene")
 SHOW_KEYS = ("title", "size", "fps", "tempo_bpm", "input", "defaults")
 DEFAULT_KEYS = ("model", "drive", "shader", "mapping", "transition")
 SCENE_KEYS = ("name", "model", "drive", "mix", "keyframes", "seeds", "keyframe_every", "mapping", "shader",
-              "duration", "transition", "advance")
+              "duration", "transition", "advance", "pair")
+PAIR_KEYS = ("mode", "crossfade", "snapshot", "trajectory")
 TRANSITION_KEYS = ("kind", "seconds", "beats", "curve")
 DURATION_KEYS = ("seconds", "beats")
 SHADER_KEYS = ("type", "name", "params")
@@ -274,11 +276,12 @@ class _Reader:
         transition = self.transition(d["transition"], path + ("transition",)) if "transition" in d else \
             self.transition(defaults["transition"], dpath + ("transition",)) if "transition" in defaults else TransitionSpec()
         advance = self.advance(d.get("advance", {}), path + ("advance",))
+        pair = self.pair(d.get("pair", {}), path + ("pair",))
         if name is None:
             return None
         return Scene(name=name, model=model or "", model_path=model_path, drive=drive, mix=mix, keyframes=keyframes,
                      seeds=seeds, keyframe_every=every, mappings=mappings, shaders=shaders, duration=duration,
-                     transition=transition, advance=advance, line=self.p.line_of(path))
+                     transition=transition, advance=advance, pair=pair, line=self.p.line_of(path))
 
     def keyframes(self, d: dict, path: KeyPath) -> tuple[tuple[tuple[float, ...], ...], tuple[int, ...]]:
         frames: tuple = ()
@@ -418,6 +421,16 @@ class _Reader:
         keys = self.string_list(d, "keys", path)
         at = self.number(d, "at", path, None, 0.0)
         return Advance(osc, keys, at)
+
+    def pair(self, v: Any, path: KeyPath) -> PairSpec:
+        d = self.table(v, path, PAIR_KEYS)
+        mode = self.string(d, "mode", path, default="side_by_side", choices=PAIR_MODES) or "side_by_side"
+        crossfade = self.number(d, "crossfade", path, 0.5, 0.0, 1.0)
+        snapshot = self.number(d, "snapshot", path, 1.0, 0.0, 1.0)
+        trajectory = None
+        if "trajectory" in d:
+            trajectory = self.duration(d["trajectory"], path + ("trajectory",), allow_hold=False, allow_zero=False)
+        return PairSpec(mode, crossfade, snapshot, trajectory)
 
     # ---- across scenes --------------------------------------------------------------------------------
     def across_scenes(self, scenes: list[Scene]) -> None:

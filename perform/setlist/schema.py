@@ -78,6 +78,22 @@ class Advance:
         return bool(self.osc or self.keys or self.at_s is not None)
 
 
+PAIR_MODES: tuple[str, ...] = ("side_by_side", "a", "b", "crossfade")
+
+
+@dataclass(frozen=True, slots=True)
+class PairSpec:
+    """How a data-free pair model is shown. mode: both side by side, one generator alone, or a crossfade
+    (`crossfade` 0 = A .. 1 = B). The training trajectory is played back: `trajectory` is the time to
+    go from the first snapshot to the last (then back: a ping-pong), or None to stay at `snapshot`
+    (0 = first .. 1 = last). The inputs /perform/in/snapshot and /perform/in/pair_crossfade override."""
+
+    mode: str = "side_by_side"
+    crossfade: float = 0.5
+    snapshot: float = 1.0
+    trajectory: "Duration | None" = None
+
+
 @dataclass(frozen=True, slots=True)
 class MappingSource:
     """A scene's mappings: inline [[scene.mapping]] tables and/or the tables of a mapping file.
@@ -106,6 +122,7 @@ class Scene:
     duration: Duration = HOLD
     transition: TransitionSpec = TransitionSpec()
     advance: Advance = Advance()
+    pair: PairSpec = PairSpec()  # used when the model is a data-free pair
     line: int | None = None      # line of its [[scene]] header
 
     @property

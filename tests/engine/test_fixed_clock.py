@@ -107,3 +107,35 @@ def test_osc_shader_parameter_event_changes_pixels(setlist_file, gl):
     # saturation 0 makes the picture grey: its channels agree
     spread = lambda img: np.abs(img - img.mean(axis=2, keepdims=True)).mean()
     assert spread(before) > 2 * spread(after)
+
+
+PAIR = """
+[show]
+size = [128, 64]
+fps = 10
+[[scene]]
+name = "pair"
+model = "{root}/models/pair-tug-of-war"
+drive = "latent"
+seeds = [1]
+duration = "hold"
+mapping = []
+pair = { mode = "side_by_side", trajectory = 2 }
+"""
+
+
+def test_pair_scene_shows_two_generators_side_by_side_and_plays_its_trajectory(setlist_file, gl):
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    frames = render(setlist_file(PAIR.replace("{root}", str(root))), 31, gl)
+    snaps = [plan.jobs[0].pair[2] for _, plan in frames]
+    # 2 s from the first snapshot to the last, then back (ping-pong), at 10 fps
+    assert snaps[0] == 0.0 and snaps[10] == pytest.approx(0.5) and snaps[20] == pytest.approx(1.0)
+    assert snaps[30] == pytest.approx(0.5)
+    px = frames[20][0].astype(int)  # (64, 128, 3): A in the left half, B in the right
+    left, right = px[:, :64], px[:, 64:]
+    assert np.abs(left - right).mean() > 2.0  # two different generators
+    # same latent, another point of the training trajectory: both halves change
+    other = frames[3][0].astype(int)
+    assert np.abs(other[:, :64] - left).mean() > 1.0 and np.abs(other[:, 64:] - right).mean() > 1.0
