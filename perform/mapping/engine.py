@@ -103,6 +103,7 @@ class MappingEngine:
                             0 if self.keyframes is None else self.keyframes.shape[0],
                             None if shader_params is None else frozenset(map(tuple, shader_params)))
         self.specs = validate_specs(specs, ctx)
+        self._shader_names = ctx.shader_params
         self.shader_ranges = dict(shader_ranges or {})
         self.shader_defaults = dict(shader_defaults or {})
         self.base_mix = float(base_mix)
@@ -237,6 +238,8 @@ class MappingEngine:
                 out[n] = v
             elif kind == "shader":
                 p, _, q = rest.partition(".")
+                if self._shader_names is not None and (p, q) not in self._shader_names:
+                    continue  # a hold for a pass of another scene's chain
                 lo, hi = self.shader_ranges.get((p, q), (0.0, 1.0))
                 out[n] = lo + v * (hi - lo)
         return out

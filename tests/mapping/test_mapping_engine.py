@@ -132,3 +132,14 @@ def test_same_inputs_same_times_same_output():
     a, b = run(), run()
     assert np.array_equal(a, b)
     assert np.ptp(a[:, 8]) > 0  # the drift moves
+
+
+def test_a_held_shader_value_for_a_pass_this_scene_lacks_is_ignored():
+    import numpy as np
+
+    from perform.mapping.engine import MappingEngine
+
+    eng = MappingEngine((), 4, shader_params=[("grade", "saturation")],
+                        shader_ranges={("grade", "saturation"): (0.0, 2.0)})
+    out = eng.evaluate(0.0, {}, {}, overrides={"shader.grade.saturation": 0.25, "shader.kaleido.segments": 1.0})
+    assert dict(out.shader_params) == {("grade", "saturation"): 0.5}
