@@ -2,7 +2,7 @@
 
     python tools/model_report.py RUN_DIR OUT_PREFIX [--model models/face-64]   # e.g. OUT_PREFIX docs/models/face-64
 
-With --model, also a grid walking the latent from 0 along each of the first directions in the model's card.
+With --model, also a grid walking the latent from the data's mean latent along each of the first directions in the model's card.
 
 Needs matplotlib (a dev tool, like this script); the run folder is what `perform train` wrote.
 """
@@ -67,7 +67,7 @@ def main() -> None:
 
 
 def _directions_grid(model_path: str, names: list[str], out: Path, steps: tuple[float, ...] = (-3, -2, -1, 0, 1, 2, 3)) -> None:
-    """One row per direction: the image at 0 + t * direction for each t (rows in the order given)."""
+    """One row per direction: the image at centre + t * direction for each t, centre = the data's mean latent."""
     import numpy as np
 
     from perform.nets.model import load_model
@@ -76,7 +76,9 @@ def _directions_grid(model_path: str, names: list[str], out: Path, steps: tuple[
     model = load_model(model_path, device="cpu")
     dirs = model.directions
     rows = [n for n in names if n in dirs]
-    images = [model.generate(t * dirs[n]) for n in rows for t in steps]
+    stats = model.info.card.get("latent_stats") or {}
+    centre = np.asarray(stats.get("mean", np.zeros(model.latent_dim)), np.float32)  # where the data lives
+    images = [model.generate(centre + t * dirs[n]) for n in rows for t in steps]
     save_png(out, make_grid(np.stack(images), cols=len(steps)))
     print(f"wrote {out}: rows {', '.join(rows)}; columns t = {steps}")
 

@@ -97,10 +97,17 @@ def feature_directions(means: np.ndarray, features: np.ndarray, names: tuple[str
     return out
 
 
+def latent_stats(means: np.ndarray) -> dict[str, list[float]]:
+    """Mean and spread of the encoder means over the data: where the faces live in the latent space (the card's
+    "latent_stats"; a mapping can centre its walks there rather than at the prior's origin)."""
+    return {"mean": [round(float(x), 6) for x in means.mean(0)], "std": [round(float(x), 6) for x in means.std(0)]}
+
+
 def compute_directions(encoder: Encoder, generator: Generator, images_u8: np.ndarray, features: np.ndarray | None,
-                       feature_names: tuple[str, ...], k_pca: int = 8, k_sefa: int = 8) -> dict[str, dict[str, Any]]:
-    """All three kinds, ready for the card's "directions"."""
-    means = encode_means(encoder, images_u8)
+                       feature_names: tuple[str, ...], k_pca: int = 8, k_sefa: int = 8,
+                       means: np.ndarray | None = None) -> dict[str, dict[str, Any]]:
+    """All three kinds, ready for the card's "directions" (means: encoder means of images_u8, if already known)."""
+    means = encode_means(encoder, images_u8) if means is None else means
     dirs = pca_directions(means, k_pca)
     dirs.update(sefa_directions(generator, k_sefa))
     if features is not None:

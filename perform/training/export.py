@@ -7,7 +7,7 @@ from typing import Any
 
 from perform.errors import PerformError
 from perform.nets.checkpoint import load_checkpoint, load_into, paths_for
-from perform.nets.directions import compute_directions, sefa_directions
+from perform.nets.directions import compute_directions, encode_means, latent_stats, sefa_directions
 from perform.nets.vaegan import Encoder, Generator, VAEGANConfig
 from perform.training.dataset import load_folder
 from perform.training.vaegan_loop import CHECKPOINT, export_inference
@@ -41,7 +41,9 @@ def export_run(run_dir: str | Path, out_path: str | Path, data_dir: str | Path |
         data = load_folder(data_dir, resolution=cfg.resolution)
         if data_entry.get("fingerprint") and data.fingerprint != data_entry["fingerprint"]:
             raise PerformError(f"{data_dir}: not the data this run was trained on (fingerprint differs from the card)")
-        dirs = compute_directions(encoder, generator, data.images, data.features, data.feature_names)
+        means = encode_means(encoder, data.images)
+        dirs = compute_directions(encoder, generator, data.images, data.features, data.feature_names, means=means)
+        extra = {"latent_stats": latent_stats(means), **(extra or {})}
     else:
         dirs = sefa_directions(generator)
     out_card = {**card, "name": name or Path(out_path).stem, "data": data_entry, "directions": dirs, **(extra or {})}

@@ -58,6 +58,7 @@ def test_train_writes_checkpoints_grids_card_and_resume_continues(data, tmp_path
     assert card["weights_dtype"] == "float16" and "path" not in json.dumps(card["data"]) and "resume" not in card
     kinds = {d["kind"] for d in card["directions"].values()}
     assert kinds == {"pca", "sefa", "feature"} and "mouth_open" in card["directions"]
+    assert len(card["latent_stats"]["mean"]) == len(card["latent_stats"]["std"]) == 16
     model = load_model(out, device="cpu")
     assert set(model.directions) == set(card["directions"]) and model.generate(model.directions["pc0"]).shape == (32, 32, 3)
 
