@@ -11,7 +11,7 @@ import math
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from typing import Any, Callable, Protocol
 
 import numpy as np
 
@@ -70,6 +70,7 @@ class LiveOptions:
     on_frame: Callable[[int, FramePlan, Generated | None], None] | None = None  # e.g. a recorder, OSC out
     between_frames: list[Callable[[float], None]] = field(default_factory=list)  # main thread, e.g. hot reload
     extra_hud: list[Callable[[], list[str]]] = field(default_factory=list)  # more HUD lines (OSC counts, ...)
+    infer: Any = None  # an InferenceProcess (generate(plan), restart()); None: in this process
     hud: bool = True
 
 
@@ -136,7 +137,7 @@ class LiveRunner:
         if plan is None or version == self._plan_seen:
             return
         self._plan_seen = version
-        result = generate(plan, self.program.models)
+        result = self.opt.infer.generate(plan) if self.opt.infer is not None else generate(plan, self.program.models)
         self.stats.add("infer", result.infer_ms)
         self.results.put(result)
 
@@ -145,16 +146,16 @@ class LiveRunner:
         once (first inferences are slow), so the show does not open on a stall."""
         if self._tracker is None:
             self._tracker = self._tracker_factory()
-        import numpy as _np
-
-        for model in self.program.models.values():
-            model.generate(_np.zeros(model.latent_dim, _np.float32))
+        if self.opt.infer is None:
+            for model in self.program.models.values():
+                model.generate(np.zeros(model.latent_dim, np.float32))
 
     def start_workers(self) -> None:
         self.warm_up()
         self.workers = [
             Worker("track", self._track_step, self.reporter, on_error=self._reset_tracker).start(),
-            Worker("infer", self._infer_step, self.reporter).start(),
+            Worker("infer", self._infer_step, self.reporter,
+                   on_error=(lambda exc: self.opt.infer.restart()) if self.opt.infer is not None else None).start(),
         ]
 
     def stop(self) -> None:

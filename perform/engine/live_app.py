@@ -44,6 +44,7 @@ class LiveConfig:
     record: str | None = None
     record_video: bool = False
     stats_json: str | None = None
+    inference: str = "process"
 
     @classmethod
     def from_args(cls, a: argparse.Namespace) -> "LiveConfig":
@@ -54,7 +55,7 @@ class LiveConfig:
                    osc_reply_port=a.osc_reply_port,
                    headless=a.headless, frames=a.frames, size=a.size, fullscreen=a.fullscreen, display=a.display,
                    vsync=not a.no_vsync, fps=a.fps, hud=not a.no_hud, record=a.record, record_video=a.record_video,
-                   stats_json=a.stats_json)
+                   stats_json=a.stats_json, inference=getattr(a, "inference", "process"))
 
 
 def parse_host_port(text: str) -> tuple[str, int]:
@@ -88,7 +89,8 @@ def run_live(cfg: LiveConfig) -> int:
 
     # one torch thread by default on a CPU: MediaPipe and the GL renderer need the other core, and
     # oversubscribed OpenMP threads spin-wait each other into stalls
-    set_torch_threads(cfg.torch_threads or (1 if cfg.device in ("auto", "cpu") else None))
+    threads = cfg.torch_threads or (1 if cfg.device in ("auto", "cpu") else None)
+    set_torch_threads(threads)
     setlist = load_setlist_or_default(cfg.setlist, cfg.model, cfg.size, None)
     models = build_models(setlist, cfg.device)
     conductor = make_conductor(setlist, models)
@@ -155,17 +157,28 @@ def run_live(cfg: LiveConfig) -> int:
     if server is not None:
         c = server.counters
         extra_hud.append(lambda: [f"osc :{server.port}  ok {c.get('accepted')}  dropped {c.total_dropped()}"])
+    infer = None
+    if cfg.inference == "process":
+        from perform.engine.inference_process import InferenceProcess
+
+        infer = InferenceProcess(models, device=cfg.device, threads=threads)
+
+    def reload_models(sl, cache):
+        new = build_models(sl, cfg.device, cache)
+        if infer is not None:
+            infer.sync(new)
+        return new
+
     hooks = []
     if cfg.setlist:
         from perform.engine.reload import SetlistReloader
         from perform.setlist.watcher import SetlistWatcher
 
         watcher = SetlistWatcher(cfg.setlist, setlist)
-        hooks.append(SetlistReloader(watcher, conductor, presenter,
-                                     lambda sl, cache: build_models(sl, cfg.device, cache)))
+        hooks.append(SetlistReloader(watcher, conductor, presenter, reload_models))
     runner = LiveRunner(source, tracker_factory, program, presenter, control,
                         LiveOptions(fps=fps, frames=cfg.frames, on_frame=on_frame_hook, hud=cfg.hud,
-                                    between_frames=hooks, extra_hud=extra_hud), stats, reporter)
+                                    between_frames=hooks, extra_hud=extra_hud, infer=infer), stats, reporter)
     if models and next(iter(models.values())).info.untrained:
         log.warning("running an UNTRAINED model (random weights): train one with `perform train`")
     print(f"perform live: {setlist.show.title!r}, {len(setlist.scenes)} scene(s), source {source.name}, "
@@ -180,6 +193,8 @@ def run_live(cfg: LiveConfig) -> int:
         if recorder is not None:
             recorder.close()
         presenter.close()
+        if infer is not None:
+            infer.close()
         if window is not None:
             window.close()
     print(stats.summary(title=f"perform live: {runner.frames_drawn} frames"))

@@ -129,6 +129,7 @@ def load_model(path: str | os.PathLike, device: str | torch.device | None = None
         raise CheckpointError(f"{path}: model kind {kind!r} unknown; known kinds: {sorted(MODEL_KINDS)}")
     tensors, card = load_checkpoint(path, device="cpu")
     model = MODEL_KINDS[kind](tensors, card, str(path), dev)
+    model.spec = ("path", str(path))  # how another process rebuilds it (perform.engine.inference_process)
     if model.info.untrained:
         log.warning("model %s is UNTRAINED (random weights)", model.info.name)
     return model
@@ -144,4 +145,6 @@ def random_vaegan(cfg: VAEGANConfig | None = None, seed: int = 0, device: str | 
     # random BatchNorm statistics so outputs are not flat grey
     dev = device if isinstance(device, torch.device) else pick_device(device)
     info = ModelInfo(f"untrained-{cfg.resolution}px-seed{seed}", "vaegan", True, {"config": cfg.to_dict(), "untrained": True})
-    return VAEGANModel(net, info, dev)
+    model = VAEGANModel(net, info, dev)
+    model.spec = ("untrained", cfg.to_dict(), seed)
+    return model
