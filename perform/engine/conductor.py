@@ -19,7 +19,7 @@ from perform.control.events import ControlEvent
 from perform.engine.plan import FramePlan, GenJob
 from perform.nets.model import GenerativeModel
 from perform.setlist.keyframes import keyframe_latents, keyframe_walk
-from perform.setlist.schema import Scene, Setlist
+from perform.setlist.schema import Scene, Setlist, ShaderSpec
 from perform.tracking.observation import FEATURE_NAMES, FaceObservation
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,7 @@ class SceneRuntime:
     keyframes: np.ndarray
     mapper: Any
     chain_key: str
+    shaders: tuple = ()  # the chain: the scene's shaders, after a side_by_side pass for a pair shown side by side
 
 
 @dataclass
@@ -64,9 +65,20 @@ class PerformanceState:
     inputs: dict[str, float] = field(default_factory=dict)  # /perform/in/<name> and other direct inputs
 
 
-def chain_key(scene: Scene) -> str:
+PAIR_PASS = ShaderSpec("side_by_side", "pair", {})
+
+
+def scene_shaders(scene: Scene, model: GenerativeModel) -> tuple:
+    """The scene's chain; a pair model shown side by side gets the side_by_side pass first (source slots
+    0 and 1 hold generators A and B)."""
+    if model.info.kind == "pair" and scene.pair.mode == "side_by_side":
+        return (PAIR_PASS, *scene.shaders)
+    return tuple(scene.shaders)
+
+
+def chain_key(shaders: tuple) -> str:
     """Scenes with the same shader chain share a compiled chain in the renderer."""
-    return repr(tuple((s.type, s.name, tuple(sorted(dict(s.params).items()))) for s in scene.shaders))
+    return repr(tuple((s.type, s.name, tuple(sorted(dict(s.params).items()))) for s in shaders))
 
 
 class Conductor:
@@ -104,7 +116,9 @@ class Conductor:
             key = str(scene.model_path)
             model = self.models[key]
             keys = keyframe_latents(scene, model.latent_dim)
-            out.append(SceneRuntime(scene, key, model, keys, self._make_mapper(scene, model, keys), chain_key(scene)))
+            shaders = scene_shaders(scene, model)
+            out.append(SceneRuntime(scene, key, model, keys, self._make_mapper(scene, model, keys), chain_key(shaders),
+                                    shaders))
         return out
 
     @property
@@ -113,7 +127,7 @@ class Conductor:
 
     def chains(self) -> dict[str, tuple]:
         """{chain key: shader specs} of every scene: the renderer compiles these before the show."""
-        return {rt.chain_key: rt.scene.shaders for rt in self._runtimes}
+        return {rt.chain_key: rt.shaders for rt in self._runtimes}
 
     def swap(self, setlist: Setlist, models: dict[str, GenerativeModel] | None = None) -> None:
         """Hot reload at a frame boundary: keep the current scene (by name) and its time; reuse models.

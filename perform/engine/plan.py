@@ -67,8 +67,12 @@ def generate(plan: FramePlan, models: Mapping[str, GenerativeModel]) -> Generate
 
 
 def _generate(model: GenerativeModel, job: GenJob) -> np.ndarray:
+    """One job's image; for a pair shown side by side, both images stacked (2, R, R, 3): the renderer
+    puts them in its two source slots and the side_by_side shader lays them out."""
     if job.pair is not None:  # only the inference thread sets these, right before it generates
         mode, crossfade, snapshot = job.pair
-        model.set_mode(mode, crossfade)
         model.set_snapshot_position(snapshot)
+        if mode == "side_by_side":
+            return np.stack(model.generate_pair(job.latent))
+        model.set_mode(mode, crossfade)
     return model.generate(job.latent, job.crop, job.mix)

@@ -62,7 +62,7 @@ class ChainPresenter:
     def sync(self, chains: Mapping[str, Any]) -> None:
         """Compile chains that are new (after a hot reload), release those no longer used."""
         model = next(iter(self.conductor.models.values()))
-        h, w = model.output_shape
+        h, w = model.resolution, model.resolution  # the chain's source slots resize to what arrives
         for key, shaders in chains.items():
             if key not in self.chains:
                 self.chains[key] = ShaderChain(self.ctx, pass_specs(shaders), (w, h), self.out_size)
@@ -94,7 +94,11 @@ class ChainPresenter:
                 img = images[i] if i < len(images) else images[0]
                 stamp = id(generated)
                 if self._uploaded.get((key, i)) != stamp:
-                    chain.upload(img, slot=0)
+                    if img.ndim == 4:  # a pair side by side: generator A to slot 0, B to slot 1
+                        chain.upload(img[0], slot=0)
+                        chain.upload(img[1], slot=1)
+                    else:
+                        chain.upload(img, slot=0)
                     self._uploaded[(key, i)] = stamp
                 for (pass_name, param), value in plan.shader_params.get(key, {}).items():
                     try:

@@ -7,6 +7,7 @@ recorder itself, as LiveOptions.on_frame, sees the scene of each drawn frame.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Callable
 
 from perform.control.events import ControlEvent
@@ -54,7 +55,9 @@ class RecordingProgram:
     def step(self, t_s: float, index: int, face: FaceObservation | None, events: list[ControlEvent],
              source_status: str) -> Any:
         if events:
-            self._recorder.add_events(events)
+            # stamped when they took effect (this frame), not when they arrived: a message that came in
+            # before the show started, or while a frame was drawn, acts at this frame, and so must its replay
+            self._recorder.add_events([e if e.t_s >= t_s else replace(e, t_s=t_s) for e in events])
         return self._program.step(t_s, index, face, events, source_status)
 
     def hud_lines(self) -> list[str]:

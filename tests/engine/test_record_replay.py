@@ -51,9 +51,18 @@ def test_recorded_live_run_replays_scene_changes_at_the_recorded_frames(setlist_
     port = free_port()
     session = tmp_path / "session"
 
+    # the live loop sends face features every frame to this socket: the first one says the show is running
+    running = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    running.bind(("127.0.0.1", 0))
+    running.settimeout(60)
+
     def send():
+        try:
+            running.recvfrom(65536)
+        except OSError:
+            return
         client = SimpleUDPClient("127.0.0.1", port)
-        time.sleep(2.5)  # past start-up (model warm-up, MediaPipe)
+        time.sleep(0.5)
         client.send_message("/perform/shader/grade/saturation", 0.0)
         time.sleep(0.5)
         client.send_message("/perform/scene/next", [])
@@ -61,9 +70,13 @@ def test_recorded_live_run_replays_scene_changes_at_the_recorded_frames(setlist_
     sender = threading.Thread(target=send, daemon=True)
     sender.start()
     cfg = LiveConfig(setlist=str(setlist), source="synthetic", headless=True, frames=150, fps=30.0,
-                     osc_port=port, record=str(session), capture_fps=30.0)
-    assert run_live(cfg) == 0
-    sender.join(5)
+                     osc_port=port, record=str(session), capture_fps=30.0,
+                     osc_out=[f"127.0.0.1:{running.getsockname()[1]}"])
+    try:
+        assert run_live(cfg) == 0
+    finally:
+        sender.join(5)
+        running.close()
 
     rec = load_session(session)
     changes = rec.scene_changes()
