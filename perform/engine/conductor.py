@@ -68,6 +68,21 @@ class PerformanceState:
 PAIR_PASS = ShaderSpec("side_by_side", "pair", {})
 
 
+def data_latents(draws: np.ndarray, model: GenerativeModel) -> np.ndarray:
+    """Seeded N(0, 1) draws (K, Z) moved to where the model's data lives, when its card measured that
+    (`latent_stats`: mean and std of the encoder means over the training set): a VAE's prior is only
+    roughly matched, and its mean latent decodes to a muddier face than the data's mean. Explicit
+    keyframe vectors are used as written."""
+    stats = model.info.card.get("latent_stats") if model.info.card else None
+    if not stats:
+        return draws
+    mean = np.asarray(stats["mean"], np.float32)
+    std = np.asarray(stats["std"], np.float32)
+    if mean.shape != (draws.shape[1],) or std.shape != mean.shape:
+        return draws
+    return (mean + std * draws).astype(np.float32)
+
+
 def scene_shaders(scene: Scene, model: GenerativeModel) -> tuple:
     """The scene's chain; a pair model shown side by side gets the side_by_side pass first (source slots
     0 and 1 hold generators A and B)."""
@@ -116,6 +131,8 @@ class Conductor:
             key = str(scene.model_path)
             model = self.models[key]
             keys = keyframe_latents(scene, model.latent_dim)
+            if not scene.keyframes:
+                keys = data_latents(keys, model)
             shaders = scene_shaders(scene, model)
             out.append(SceneRuntime(scene, key, model, keys, self._make_mapper(scene, model, keys), chain_key(shaders),
                                     shaders))
