@@ -141,7 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.torch_threads)
     results = {"threaded": run_threaded(args), "process": run_threaded(args, process=True),
                "sequential": run_sequential(args)}
-    print(f"live pipeline, {args.frames} frames, {args.resolution} px model -> 1280x720, headless, "
+    what = args.model or f"untrained {args.resolution} px model (width {args.width})"
+    print(f"live pipeline, {args.frames} frames, {what} -> 1280x720, headless, "
           f"torch threads {args.torch_threads}")
     for name in ("threaded", "process", "sequential"):
         r = results[name]
@@ -153,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         results[f"ratio_{name}_generated_fps"] = ratio
         print(f"{name} / sequential, generated images per second: {ratio:.2f}x")
     if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(results, indent=2))
     return 0
 

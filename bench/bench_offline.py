@@ -28,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--size", type=parse_size, default=(1280, 720))
     p.add_argument("--repeats", type=int, default=2)
     p.add_argument("--torch-threads", type=int, default=2)
+    p.add_argument("--inference", choices=("process", "thread"), default="process")
     p.add_argument("--json", default=None)
     args = p.parse_args(argv)
     runs = []
@@ -36,12 +37,12 @@ def main(argv: list[str] | None = None) -> int:
             stats_file = Path(tmp) / f"stats{i}.json"
             cfg = RehearseConfig(setlist=args.setlist, out=str(Path(tmp) / f"out{i}.mp4"), t_to=args.seconds,
                                  size=args.size, torch_threads=args.torch_threads, stats_json=str(stats_file),
-                                 progress=False)
+                                 progress=False, inference=args.inference)
             run_rehearse(cfg)
             runs.append(json.loads(stats_file.read_text()))
     fps = 30.0
     speeds = [1000.0 / r["stages"]["frame"]["mean_ms"] / fps for r in runs]
-    print(f"offline render {args.size[0]}x{args.size[1]}, {args.seconds:g} s, {args.repeats} runs: "
+    print(f"offline render {args.size[0]}x{args.size[1]}, {args.seconds:g} s, inference {args.inference}, {args.repeats} runs: "
           f"{np.mean(speeds):.2f}x real time (runs: {', '.join(f'{s:.2f}x' for s in speeds)})")
     for stage, v in runs[-1]["stages"].items():
         print(f"  {stage:<8} p50 {v['p50_ms']:6.2f}  p95 {v['p95_ms']:6.2f} ms")

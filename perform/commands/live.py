@@ -21,8 +21,9 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="auto", help="torch device: auto (cuda, then mps, then cpu), cpu, cuda, cuda:N, mps")
     p.add_argument("--torch-threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     p.add_argument("--inference", choices=("process", "thread"), default="process",
-                   help="live: run the model in its own process (default; torch then never waits on the GIL "
-                        "held by rendering and tracking) or in a thread of this one")
+                   help="run the model in its own process (default: torch never waits on the GIL held by "
+                        "rendering and tracking; offline it overlaps drawing the previous frame, same frames) "
+                        "or in this one")
 
 
 def add_osc_arguments(p: argparse.ArgumentParser) -> None:

@@ -22,6 +22,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fps", type=float, default=None, help="frame rate (default: the setlist's)")
     p.add_argument("--size", type=parse_size, default=None, metavar="WxH", help="output size (default: the setlist's)")
     p.add_argument("--crf", type=int, default=18, help="H.264 quality, 0 (lossless) .. 51 (default 18)")
+    p.add_argument("--x264-preset", default="superfast",
+                   choices=("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"),
+                   help="encoder speed; at a given --crf slower presets make smaller files (default superfast)")
     p.add_argument("--hashes", default=None, metavar="FILE", help="write a sha256 per frame (determinism checks)")
     p.add_argument("--stats-json", default=None, metavar="FILE", help="write the timing summary as JSON")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")

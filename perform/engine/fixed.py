@@ -69,9 +69,16 @@ def frame_time(index: int, fps: float) -> float:
 def run_fixed(program: Program, presenter: ReadablePresenter, face_input: FaceInput | None,
               events: EventTimeline, opt: FixedOptions,
               on_frame: Callable[[int, np.ndarray, FramePlan], None] | None = None,
-              stats: TimingStats | None = None, progress: Callable[[int], None] | None = None) -> TimingStats:
+              stats: TimingStats | None = None, progress: Callable[[int], None] | None = None,
+              infer=None) -> TimingStats:
     """Render frames [start_frame, end_frame). Frames before start_frame are still stepped (not drawn), so
-    the state at start_frame is the same as in a full render (scenes, smoothing, LFOs)."""
+    the state at start_frame is the same as in a full render (scenes, smoothing, LFOs).
+
+    With `infer` (an InferenceProcess) frame n is generated in the child while frame n-1 is drawn and
+    encoded here: the same frames, in about the time of the slower of the two."""
+    if infer is not None:
+        return _run_fixed_pipelined(program, presenter, face_input, events, opt, on_frame,
+                                    stats or TimingStats(keep_all=True), progress, infer)
     stats = stats or TimingStats(keep_all=True)
     last: Generated | None = None
     for n in range(0, opt.end_frame):
@@ -101,6 +108,54 @@ def run_fixed(program: Program, presenter: ReadablePresenter, face_input: FaceIn
         stats.add("frame", (t4 - t0) * 1000.0)
         if progress is not None:
             progress(n)
+    return stats
+
+
+def _run_fixed_pipelined(program, presenter, face_input, events, opt, on_frame, stats, progress, infer) -> TimingStats:
+    pending: list[tuple[int, FramePlan, bool]] = []  # (frame, plan, submitted to the child)
+    last: Generated | None = None
+    done_at = [time.perf_counter()]
+
+    def finish_oldest() -> None:
+        nonlocal last
+        n, plan, submitted = pending.pop(0)
+        t0 = time.perf_counter()
+        if submitted:
+            last = infer.collect(plan)
+            stats.add("infer", last.infer_ms)
+        t1 = time.perf_counter()
+        presenter.draw(plan, last, [])
+        presenter.present()
+        pixels = presenter.read_pixels()
+        t2 = time.perf_counter()
+        if on_frame is not None:
+            on_frame(n, pixels, plan)
+        t3 = time.perf_counter()
+        stats.add("wait_infer", (t1 - t0) * 1000.0)
+        stats.add("render", (t2 - t1) * 1000.0)
+        stats.add("encode", (t3 - t2) * 1000.0)
+        stats.add("frame", (t3 - done_at[0]) * 1000.0)  # one frame finished every this often
+        done_at[0] = t3
+        if progress is not None:
+            progress(n)
+
+    for n in range(0, opt.end_frame):
+        t = frame_time(n, opt.fps)
+        t0 = time.perf_counter()
+        face = face_input.face_at(t, n) if face_input is not None else None
+        status = face_input.status if face_input is not None else "ok"
+        stats.add("track", (time.perf_counter() - t0) * 1000.0)
+        plan = program.step(t, n, face, events.drain(t), status)
+        if n < opt.start_frame:
+            continue
+        submit = not (plan.freeze and (last is not None or any(p[2] for p in pending)))
+        if submit:
+            infer.submit(plan)
+        pending.append((n, plan, submit))
+        if len(pending) > 1:  # one frame in flight in the child while the one before is drawn here
+            finish_oldest()
+    while pending:
+        finish_oldest()
     return stats
 
 

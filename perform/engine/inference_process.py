@@ -137,7 +137,15 @@ class InferenceProcess:
         self._specs.update(new)
 
     def generate(self, plan: FramePlan) -> Generated:
+        self.submit(plan)
+        return self.collect(plan)
+
+    def submit(self, plan: FramePlan) -> None:
+        """Send a plan's jobs without waiting; results come back in the order submitted (`collect`)."""
         self._send(("jobs", [GenJob(j.model_key, j.latent, j.crop, j.mix, j.pair) for j in plan.jobs]))
+
+    def collect(self, plan: FramePlan) -> Generated:
+        """The images of the oldest plan submitted and not yet collected (which must be `plan`)."""
         kind, detail = self._recv()
         if kind != "images":
             raise RuntimeError(f"inference process: {detail}")

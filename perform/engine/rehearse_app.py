@@ -38,7 +38,9 @@ class RehearseConfig:
     device: str = "auto"
     torch_threads: int | None = None
     crf: int = 18
+    x264_preset: str = "superfast"  # at a constant quality (crf), a faster preset costs file size, not looks
     hashes: str | None = None      # write one sha256 per frame here (determinism checks)
+    inference: str = "process"     # the model in a child process, overlapping the drawing (or "thread": inline)
     stats_json: str | None = None
     progress: bool = True
 
@@ -46,8 +48,9 @@ class RehearseConfig:
     def from_args(cls, a: argparse.Namespace) -> "RehearseConfig":
         return cls(setlist=a.setlist, session=a.session, video=a.video, synthetic=a.synthetic, out=a.out,
                    audio=a.audio, preview=a.preview, t_from=a.t_from, t_to=a.t_to, fps=a.fps, size=a.size,
-                   model=a.model, device=a.device, torch_threads=a.torch_threads, crf=a.crf, hashes=a.hashes,
-                   stats_json=a.stats_json, progress=not a.no_progress)
+                   model=a.model, device=a.device, torch_threads=a.torch_threads, crf=a.crf, x264_preset=a.x264_preset,
+                   hashes=a.hashes,
+                   stats_json=a.stats_json, progress=not a.no_progress, inference=a.inference)
 
 
 def _input_for(cfg: RehearseConfig, setlist: Setlist):
@@ -145,7 +148,8 @@ def run_rehearse(cfg: RehearseConfig) -> int:
     if cfg.out:
         from perform.render.video_out import VideoFileOutput
 
-        writer = VideoFileOutput(cfg.out, setlist.show.size, fps, audio_path=cfg.audio, crf=cfg.crf)
+        writer = VideoFileOutput(cfg.out, setlist.show.size, fps, audio_path=cfg.audio, crf=cfg.crf,
+                                 preset=cfg.x264_preset)
     hashes: list[str] = []
     bar = None
     if cfg.progress:
@@ -165,12 +169,20 @@ def run_rehearse(cfg: RehearseConfig) -> int:
 
     print(f"perform rehearse: {setlist.show.title!r} from {what}, frames {start}..{end - 1} at {fps:g} fps, "
           f"{setlist.show.size[0]}x{setlist.show.size[1]}" + (f" -> {cfg.out}" if cfg.out else ""))
+    infer = None
     ok = False
     try:
+        if cfg.inference == "process":
+            from perform.engine.inference_process import InferenceProcess
+
+            infer = InferenceProcess(models, device=cfg.device, threads=1)
         stats = run_fixed(conductor, presenter, face_input, timeline,
-                          FixedOptions(fps=fps, start_frame=start, end_frame=end), on_frame=on_frame, progress=progress)
+                          FixedOptions(fps=fps, start_frame=start, end_frame=end), on_frame=on_frame, progress=progress,
+                          infer=infer)
         ok = True
     finally:
+        if infer is not None:
+            infer.close()
         if bar is not None:
             bar.close()
         if writer is not None:

@@ -139,3 +139,26 @@ def test_pair_scene_shows_two_generators_side_by_side_and_plays_its_trajectory(s
     # same latent, another point of the training trajectory: both halves change
     other = frames[3][0].astype(int)
     assert np.abs(other[:, :64] - left).mean() > 1.0 and np.abs(other[:, 64:] - right).mean() > 1.0
+
+
+def test_pipelined_inference_in_a_child_process_gives_the_same_frames(setlist_file, gl):
+    from perform.engine.inference_process import InferenceProcess
+
+    p = setlist_file(TWO_SCENES)
+    inline = [hashlib.sha256(px.tobytes()).hexdigest() for px, _ in render(p, 30, gl)]
+    sl = load_setlist_or_default(str(p), None, None, None)
+    models = build_models(sl, "cpu")
+    conductor = make_conductor(sl, models)
+    timeline = EventTimeline(())
+    conductor.control = timeline.control
+    presenter = ChainPresenter(gl, sl.show.size, conductor, hot_reload=False)
+    infer = InferenceProcess(models, device="cpu", threads=1)
+    piped = []
+    try:
+        run_fixed(conductor, presenter, None, timeline, FixedOptions(sl.show.fps, 0, 30),
+                  on_frame=lambda n, px, plan: piped.append((n, hashlib.sha256(px.tobytes()).hexdigest())), infer=infer)
+    finally:
+        infer.close()
+        presenter.close()
+    assert [n for n, _ in piped] == list(range(30))
+    assert [h for _, h in piped] == inline
