@@ -149,7 +149,7 @@ def run_rehearse(cfg: RehearseConfig) -> int:
         from perform.render.video_out import VideoFileOutput
 
         writer = VideoFileOutput(cfg.out, setlist.show.size, fps, audio_path=cfg.audio, crf=cfg.crf,
-                                 preset=cfg.x264_preset)
+                                 preset=cfg.x264_preset, audio_offset_s=cfg.t_from)
     hashes: list[str] = []
     bar = None
     if cfg.progress:

@@ -47,6 +47,7 @@ class VideoFileOutput:
 
     def __init__(self, path: str | os.PathLike, size: tuple[int, int], fps: float | Fraction = 30,
                  audio_path: str | os.PathLike | None = None, crf: int = 18, preset: str = "veryfast",
+                 audio_offset_s: float = 0.0,
                  threaded: bool = True) -> None:
         self.path = Path(path)
         self.partial_path = self.path.with_name(self.path.name + ".partial")
@@ -81,6 +82,8 @@ class VideoFileOutput:
             self._video.options = {"crf": str(int(crf)), "preset": preset}
             if audio_path is not None:
                 self._open_audio(Path(audio_path))
+                # a render that starts at --from S takes the track from S, so picture and sound stay in sync
+                self._audio_skip = int(round(max(0.0, audio_offset_s) * AUDIO_RATE))
         except BaseException:
             self.abort()
             raise
@@ -220,6 +223,10 @@ class VideoFileOutput:
                     break
                 chunk.pts = None  # the fifo re-times what it hands out
                 self._fifo.write(chunk)
+                if self._audio_skip:
+                    dropped = min(self._audio_skip, self._fifo.samples)
+                    self._fifo.read(dropped)
+                    self._audio_skip -= dropped
             if self._fifo.samples == 0:
                 break
             out = self._fifo.read(min(need, self._fifo.samples))

@@ -108,3 +108,28 @@ def test_an_encoder_failure_surfaces_on_the_callers_thread_and_leaves_no_file(tm
             out.write(img)
         out.close()
     assert not path.exists() and not out.partial_path.exists()
+
+
+def test_audio_offset_takes_the_track_from_that_time(tmp_path):
+    rate = 44100
+    t = np.arange(2 * rate) / rate
+    samples = np.where(t < 1.0, 0.0, 0.5 * np.sin(2 * np.pi * 440 * t))  # silent second, then a tone
+    track = tmp_path / "track.wav"
+    with av.open(str(track), "w") as out:
+        stream = out.add_stream("pcm_s16le", rate=rate, layout="mono")
+        frame = av.AudioFrame.from_ndarray((samples * 32767).astype(np.int16)[None, :], format="s16", layout="mono")
+        frame.rate = rate
+        for p in list(stream.encode(frame)) + list(stream.encode(None)):
+            out.mux(p)
+
+    def first_half_second_rms(offset_s: float) -> float:
+        path = tmp_path / f"v{offset_s}.mp4"
+        with VideoFileOutput(path, (32, 32), 10, audio_path=track, audio_offset_s=offset_s) as v:
+            for _ in range(10):
+                v.write(np.zeros((32, 32, 3), np.uint8))
+        with av.open(str(path)) as c:
+            audio = np.concatenate([f.to_ndarray().reshape(-1) for f in c.decode(audio=0)])
+        return float(np.sqrt(np.mean(audio[: len(audio) // 4] ** 2)))
+
+    assert first_half_second_rms(0.0) < 0.01  # from the start: the silent second
+    assert first_half_second_rms(1.0) > 0.1   # from 1 s: the tone at once
