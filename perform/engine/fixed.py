@@ -93,22 +93,26 @@ def run_fixed(program: Program, presenter: ReadablePresenter, face_input: FaceIn
             continue
         if last is None or not plan.freeze:
             last = generate(plan, program.models)
-        t2 = time.perf_counter()
-        presenter.draw(plan, last, [])
-        presenter.present()
-        pixels = presenter.read_pixels()
-        t3 = time.perf_counter()
-        if on_frame is not None:
-            on_frame(n, pixels, plan)
-        t4 = time.perf_counter()
+        _show(presenter, n, plan, last, on_frame, stats)
         stats.add("track", (t1 - t0) * 1000.0)
         stats.add("infer", last.infer_ms if last.plan is plan else 0.0)
-        stats.add("render", (t3 - t2) * 1000.0)
-        stats.add("encode", (t4 - t3) * 1000.0)
-        stats.add("frame", (t4 - t0) * 1000.0)
+        stats.add("frame", (time.perf_counter() - t0) * 1000.0)
         if progress is not None:
             progress(n)
     return stats
+
+
+def _show(presenter, n: int, plan: FramePlan, generated: Generated, on_frame, stats: TimingStats) -> None:
+    """Draw frame n, read it back and hand it on (the video encoder, a hash): the same in both loops."""
+    t0 = time.perf_counter()
+    presenter.draw(plan, generated, [])
+    presenter.present()
+    pixels = presenter.read_pixels()
+    t1 = time.perf_counter()
+    if on_frame is not None:
+        on_frame(n, pixels, plan)
+    stats.add("render", (t1 - t0) * 1000.0)
+    stats.add("encode", (time.perf_counter() - t1) * 1000.0)
 
 
 def _run_fixed_pipelined(program, presenter, face_input, events, opt, on_frame, stats, progress, infer) -> TimingStats:
@@ -123,17 +127,9 @@ def _run_fixed_pipelined(program, presenter, face_input, events, opt, on_frame, 
         if submitted:
             last = infer.collect(plan)
             stats.add("infer", last.infer_ms)
-        t1 = time.perf_counter()
-        presenter.draw(plan, last, [])
-        presenter.present()
-        pixels = presenter.read_pixels()
-        t2 = time.perf_counter()
-        if on_frame is not None:
-            on_frame(n, pixels, plan)
+        stats.add("wait_infer", (time.perf_counter() - t0) * 1000.0)
+        _show(presenter, n, plan, last, on_frame, stats)
         t3 = time.perf_counter()
-        stats.add("wait_infer", (t1 - t0) * 1000.0)
-        stats.add("render", (t2 - t1) * 1000.0)
-        stats.add("encode", (t3 - t2) * 1000.0)
         stats.add("frame", (t3 - done_at[0]) * 1000.0)  # one frame finished every this often
         done_at[0] = t3
         if progress is not None:
