@@ -20,7 +20,7 @@ def _version(dist: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from perform import __version__
-    from perform.engine.defaults import models_dir
+    from perform.setlist.paths import shipped_models_dir
     from perform.nets.checkpoint import CheckpointError, read_card
     from perform.nets.device import pick_device
 
@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
             ctx.release()
         except Exception as e:  # info must report, not fail
             print(f"headless GL: unavailable ({e})")
-    folder = models_dir()
+    folder = shipped_models_dir()
     cards = sorted(folder.glob("*.json")) if folder.is_dir() else []
     print(f"models in {folder}: {len(cards)}")
     for card_path in cards:

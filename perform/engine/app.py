@@ -3,18 +3,10 @@
 from __future__ import annotations
 
 import logging
-import math
-import os
-import sys
-import time
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Callable
 
 from perform.engine.conductor import Conductor, load_models
 from perform.engine.defaults import UNTRAINED, default_setlist
-from perform.engine.timing import TimingStats
-from perform.errors import ErrorReporter, PerformError
+from perform.errors import PerformError
 from perform.nets.model import GenerativeModel
 from perform.setlist.schema import Setlist
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import perform
 from perform.nets.checkpoint import paths_for
+from perform.setlist.paths import shipped_models_dir
 from perform.setlist.schema import Scene, Setlist, Show, ShaderSpec
 
 log = logging.getLogger(__name__)
@@ -16,17 +16,13 @@ UNTRAINED = "untrained"
 SHIPPED_MODELS = ("face-64",)
 
 
-def models_dir() -> Path:
-    return Path(perform.__file__).resolve().parent.parent / "models"
-
-
 def default_model_ref() -> str:
     """The shipped face model if present, else 'untrained' (random weights made on the fly)."""
     for name in SHIPPED_MODELS:
-        weights, card = paths_for(models_dir() / name)
+        weights, card = paths_for(shipped_models_dir() / name)
         if weights.exists() and card.exists():
             return str(card)
-    log.warning("no shipped model found in %s: using an UNTRAINED model with random weights", models_dir())
+    log.warning("no shipped model found in %s: using an UNTRAINED model with random weights", shipped_models_dir())
     return UNTRAINED
 
 

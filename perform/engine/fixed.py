@@ -182,7 +182,6 @@ def run_preview(program: Program, presenter: Presenter, face_input: FaceInput | 
                 hud = [f"preview {t:6.2f} s  frame {n}  scene {plan.scene}"] + (
                     program.hud_lines() if hasattr(program, "hud_lines") else [])
                 presenter.draw(plan, last, hud)
-                n_shown = n
             n += 1
         keys = presenter.present()
         t1 = time.perf_counter()

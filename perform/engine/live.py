@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import math
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
@@ -25,6 +24,8 @@ from perform.sources.frame import Frame, Source
 from perform.tracking.observation import FaceObservation
 
 log = logging.getLogger(__name__)
+
+HUD_REFRESH_S = 0.25
 
 
 class Tracker(Protocol):
@@ -108,6 +109,8 @@ class LiveRunner:
         self.state = LiveState(hud=self.opt.hud)
         self.workers: list[Worker] = []
         self.frames_drawn = 0
+        self._hud_cache: list[str] = []
+        self._hud_next_s = -math.inf
 
     # -- workers -------------------------------------------------------------------------------------
     def _track_step(self) -> None:
@@ -239,7 +242,7 @@ class LiveRunner:
             draw_plan = plan if plan is not None else (latest.plan if latest is not None else None)
             if draw_plan is not None:
                 try:
-                    self.presenter.draw(draw_plan, latest, self._hud_lines(face, draw_plan) if self.state.hud else [])
+                    self.presenter.draw(draw_plan, latest, self._hud(face, draw_plan, t0) if self.state.hud else [])
                 except Exception as exc:
                     self.reporter.report("render", exc)
             keys = self.presenter.present()
@@ -261,6 +264,14 @@ class LiveRunner:
                 if t_next < t1 - period:  # fell behind by more than a frame: do not try to catch up
                     t_next = t1
                 sleep_until(t_next)
+
+    def _hud(self, face: FaceObservation | None, plan: FramePlan, now_s: float) -> list[str]:
+        """The HUD's lines, rebuilt at most HUD_REFRESH_S apart (the HUD redraws text no faster; the
+        percentiles behind them are not worth computing every frame)."""
+        if now_s >= self._hud_next_s:
+            self._hud_cache = self._hud_lines(face, plan)
+            self._hud_next_s = now_s + HUD_REFRESH_S
+        return self._hud_cache
 
     def _hud_lines(self, face: FaceObservation | None, plan: FramePlan) -> list[str]:
         s = self.stats

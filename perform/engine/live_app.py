@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -210,12 +209,8 @@ def declare_controls(router, conductor) -> None:
     wildcards reach them and unknown names are refused and counted."""
     from perform.engine.conductor import shader_param_names
 
-    model = next(iter(conductor.models.values()))
-    directions = set()
-    for m in conductor.models.values():
-        directions |= set(m.directions)
-    inputs = set()
-    for rt in conductor.runtimes:
-        inputs |= set(getattr(rt.mapper, "input_names", ()))
-    router.declare(latent_dim=max(m.latent_dim for m in conductor.models.values()), directions=directions,
+    models = conductor.models.values()
+    directions = set().union(*(m.directions for m in models))
+    inputs = set().union(*(getattr(rt.mapper, "input_names", ()) for rt in conductor.runtimes))
+    router.declare(latent_dim=max(m.latent_dim for m in models), directions=directions,
                    shader_params=shader_param_names(conductor.setlist), inputs=inputs)

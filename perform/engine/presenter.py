@@ -51,8 +51,6 @@ class ChainPresenter:
         self._fade: CrossfadePass = create_pass(ctx, self._library, PassSpec("crossfade", "scene-fade"))  # type: ignore[assignment]
         self._present: DisplayPass = create_pass(ctx, self._library, PassSpec("display", "present", {"filter": "nearest", "fit": "stretch"}))  # type: ignore[assignment]
         self._hud = None
-        self._hud_lines: list[str] = []
-        self._last_target: moderngl.Framebuffer = self._out_fbo
         self._uploaded: dict[tuple[str, int], int] = {}
         self._next_poll = 0.0
         self.shader_errors: list[str] = []

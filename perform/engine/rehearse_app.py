@@ -6,7 +6,6 @@ import argparse
 import hashlib
 import json
 import logging
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,11 +53,7 @@ class RehearseConfig:
 
 
 def _input_for(cfg: RehearseConfig, setlist: Setlist):
-    """(face input, recorded events, length in seconds or None) for the chosen input."""
-    from perform.engine.face_input import TrackedFaceInput
-    from perform.tracking.tracker import FaceTracker
-
-    model_res = None
+    """(session folder, video, synthetic) chosen by the options, else by the setlist's input."""
     chosen = [x for x in (cfg.session, cfg.video, cfg.synthetic or None) if x]
     if len(chosen) > 1:
         raise PerformError("give at most one input: --session, --video or --synthetic")

@@ -53,19 +53,3 @@ def describe_context(ctx: moderngl.Context) -> str:
     """One line for the HUD and `perform info`: renderer and GL version."""
     info = ctx.info
     return f"{info.get('GL_RENDERER', '?')} (GL {ctx.version_code // 100}.{ctx.version_code % 100 // 10})"
-
-
-def collect_garbage(ctx: moderngl.Context) -> int:
-    """Free the GL objects the garbage collector queued (call once a frame, on the GL thread).
-
-    Use this instead of `ctx.gc()`: moderngl 5.13 also queues objects that were already released
-    explicitly (as InvalidObject), and `ctx.gc()` then raises AttributeError on them.
-    """
-    objects = ctx.objects
-    freed = 0
-    while objects:
-        obj = objects.popleft()
-        if not isinstance(obj, moderngl.InvalidObject):
-            obj.release()
-            freed += 1
-    return freed

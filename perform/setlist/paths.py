@@ -10,11 +10,16 @@ import perform
 MODELS_ENV = "PERFORM_MODELS"  # extra folders of models, separated by os.pathsep
 
 
+def shipped_models_dir() -> Path:
+    """The repository's models/ folder (the shipped checkpoints)."""
+    return Path(perform.__file__).resolve().parent.parent / "models"
+
+
 def model_dirs(setlist_dir: Path) -> list[Path]:
     """Folders searched, in order, for a model given by a relative path or a stem."""
     dirs = [setlist_dir, setlist_dir / "models", setlist_dir.parent / "models"]
     dirs += [Path(p) for p in os.environ.get(MODELS_ENV, "").split(os.pathsep) if p]
-    dirs += [Path.cwd() / "models", Path(perform.__file__).resolve().parent.parent / "models"]
+    dirs += [Path.cwd() / "models", shipped_models_dir()]
     seen: list[Path] = []
     for d in dirs:
         if d not in seen:
