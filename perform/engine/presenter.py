@@ -51,7 +51,8 @@ class ChainPresenter:
         self._fade: CrossfadePass = create_pass(ctx, self._library, PassSpec("crossfade", "scene-fade"))  # type: ignore[assignment]
         self._present: DisplayPass = create_pass(ctx, self._library, PassSpec("display", "present", {"filter": "nearest", "fit": "stretch"}))  # type: ignore[assignment]
         self._hud = None
-        self._uploaded: dict[tuple[str, int], int] = {}
+        # the result each (chain, layer) last uploaded, held so its id cannot be reused by a newer one
+        self._uploaded: dict[tuple[str, int], Generated] = {}
         self._next_poll = 0.0
         self.shader_errors: list[str] = []
         self.sync(conductor.chains())
@@ -90,14 +91,13 @@ class ChainPresenter:
                 # the image for layer i: from the result if it planned the same layers, else its first image
                 images = generated.images
                 img = images[i] if i < len(images) else images[0]
-                stamp = id(generated)
-                if self._uploaded.get((key, i)) != stamp:
+                if self._uploaded.get((key, i)) is not generated:
                     if img.ndim == 4:  # a pair side by side: generator A to slot 0, B to slot 1
                         chain.upload(img[0], slot=0)
                         chain.upload(img[1], slot=1)
                     else:
                         chain.upload(img, slot=0)
-                    self._uploaded[(key, i)] = stamp
+                    self._uploaded[(key, i)] = generated
                 for (pass_name, param), value in plan.shader_params.get(key, {}).items():
                     try:
                         chain.set_param(pass_name, param, value)

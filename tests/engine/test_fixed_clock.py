@@ -162,3 +162,23 @@ def test_pipelined_inference_in_a_child_process_gives_the_same_frames(setlist_fi
         presenter.close()
     assert [n for n, _ in piped] == list(range(30))
     assert [h for _, h in piped] == inline
+
+
+def test_a_new_result_is_always_uploaded_even_when_python_reuses_the_old_ones_id(setlist_file, gl):
+    from perform.engine.plan import Generated
+
+    sl = load_setlist_or_default(str(setlist_file(TWO_SCENES)), None, None, None)
+    conductor = make_conductor(sl, build_models(sl, "cpu"))
+    presenter = ChainPresenter(gl, sl.show.size, conductor, hot_reload=False)
+    try:
+        plan = conductor.step(0.0, 0, None, [])
+        seen = []
+        for value in (30, 220):
+            gen = Generated(plan, (np.full((32, 32, 3), value, np.uint8),), 0.0, 0.0)
+            seen.append(id(gen))
+            presenter.draw(plan, gen, [])
+            mean = presenter.read_pixels().mean()
+            del gen  # the loop's newest result replaces the last one: its id is free to be reused
+        assert mean > 60  # the bright image of the second result is on screen, not the dark first one
+    finally:
+        presenter.close()
