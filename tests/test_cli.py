@@ -104,3 +104,15 @@ def test_rehearse_a_video_with_no_face_is_refused(tmp_path):
     assert r.returncode == 2
     assert "no face" in r.stderr and "noface.mp4" in r.stderr
     assert not (tmp_path / "x.mp4").exists()
+
+
+@pytest.mark.parametrize("args, names", [
+    (("live", "--headless", "--size", "12x"), ("--size", "12x")),
+    (("rehearse", "--synthetic", "--size", "2x2"), ("--size", "2x2")),
+    (("live", "--headless", "--source", "synthetic", "--frames", "1", "--osc-out", "nohost"), ("--osc-out", "nohost")),
+])
+def test_bad_options_are_refused_with_a_message_naming_them_before_anything_starts(args, names):
+    r = perform(*args, timeout=120)
+    assert r.returncode == 2
+    assert all(n in r.stderr for n in names) and "Traceback" not in r.stderr
+    assert "listening" not in r.stdout  # nothing was started (no OSC server, no window)

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import argparse
 
-from perform.engine.app import parse_size
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """A WIDTHxHEIGHT option; argparse turns the error into a usage message naming the option."""
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected WIDTHxHEIGHT, e.g. 1280x720") from None
+    if not (16 <= w <= 16384 and 16 <= h <= 16384):
+        raise argparse.ArgumentTypeError(f"{text!r}: width and height must be between 16 and 16384")
+    return w, h
 
 
 def add_source_arguments(p: argparse.ArgumentParser) -> None:

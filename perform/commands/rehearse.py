@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from perform.commands.live import add_model_arguments
-from perform.engine.app import parse_size
+from perform.commands.live import add_model_arguments, parse_size
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -13,16 +13,6 @@ from perform.setlist.schema import Setlist
 log = logging.getLogger(__name__)
 
 
-def parse_size(text: str) -> tuple[int, int]:
-    try:
-        w, h = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise PerformError(f"size {text!r}: expected WIDTHxHEIGHT, e.g. 1280x720") from None
-    if not (16 <= w <= 16384 and 16 <= h <= 16384):
-        raise PerformError(f"size {text!r}: width and height must be between 16 and 16384")
-    return w, h
-
-
 def load_setlist_or_default(path: str | None, model_override: str | None, size: tuple[int, int] | None,
                             fps: float | None) -> Setlist:
     """The setlist at `path` (validated), or the one-scene default; --model replaces every scene's model."""

@@ -90,6 +90,7 @@ def run_live(cfg: LiveConfig) -> int:
     # oversubscribed OpenMP threads spin-wait each other into stalls
     threads = cfg.torch_threads or (1 if cfg.device in ("auto", "cpu") else None)
     set_torch_threads(threads)
+    osc_targets = [parse_host_port(t) for t in cfg.osc_out]  # bad options fail before anything starts
     setlist = load_setlist_or_default(cfg.setlist, cfg.model, cfg.size, None)
     models = build_models(setlist, cfg.device)
     conductor = make_conductor(setlist, models)
@@ -117,7 +118,7 @@ def run_live(cfg: LiveConfig) -> int:
     if cfg.osc_out:
         from perform.control.osc_out import OSCSender
 
-        sender = OSCSender([parse_host_port(t) for t in cfg.osc_out])
+        sender = OSCSender(osc_targets)
         conductor.listeners.append(
             lambda kind, value: sender.send_scene(conductor.setlist.index_of(value) or 0, value) if kind == "scene" else None)
     recorder = None

@@ -135,7 +135,6 @@ def test_same_inputs_same_times_same_output():
 
 
 def test_a_held_shader_value_for_a_pass_this_scene_lacks_is_ignored():
-    import numpy as np
 
     from perform.mapping.engine import MappingEngine
 
