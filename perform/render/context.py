@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import moderngl
 
 from perform.errors import PerformError
@@ -10,12 +12,28 @@ from perform.errors import PerformError
 REQUIRED_GL = 330
 
 
+def load_llvm_users_first() -> None:
+    """Load triton (if installed) before Mesa's llvmpipe: call before creating any GL context.
+
+    torch's default Linux build ships triton, whose library carries its own copy of LLVM. Once Mesa's
+    llvmpipe has loaded its LLVM into the process, loading triton's (torch does on the first optimiser, through
+    torch._dynamo) crashes the process with a segmentation fault; loaded in the other order, both work.
+    """
+    if importlib.util.find_spec("triton") is None:
+        return
+    try:
+        import triton  # noqa: F401  (loaded for its side effect on the dynamic linker, see above)
+    except Exception:  # a broken triton is torch's business, not the renderer's: torch reports it if it needs it
+        return
+
+
 def create_headless_context(require: int = REQUIRED_GL) -> moderngl.Context:
     """A standalone EGL context for offline rendering and tests.
 
     GL objects are freed explicitly by their owners, or by `collect_garbage(ctx)`, which the frame loop calls
     once a frame on the main thread: the Python garbage collector may run on any thread, and GL must not.
     """
+    load_llvm_users_first()
     try:
         ctx = moderngl.create_standalone_context(require=require, backend="egl")
     except Exception as exc:  # moderngl raises plain Exception for a missing/unusable EGL

@@ -12,7 +12,7 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import pygame  # noqa: E402  (after the variable that silences its banner)
 
 from perform.errors import PerformError  # noqa: E402
-from perform.render.context import REQUIRED_GL, collect_garbage, configure_context  # noqa: E402
+from perform.render.context import REQUIRED_GL, collect_garbage, configure_context, load_llvm_users_first  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,7 @@ class Window:
         self.display = display
         self.windowed_size = (int(size[0]), int(size[1]))
         self.fullscreen = fullscreen
+        load_llvm_users_first()  # before the GL driver loads (Mesa's llvmpipe under Xvfb carries LLVM)
         self.vsync = self._set_mode(vsync)
         try:
             self.ctx = moderngl.create_context(require=REQUIRED_GL)
