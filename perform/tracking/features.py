@@ -11,8 +11,8 @@ Ranges and meaning (an unmirrored camera; "left"/"right" eye = the performer's o
   roll         -1 .. 1   eye line turned clockwise in the image is positive; 1 = 45 degrees
   mouth_open    0 .. 1   inner-lip gap over mouth width: 0 closed, 1 at a gap of 0.6 mouth widths
   eye_open_*    0 .. 1   lid gap over eye width: 0 closed, about 0.7 relaxed open, 1 wide
-  brow_raise    0 .. 1   brow height above the eye corners along the head's up axis over the 3D eye distance:
-                         0 relaxed (or lowered), 1 raised high; closing the eyes leaves it alone
+  brow_raise    0 .. 1   brow height above the eye corners along the head's up axis over the face's scale
+                         (brow_height): 0 relaxed (or lowered), 1 raised high; closing the eyes leaves it alone
   face_x/face_y 0 .. 1   centre of the landmarks in the image, 0 = left / top
   face_size     0 .. 1   face scale (frontal-equivalent eye distance) over image width; 1 at 0.35 of the width
   presence      1 when computed from landmarks (the tracker decays it when the face is lost)
@@ -47,12 +47,17 @@ _PITCH_OFFSET_DEG = -10.0
 # nose's sideways offset between the cheeks is about this times tan(yaw).
 _NOSE_DEPTH_PER_HALF_WIDTH = 1.4
 _NOSE_TIP = 1
+_NOSE_BASE = 2
+# eye-centre-to-nose-base length over the eye distance, both 3D, on frontal faces (0.77 .. 0.88 across the
+# test faces)
+_NOSE_PER_EYE_DIST = 0.8
 MOUTH_FULL = 0.6  # inner-lip gap / mouth width at mouth_open = 1
 _MOUTH_CLOSED = 0.03
 EYE_CLOSED, EYE_FULL = 0.05, 0.50  # lid gap / eye width at eye_open = 0 and 1
-# brow height above the eye corners / 3D eye distance at 0 and 1: the span of the earlier brow-to-upper-lid
-# measure, shifted by the corner-to-lid height, so a relaxed face reads about as before (0.1 .. 0.2)
-BROW_RELAXED, BROW_FULL = 0.26, 0.51
+# brow height above the eye corners / face scale (brow_height) at 0 and 1: the span of the earlier
+# brow-to-upper-lid measure, shifted by about the corner-to-lid height, so relaxed faces read about as
+# before (0.05 .. 0.25 on the test faces)
+BROW_RELAXED, BROW_FULL = 0.245, 0.495
 FACE_SIZE_FULL = 0.35
 
 
@@ -117,22 +122,24 @@ def head_pose_deg(landmarks: np.ndarray, image_size: tuple[int, int]) -> tuple[f
 
 
 def brow_height(landmarks: np.ndarray, image_size: tuple[int, int]) -> float:
-    """Mean brow height above the eye corners along the head's own up axis, over the 3D eye distance.
+    """Mean brow height above the eye corners along the head's own up axis, over the face's scale.
 
     Only points that stay put when the eyes close or the mouth moves: the eye corners (the eyelids fall when
-    the eyes close, so a brow measured from the upper lid rose with every blink) and the distance between
-    the eye centres in 3D (no foreshortening as the head turns). Measured in the head frame, so tilting,
-    turning or nodding the head does not read as a raised brow.
+    the eyes close, so a brow measured from the upper lid rose with every blink), and for the scale the
+    larger of the 3D eye distance and the 3D eyes-to-nose-base length (the frontal-equivalent eye distance,
+    as align.face_scale_px, without the mouth: whichever MediaPipe's depth foreshortens, a turn or a nod, the
+    other holds). Measured in the head frame, so tilting, turning or nodding does not read as a raised brow.
     """
     w, h = image_size
     p = np.asarray(landmarks, dtype=np.float64)[:, :3] * (w, h, w)
     up = -head_frame(landmarks, image_size)[:, 1]
     eye_r = p[list(RIGHT_EYE_CORNERS)].mean(axis=0)
     eye_l = p[list(LEFT_EYE_CORNERS)].mean(axis=0)
-    eye_dist = float(np.linalg.norm(eye_l - eye_r)) + 1e-6
+    nose = float(np.linalg.norm(p[_NOSE_BASE] - (eye_r + eye_l) / 2))
+    scale = max(float(np.linalg.norm(eye_l - eye_r)), nose / _NOSE_PER_EYE_DIST, 1e-6)
     brow_r = float((p[list(_RIGHT_BROW)].mean(axis=0) - eye_r) @ up)
     brow_l = float((p[list(_LEFT_BROW)].mean(axis=0) - eye_l) @ up)
-    return (brow_r + brow_l) / 2 / eye_dist
+    return (brow_r + brow_l) / 2 / scale
 
 
 def _dist(p: np.ndarray, i: int, j: int) -> float:
