@@ -23,10 +23,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--faults", type=_names, default=tuple(FAULTS), metavar="A,B,...",
                    help=f"which faults, in turn (default all: {','.join(FAULTS)})")
     p.add_argument("--rounds", type=int, default=None,
-                   help="inject this many rounds of the faults, then let the show run to the end (default: no limit)")
+                   help="inject this many rounds of the faults, then let the show run to the end "
+                        "(default: no limit; --quick 1)")
     p.add_argument("--hold-s", type=float, default=None, help="how long a lasting fault lasts (default 5; --quick 2)")
     p.add_argument("--warmup-s", type=float, default=None, help="before the first fault (default 60; --quick 4)")
-    p.add_argument("--quick", action="store_true", help="about a minute with every fault, for CI")
+    p.add_argument("--quick", action="store_true", help="about a minute, every fault once, for CI")
     p.add_argument("--setlist", default=None, help="setlist to run (copied with its folder; default: the shipped demo)")
     p.add_argument("--size", type=parse_size, default=(640, 360), metavar="WxH", help="output size (default 640x360)")
     p.add_argument("--fps", type=float, default=30.0, help="the show's frame rate (default 30)")
@@ -42,8 +43,8 @@ def run(args: argparse.Namespace) -> int:
 
     base = QUICK if args.quick else {}
     pick = {k: getattr(args, k) if getattr(args, k) is not None else base.get(k, getattr(SoakConfig, k))
-            for k in ("duration_s", "fault_every_s", "hold_s", "warmup_s")}
-    cfg = SoakConfig(faults=args.faults, rounds=args.rounds, setlist=args.setlist, size=args.size, fps=args.fps,
+            for k in ("duration_s", "fault_every_s", "hold_s", "warmup_s", "rounds")}
+    cfg = SoakConfig(faults=args.faults, setlist=args.setlist, size=args.size, fps=args.fps,
                      exit_signals=tuple(s.upper().removeprefix("SIG") for s in args.exit_signals),
                      workdir=args.workdir, **pick)
     report = run_soak(cfg)

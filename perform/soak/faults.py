@@ -283,6 +283,8 @@ class SceneChanges(Fault):
         missed = notes.get("missed")
         if missed:
             return f"scene/go did not reach {missed}"
+        if not all(notes.get("refused_with_reply", [True])):
+            return "a missing scene was not answered with an error reply"
         return None
 
 

@@ -52,7 +52,7 @@ class SoakConfig:
             raise PerformError("--duration-s is shorter than the warm-up")
 
 
-QUICK = {"duration_s": 64.0, "fault_every_s": 7.0, "hold_s": 2.0, "warmup_s": 4.0}
+QUICK = {"duration_s": 64.0, "fault_every_s": 7.0, "hold_s": 2.0, "warmup_s": 4.0, "rounds": 1}
 
 
 # -- preparing the files the faults break --------------------------------------------------------------
@@ -130,6 +130,30 @@ def _sleep_until(t: float, show: ShowProcess) -> bool:
     return show.running()
 
 
+def _await_recovery(show: ShowProcess, fault: Fault, before: Status, notes: dict, t_end: float,
+                    watch_end: float) -> tuple[float | None, float, str | None]:
+    """(when the first new image arrived once nothing was wrong, or None; when that was seen; what was
+    still wrong otherwise), watching the show's status from t_end until watch_end."""
+    cleared_at = None
+    problem: str | None = "no status after the fault"
+    seen = 0
+    while time.time() < watch_end and show.running():
+        new = show.samples_between(t_end, time.time())[seen:]
+        seen += len(new)
+        for t_seen, st in new:
+            problem = fault.problem(before, st, notes)
+            if problem is not None:
+                cleared_at = None
+                continue
+            cleared_at = cleared_at or st["wall_s"]
+            g = st.get("generated_wall_s") or 0.0
+            if g > max(t_end, cleared_at):
+                return g, t_seen, None
+            problem = "no new image yet"
+        time.sleep(POLL_S)
+    return None, time.time(), problem
+
+
 def run_fault(show: ShowProcess, ctx: FaultContext, fault: Fault, hold_s: float, t_ready: float,
               watch_until: float) -> FaultResult:
     ctx.notes = {}
@@ -149,28 +173,8 @@ def run_fault(show: ShowProcess, ctx: FaultContext, fault: Fault, hold_s: float,
             error = (error + "; " if error else "") + f"end: {type(exc).__name__}: {exc}"
     t_end = time.time()
     deadline = t_end + fault.deadline_s
-    watch_end = max(watch_until, deadline)  # until the next fault: a late recovery is reported as late
-    cleared_at = recovered_at = None
-    t_stop = t_end
-    problem: str | None = "no status after the fault"
-    seen = 0
-    while time.time() < watch_end and show.running() and recovered_at is None:
-        new = show.samples_between(t_end, time.time())[seen:]
-        seen += len(new)
-        for t_seen, st in new:
-            problem = fault.problem(before, st, ctx.notes)
-            if problem is not None:
-                cleared_at = None
-                continue
-            cleared_at = cleared_at or st["wall_s"]
-            g = st.get("generated_wall_s") or 0.0
-            if g > max(t_end, cleared_at):
-                recovered_at, t_stop = g, t_seen
-                break
-            problem = "no new image yet"
-        time.sleep(POLL_S)
-    if recovered_at is None:
-        t_stop = time.time()
+    # watched until the next fault: a late recovery is measured, and reported as late
+    recovered_at, t_stop, problem = _await_recovery(show, fault, before, ctx.notes, t_end, max(watch_until, deadline))
     during = [s for _, s in show.samples_between(t_start, t_end)]
     window = [s for _, s in show.samples_between(t_start, t_stop)]
     images = sorted({s["generated_wall_s"] for s in [before, *window] if s.get("generated_wall_s")})
@@ -188,7 +192,7 @@ def run_fault(show: ShowProcess, ctx: FaultContext, fault: Fault, hold_s: float,
         longest_image_gap_s=round(max(gaps, default=0.0), 3),
         images_during=(during[-1]["generated"] - before.get("generated", 0)) if during and before else 0,
         frames_dropped=last.get("frames_missed", 0) - before.get("frames_missed", 0),
-        noticed=fault.noticed(before, during), problem=None if recovered_at else problem,
+        noticed=fault.noticed(before, during), problem=problem,
         notes=dict(ctx.notes), error=error)
 
 
