@@ -63,6 +63,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--record", default=None, metavar="DIR", help="record the run's inputs to a session folder")
     p.add_argument("--record-video", action="store_true", help="with --record: keep the camera video too")
     p.add_argument("--stats-json", default=None, metavar="FILE", help="write the timing summary as JSON")
+    p.add_argument("--status-file", default=None, metavar="FILE",
+                   help="keep a small JSON health report here (frames, generated images, errors), rewritten "
+                        "a few times a second (perform soak reads it)")
+    p.add_argument("--stall-file", default=None, metavar="FILE",
+                   help="with --source synthetic: the camera delivers nothing while FILE exists (a stalled camera, "
+                        "for perform soak)")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -44,6 +44,8 @@ class LiveConfig:
     record_video: bool = False
     stats_json: str | None = None
     inference: str = "process"
+    status_file: str | None = None  # LiveStatus JSON, rewritten a few times a second (for a soak or a monitor)
+    stall_file: str | None = None  # synthetic source: no frames while this file exists (a stalled camera)
 
     @classmethod
     def from_args(cls, a: argparse.Namespace) -> "LiveConfig":
@@ -54,7 +56,8 @@ class LiveConfig:
                    osc_reply_port=a.osc_reply_port,
                    headless=a.headless, frames=a.frames, size=a.size, fullscreen=a.fullscreen, display=a.display,
                    vsync=not a.no_vsync, fps=a.fps, hud=not a.no_hud, record=a.record, record_video=a.record_video,
-                   stats_json=a.stats_json, inference=getattr(a, "inference", "process"))
+                   stats_json=a.stats_json, inference=getattr(a, "inference", "process"),
+                   status_file=getattr(a, "status_file", None), stall_file=getattr(a, "stall_file", None))
 
 
 def parse_host_port(text: str) -> tuple[str, int]:
@@ -99,7 +102,12 @@ def run_live(cfg: LiveConfig) -> int:
     reporter = ErrorReporter(log)
     stats = TimingStats(keep_all=True)
 
-    source = open_source(cfg.source, size=cfg.capture_size, fps=cfg.capture_fps)
+    if cfg.stall_file:
+        from perform.sources.factory import parse_spec
+
+        if parse_spec(cfg.source)[0] != "synthetic":
+            raise PerformError("--stall-file works with --source synthetic only")
+    source = open_source(cfg.source, size=cfg.capture_size, fps=cfg.capture_fps, stall_file=cfg.stall_file)
     tracker_factory = (lambda: FaceTracker(crop_size=crop_size)) if cfg.track else NullTracker
 
     control = ControlState()
@@ -142,7 +150,11 @@ def run_live(cfg: LiveConfig) -> int:
     presenter = ChainPresenter(ctx, out_size, conductor, window=window)
     fps = cfg.fps if cfg.fps is not None else (60.0 if cfg.headless or not cfg.vsync else 0.0)
 
+    status = None
+
     def on_frame(n, plan, generated):
+        if status is not None:
+            status.update(n + 1)
         face, _ = runner.faces.peek()
         if sender is not None:
             if face is not None:
@@ -170,15 +182,22 @@ def run_live(cfg: LiveConfig) -> int:
         return new
 
     hooks = []
+    reloader = None
     if cfg.setlist:
         from perform.engine.reload import SetlistReloader
         from perform.setlist.watcher import SetlistWatcher
 
         watcher = SetlistWatcher(cfg.setlist, setlist)
-        hooks.append(SetlistReloader(watcher, conductor, presenter, reload_models))
+        reloader = SetlistReloader(watcher, conductor, presenter, reload_models)
+        hooks.append(reloader)
     runner = LiveRunner(source, tracker_factory, program, presenter, control,
                         LiveOptions(fps=fps, frames=cfg.frames, on_frame=on_frame_hook, hud=cfg.hud,
                                     between_frames=hooks, extra_hud=extra_hud, infer=infer), stats, reporter)
+    if cfg.status_file:
+        from perform.engine.status import LiveStatus
+
+        status = LiveStatus(cfg.status_file, runner, conductor, presenter, fps or 60.0, infer=infer,
+                            reloader=reloader, osc=server.counters if server is not None else None)
     if models and next(iter(models.values())).info.untrained:
         log.warning("running an UNTRAINED model (random weights): train one with `perform train`")
     print(f"perform live: {setlist.show.title!r}, {len(setlist.scenes)} scene(s), source {source.name}, "

@@ -32,7 +32,7 @@ def open_source(spec: str, **opts: Any) -> Source:
     """Open the source a spec names. opts go to its constructor; those it does not take are ignored
     (so a caller can pass size=, fps= to whatever comes), except that a name no source takes is an error.
 
-    synthetic: SyntheticSource(fps, size, seed, dropouts, fail_after, noise_sigma)
+    synthetic: SyntheticSource(fps, size, seed, dropouts, fail_after, noise_sigma, stall_file)
     camera:    CameraSource(index, size, fps, stall_s, ...)
     file:      VideoFileSource(path, loop)
     """

@@ -11,6 +11,7 @@ import math
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -170,11 +171,14 @@ class SyntheticSource:
       None after its timeout and status is 'lost'; frame_at() returns None.
     fail_after: stop for good after this many frames (a camera that dies): status 'lost' from then on.
     noise_sigma: sensor noise standard deviation (0..255 scale); 0 for none.
+    stall_file: while this file exists, live reads stall as a dropout does (a camera that hangs and comes
+      back, switched from outside the show by `perform soak`); looked at once per read, a stat.
     """
 
     def __init__(self, fps: float = 30.0, size: tuple[int, int] = (640, 480), seed: int = 0,
                  dropouts: tuple[tuple[float, float], ...] | list = (), fail_after: int | None = None,
-                 noise_sigma: float = 3.0, photo: FacePhoto | None = None, name: str = "synthetic") -> None:
+                 noise_sigma: float = 3.0, photo: FacePhoto | None = None, name: str = "synthetic",
+                 stall_file: str | Path | None = None) -> None:
         if fps <= 0:
             raise ValueError(f"fps must be > 0, got {fps}")
         self.name = name
@@ -182,6 +186,7 @@ class SyntheticSource:
         self.size = (int(size[0]), int(size[1]))
         self.dropouts = tuple((float(a), float(b)) for a, b in dropouts)
         self.fail_after = fail_after
+        self.stall_file = Path(stall_file) if stall_file else None
         self._photo = photo or astronaut()
         self._motion = Motion(seed)
         self._backdrop = background(self.size, seed)
@@ -224,7 +229,7 @@ class SyntheticSource:
         if n is None:
             return None
         t_stream = n / self.fps
-        if self._dropped(t_stream, n):
+        if self._dropped(t_stream, n) or (self.stall_file is not None and self.stall_file.exists()):
             self._status = "lost"
             # an unplugged camera delivers nothing: the caller waits out its whole timeout
             remaining = timeout_s - (time.perf_counter() - now)

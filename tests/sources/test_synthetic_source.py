@@ -49,3 +49,15 @@ def test_live_read_paces_and_loses_frames_in_a_dropout():
     assert got is None and src.status == "lost"
     src.close()
     assert src.read(1.0) is None
+
+
+def test_stall_file_stalls_live_reads_until_it_goes(tmp_path):
+    stall = tmp_path / "camera.stall"
+    src = SyntheticSource(fps=50, size=(32, 24), stall_file=stall)
+    assert src.read(0.5) is not None and src.status == "ok"
+    stall.touch()
+    assert src.read(0.05) is None and src.read(0.05) is None and src.status == "lost"
+    stall.unlink()
+    back = src.read(0.5)
+    assert back is not None and src.status == "ok"
+    src.close()
