@@ -44,6 +44,7 @@ class LiveConfig:
     record_video: bool = False
     stats_json: str | None = None
     inference: str = "process"
+    stall_s: float = 2.0  # the inference watchdog: a plan pending this long restarts the child
 
     @classmethod
     def from_args(cls, a: argparse.Namespace) -> "LiveConfig":
@@ -54,7 +55,8 @@ class LiveConfig:
                    osc_reply_port=a.osc_reply_port,
                    headless=a.headless, frames=a.frames, size=a.size, fullscreen=a.fullscreen, display=a.display,
                    vsync=not a.no_vsync, fps=a.fps, hud=not a.no_hud, record=a.record, record_video=a.record_video,
-                   stats_json=a.stats_json, inference=getattr(a, "inference", "process"))
+                   stats_json=a.stats_json, inference=getattr(a, "inference", "process"),
+                   stall_s=getattr(a, "stall_s", 2.0))
 
 
 def parse_host_port(text: str) -> tuple[str, int]:
@@ -161,12 +163,12 @@ def run_live(cfg: LiveConfig) -> int:
     if cfg.inference == "process":
         from perform.engine.inference_process import InferenceProcess
 
-        infer = InferenceProcess(models, device=cfg.device, threads=threads)
+        infer = InferenceProcess(models, device=cfg.device, threads=threads, stall_s=cfg.stall_s)
 
     def reload_models(sl, cache):
         new = build_models(sl, cfg.device, cache)
         if infer is not None:
-            infer.sync(new)
+            infer.add_models(new)  # posted to the infer worker, which owns the pipe; never waits here
         return new
 
     hooks = []
@@ -178,7 +180,8 @@ def run_live(cfg: LiveConfig) -> int:
         hooks.append(SetlistReloader(watcher, conductor, presenter, reload_models))
     runner = LiveRunner(source, tracker_factory, program, presenter, control,
                         LiveOptions(fps=fps, frames=cfg.frames, on_frame=on_frame_hook, hud=cfg.hud,
-                                    between_frames=hooks, extra_hud=extra_hud, infer=infer), stats, reporter)
+                                    between_frames=hooks, extra_hud=extra_hud, infer=infer, stall_s=cfg.stall_s),
+                        stats, reporter)
     if models and next(iter(models.values())).info.untrained:
         log.warning("running an UNTRAINED model (random weights): train one with `perform train`")
     print(f"perform live: {setlist.show.title!r}, {len(setlist.scenes)} scene(s), source {source.name}, "
