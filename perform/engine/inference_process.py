@@ -115,7 +115,8 @@ class InferenceProcess:
                 return
             log.warning("restarting the inference process (the last one ended with exit code %s); "
                         "the last image stays on screen meanwhile", self.proc.exitcode if self.proc else None)
-            self.note = "inference process restarting (image held)"
+            why = "stalled" if self._killed_at is not None else "ended"
+            self.note = f"inference process {why}: restarting it (image held)"
             self._end_child()
             t0 = time.perf_counter()
             self._start()

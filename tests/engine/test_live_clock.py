@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 
 import numpy as np
@@ -191,3 +192,66 @@ def test_scene_go_to_an_unknown_scene_is_answered_with_an_error(setlist_file, gl
     conductor.step(0.0, 0, None, [ControlEvent(0.0, "/perform/scene/go", ("nope",))])
     conductor.step(0.1, 1, None, [ControlEvent(0.1, "/perform/scene/go", ("only",))])
     assert replies == [("/perform/scene/go", False, "no scene 'nope'; scenes (from 0): only")]
+
+
+def _runner_with_process(path, gl, stall_s, on_frame, frames):
+    from perform.engine.inference_process import InferenceProcess
+
+    runner, conductor, presenter = make_runner(path, gl, SyntheticSource(fps=30), frames=frames, on_frame=on_frame)
+    infer = InferenceProcess(conductor.models, device="cpu", threads=1, stall_s=stall_s)
+    runner.opt.infer = infer
+    runner.opt.stall_s = stall_s if stall_s is not None else 2.0
+    return runner, presenter, infer
+
+
+def test_a_frozen_inference_process_is_noted_killed_and_restarted_while_the_show_draws(setlist_file, gl, caplog):
+    import os
+    import signal
+
+    seen = {"notes": [], "after": 0}
+
+    def on_frame(n, plan, gen):
+        if n == 10:
+            seen["pid"] = infer.pid
+            os.kill(seen["pid"], signal.SIGSTOP)  # a frozen child: no answer, no exit
+        if "pid" in seen:
+            seen["notes"].append(" ".join(runner._hud_cache))  # the HUD lines drawn this frame
+            if infer.restarts and gen is not None and gen.plan.index > seen.setdefault("restart_frame", n):
+                seen["after"] += 1
+                if seen["after"] >= 5:
+                    runner.state.quit = True
+
+    runner, presenter, infer = _runner_with_process(setlist_file(SHOW), gl, 1.0, on_frame, frames=900)
+    try:
+        with caplog.at_level(logging.WARNING):
+            runner.run()
+    finally:
+        presenter.close()
+        infer.close()
+    assert infer.restarts == 1 and seen["after"] >= 5, "new images after a restart"
+    assert runner.frames_drawn < 900
+    assert any("stalled" in n and "restarting" in n for n in seen["notes"])  # the HUD said why the image was held
+    assert "stalled" in caplog.text and "restarted" in caplog.text
+    assert runner.frames_drawn - 10 > 30  # the show kept drawing the last image meanwhile
+
+
+def test_quitting_with_a_frozen_inference_process_returns(setlist_file, gl):
+    import os
+    import signal
+
+    def on_frame(n, plan, gen):
+        if n == 5:
+            os.kill(infer.pid, signal.SIGSTOP)
+
+    runner, presenter, infer = _runner_with_process(setlist_file(SHOW), gl, None, on_frame, frames=20)
+    child = infer.proc
+    try:
+        runner.run()  # stops its workers: the infer worker must not stay blocked on the child
+    finally:
+        presenter.close()
+    closer = threading.Thread(target=infer.close)
+    closer.start()
+    closer.join(15)
+    assert not closer.is_alive(), "quitting hung on a frozen child"
+    assert not any(w.alive for w in runner.workers)
+    assert child.exitcode is not None  # nothing left for the interpreter's exit to wait on forever
