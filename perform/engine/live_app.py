@@ -82,6 +82,7 @@ class NullTracker:
 
 
 def run_live(cfg: LiveConfig) -> int:
+    from perform.control.osc_routes import ENGINE_ANSWERED
     from perform.control.osc_server import OSCServer
     from perform.control.state import ControlState
     from perform.engine.presenter import ChainPresenter
@@ -109,7 +110,7 @@ def run_live(cfg: LiveConfig) -> int:
     server = None
     if cfg.osc_port:
         server = OSCServer(control, host=cfg.osc_host, port=cfg.osc_port, allow=cfg.osc_allow or None,
-                           reply_port=cfg.osc_reply_port)
+                           reply_port=cfg.osc_reply_port, engine_answers=ENGINE_ANSWERED)
         declare_controls(server.router, conductor)
         conductor.reply = server.reply
         server.start()

@@ -191,7 +191,45 @@ def test_scene_go_to_an_unknown_scene_is_answered_with_an_error(setlist_file, gl
     conductor.reply = lambda ev, ok, reason: replies.append((ev.address, ok, reason))
     conductor.step(0.0, 0, None, [ControlEvent(0.0, "/perform/scene/go", ("nope",))])
     conductor.step(0.1, 1, None, [ControlEvent(0.1, "/perform/scene/go", ("only",))])
-    assert replies == [("/perform/scene/go", False, "no scene 'nope'; scenes (from 0): only")]
+    assert replies == [("/perform/scene/go", False, "no scene 'nope'; scenes (from 0): only"),
+                       ("/perform/scene/go", True, "")]
+
+
+def test_scene_go_over_udp_is_answered_once_by_the_engine(setlist_file):
+    import socket
+
+    from pythonosc.osc_message import OscMessage
+
+    from perform.control.osc_routes import ENGINE_ANSWERED
+
+    sl = load_setlist_or_default(str(setlist_file(SHOW)), None, None, None)
+    conductor = make_conductor(sl, build_models(sl, "cpu"))
+    control = ControlState()
+    server = OSCServer(control, port=0, engine_answers=ENGINE_ANSWERED).start()
+    conductor.control, conductor.reply = control, server.reply
+    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rx.bind(("127.0.0.1", 0))
+    rx.settimeout(5.0)
+    client = SimpleUDPClient("127.0.0.1", server.port)
+    client._sock = rx  # send from a bound port so the replies come back to us
+    try:
+        for i, scene in enumerate(("nope", "only")):
+            client.send_message("/perform/scene/go", scene)
+            events = []
+            while not events:  # the show's next frame drains it
+                events = control.drain(control.now())
+            conductor.step(0.1 * i, i, None, events)
+        client.send_message("/perform/tempo", 900.0)  # refused at the door: a marker that ends the replies
+        replies = []
+        while not replies or replies[-1][0] != "/perform/reply/perform/tempo":
+            msg = OscMessage(rx.recvfrom(65536)[0])
+            replies.append((msg.address, msg.params))
+    finally:
+        server.close()
+        rx.close()
+    assert replies[:2] == [("/perform/reply/perform/scene/go", ["error", "no scene 'nope'; scenes (from 0): only"]),
+                           ("/perform/reply/perform/scene/go", ["ok"])]
+    assert len(replies) == 3
 
 
 def _runner_with_process(path, gl, stall_s, on_frame, frames):
