@@ -174,11 +174,8 @@ def run_live(cfg: LiveConfig) -> int:
 
     hooks = []
     if cfg.setlist:
-        from perform.engine.reload import SetlistReloader
-        from perform.setlist.watcher import SetlistWatcher
-
-        watcher = SetlistWatcher(cfg.setlist, setlist)
-        hooks.append(SetlistReloader(watcher, conductor, presenter, reload_models))
+        hooks.append(make_reloader(cfg.setlist, setlist, conductor, presenter, reload_models,
+                                   server.router if server is not None else None))
     runner = LiveRunner(source, tracker_factory, program, presenter, control,
                         LiveOptions(fps=fps, frames=cfg.frames, on_frame=on_frame_hook, hud=cfg.hud,
                                     between_frames=hooks, extra_hud=extra_hud, infer=infer, stall_s=cfg.stall_s),
@@ -207,6 +204,16 @@ def run_live(cfg: LiveConfig) -> int:
     if cfg.stats_json:
         Path(cfg.stats_json).write_text(json.dumps(stats.as_dict(), indent=2))
     return 0
+
+
+def make_reloader(path: str, setlist, conductor, presenter, reload_models, router=None):
+    """Hot reload of the setlist between frames; the OSC routes follow each swap (a pass a reload adds is
+    reachable at once, one it removes is refused)."""
+    from perform.engine.reload import SetlistReloader
+    from perform.setlist.watcher import SetlistWatcher
+
+    on_swap = (lambda: declare_controls(router, conductor)) if router is not None else None
+    return SetlistReloader(SetlistWatcher(path, setlist), conductor, presenter, reload_models, on_swap=on_swap)
 
 
 def declare_controls(router, conductor) -> None:

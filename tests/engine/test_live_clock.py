@@ -293,3 +293,30 @@ def test_quitting_with_a_frozen_inference_process_returns(setlist_file, gl):
     assert not closer.is_alive(), "quitting hung on a frozen child"
     assert not any(w.alive for w in runner.workers)
     assert child.exitcode is not None  # nothing left for the interpreter's exit to wait on forever
+
+
+def test_osc_reaches_a_shader_pass_that_a_hot_reload_added(setlist_file, gl):
+    from perform.control.osc_routes import Rejected, Router
+    from perform.engine.live_app import declare_controls, make_reloader
+
+    path = setlist_file(SHOW)
+    sl = load_setlist_or_default(str(path), None, None, None)
+    conductor = make_conductor(sl, build_models(sl, "cpu"))
+    presenter = ChainPresenter(gl, sl.show.size, conductor)
+    router = Router()
+    declare_controls(router, conductor)
+    reloader = make_reloader(str(path), sl, conductor, presenter, lambda s, cache: build_models(s, "cpu", cache), router)
+    try:
+        with pytest.raises(Rejected, match="no shader parameter pix.size"):
+            router.route("/perform/shader/pix/size", (0.5,), 0.0)
+        path.write_text(path.read_text() + '[[scene.shader]]\ntype = "pixelate"\nname = "pix"\n')
+        reloader(1.0)
+        assert reloader.reloads == 1
+        assert [e.address for e in router.route("/perform/shader/pix/size", (0.5,), 0.0)] == ["/perform/shader/pix/size"]
+        assert "/perform/shader/pix/size" in router.concrete_addresses()  # wildcards reach it too
+        path.write_text(path.read_text().replace('[[scene.shader]]\ntype = "pixelate"\nname = "pix"\n', ""))
+        reloader(2.0)
+        with pytest.raises(Rejected):  # and a pass the next edit removes is refused again
+            router.route("/perform/shader/pix/size", (0.5,), 0.0)
+    finally:
+        presenter.close()
