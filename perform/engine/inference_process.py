@@ -88,8 +88,9 @@ class InferenceProcess:
         child.close()
         self._killed_at = None
         self._dead = False
+        self._sent.append((time.perf_counter(), self._start_timeout_s))  # awaiting 'ready', watched as a request
         try:
-            kind, detail = self._wait_reply(self._start_timeout_s, "start")
+            kind, detail = self._wait_reply("start")
         except InferenceStalled:
             self._end_child()
             raise PerformError(f"the inference process did not start within {self._start_timeout_s:.0f} s") from None
@@ -209,10 +210,8 @@ class InferenceProcess:
         except (OSError, ValueError) as exc:  # broken pipe: the child is gone
             raise self._died() from exc
 
-    def _wait_reply(self, limit_s: float | None, what: str) -> tuple[str, Any]:
-        """The next reply; gives up (killing the child) after limit_s, or at once when closing."""
-        if not self._sent:
-            self._sent.append((time.perf_counter(), limit_s))  # the start-up's 'ready'
+    def _wait_reply(self, what: str) -> tuple[str, Any]:
+        """The next reply; gives up when the watchdog kills the child, or at once when closing."""
         while True:
             try:
                 if self._conn.poll(POLL_S):
@@ -253,7 +252,7 @@ class InferenceProcess:
             return
         try:
             self._send(("load", new), LOAD_TIMEOUT_S)
-            kind, detail = self._wait_reply(LOAD_TIMEOUT_S, "loading models")
+            kind, detail = self._wait_reply("loading models")
         except BaseException:
             with self._lock:  # the restarted child gets them
                 self._pending = new | self._pending
@@ -286,7 +285,7 @@ class InferenceProcess:
     def collect(self, plan: FramePlan) -> Generated:
         """The images of the oldest plan submitted and not yet collected (which must be `plan`)."""
         with self._io:
-            kind, detail = self._wait_reply(self.stall_s, "generating")
+            kind, detail = self._wait_reply("generating")
         if kind != "images":
             raise RuntimeError(f"inference process: {detail}")
         images, infer_ms = detail
