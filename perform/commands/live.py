@@ -54,6 +54,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_osc_arguments(p)
     p.add_argument("--headless", action="store_true", help="no window: render offscreen through EGL")
     p.add_argument("--frames", type=int, default=None, help="stop after N frames")
+    p.add_argument("--stall-s", type=float, default=2.0, metavar="S",
+                   help="inference watchdog: with no new image for a plan pending this long, the model's process "
+                        "is restarted (the last image stays on screen; default 2)")
     p.add_argument("--size", type=parse_size, default=None, metavar="WxH", help="output size (default: the setlist's, 1280x720)")
     p.add_argument("--fullscreen", action="store_true", help="start fullscreen (F toggles)")
     p.add_argument("--display", type=int, default=0, help="display index for the window")

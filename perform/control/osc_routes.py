@@ -191,6 +191,9 @@ ROUTES: tuple[Route, ...] = (
     Route(f"{P}/beat", "[i|f]", "beat count", "a beat happened now: re-phases beat-synced LFOs", _args_beat),
 )
 ROUTES_BY_ADDRESS = {r.address: r for r in ROUTES}
+# commands whose outcome only the engine knows (a scene name is checked against the running setlist): the
+# engine sends their one reply, 'ok' or 'error' with the reason, and the server does not say 'ok' first
+ENGINE_ANSWERED = frozenset({f"{P}/scene/go"})
 
 
 @functools.lru_cache(maxsize=512)

@@ -116,11 +116,13 @@ class OSCServer:
             'commands' (default: ok/error for commands, error only for values), 'all', 'errors', 'none'.
         reply_port: send replies to this port on the sender's host instead of its source port.
         max_replies_per_s: replies beyond this are not sent (a flood must not be echoed back).
+        engine_answers: command addresses the engine answers itself, through `reply` (ENGINE_ANSWERED when
+            an engine is attached): the server sends them no 'ok', so each gets exactly one reply.
     """
 
     def __init__(self, state: ControlState, host: str = "127.0.0.1", port: int = 9000, allow: Iterable[str] | None = None,
                  *, router: Router | None = None, reply: str = "commands", reply_port: int | None = None,
-                 max_replies_per_s: float = 200.0) -> None:
+                 max_replies_per_s: float = 200.0, engine_answers: Iterable[str] = ()) -> None:
         if reply not in REPLY_POLICIES:
             raise ValueError(f"reply policy {reply!r}: expected one of {REPLY_POLICIES}")
         self.state = state
@@ -130,6 +132,7 @@ class OSCServer:
         self._allow = _Allow(allow)
         self._reply = reply
         self._reply_port = reply_port
+        self._engine_answers = frozenset(engine_answers)
         self._reply_rate = float(max_replies_per_s)
         self._reply_tokens = self._reply_rate
         self._reply_t = time.monotonic()
@@ -233,7 +236,9 @@ class OSCServer:
             for e in events:
                 if self.state.post(e, now_s):
                     accepted += 1
-                    if self._reply == "all" or (self._reply == "commands" and not is_value(e.address)):
+                    if e.address in self._engine_answers:
+                        pass  # the engine replies once it has applied it (or could not)
+                    elif self._reply == "all" or (self._reply == "commands" and not is_value(e.address)):
                         self._send_reply(reply_to, e.address, True)
                 else:
                     self._send_reply(reply_to, e.address, False, "not scheduled (too far ahead or queue full)")

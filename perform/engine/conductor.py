@@ -179,10 +179,12 @@ class Conductor:
                 self.state.blackout = not self.state.blackout if v is None else bool(v)
             elif a == "/perform/tempo" and v is not None and float(v) > 0:
                 self.state.tempo_bpm = float(v)
-            elif a == "/perform/scene/go" and self.reply is not None:
+            elif a == "/perform/scene/go" and self.reply is not None:  # the one reply it gets (ENGINE_ANSWERED)
                 if v is None or self.setlist.index_of(v) is None:
                     names = ", ".join(self.setlist.names)
                     self.reply(ev, False, f"no scene {v!r}; scenes (from 0): {names}")
+                else:
+                    self.reply(ev, True, "")
 
     def step(self, t_s: float, index: int, face: FaceObservation | None, events: list[ControlEvent],
              source_status: str = "ok") -> FramePlan:

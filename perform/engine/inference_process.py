@@ -5,26 +5,39 @@ in the same interpreter, each hand-over can wait a whole switch interval, and a 
 60-110 ms (measured on 2 cores). A child process has its own GIL: the parent's infer thread only waits
 on a pipe (which releases the GIL) while the child runs torch at full speed.
 
-Requests carry the jobs of a plan (latents, crops, mix, pair options); replies carry the images.
-Models are rebuilt in the child from their specs (a checkpoint path, or an untrained configuration and
-seed); nothing is pickled from a model file.
+The pipe has one owner, the thread that calls submit/collect (the live clock's infer worker): two
+threads reading one pipe interleave its messages ("unpickling stack underflow") and it never recovers.
+Other threads only post (`add_models`), look (`pid`, `note`, `watchdog`) or end it (`close`), and never
+wait on the child. Requests carry the jobs of a plan (latents, crops, mix, pair options); replies carry
+the images. Models are rebuilt in the child from their specs (a checkpoint path, or an untrained
+configuration and seed); nothing is pickled from a model file. The child's side is `inference_child`.
 """
 
 from __future__ import annotations
 
 import logging
 import multiprocessing as mp
+import os
+import signal
+import threading
 import time
+from collections import deque
 from typing import Any, Mapping
 
-import numpy as np
-
+from perform.engine.inference_child import serve
 from perform.engine.plan import FramePlan, GenJob, Generated
 from perform.errors import PerformError
 
 log = logging.getLogger(__name__)
 
 START_TIMEOUT_S = 120.0  # importing torch and loading models in a fresh interpreter
+LOAD_TIMEOUT_S = 60.0    # loading the models a hot reload added
+POLL_S = 0.05            # waits on the child are sliced this fine, to honour close() and the watchdog
+CLOSE_WAIT_S = 1.0       # close(): each of stop, terminate and kill gets this long
+
+
+class InferenceStalled(RuntimeError):
+    """The child did not answer in time; it has been killed (restart() starts a fresh one)."""
 
 
 def model_spec(model: Any) -> tuple:
@@ -35,139 +48,246 @@ def model_spec(model: Any) -> tuple:
     return spec
 
 
-def _build(spec: tuple, device: str):
-    from perform.nets.model import load_model, random_vaegan
-    from perform.nets.vaegan import VAEGANConfig
-
-    if spec[0] == "path":
-        return load_model(spec[1], device)
-    if spec[0] == "untrained":
-        return random_vaegan(VAEGANConfig.from_dict(spec[1]), seed=spec[2], device=device)
-    raise ValueError(f"unknown model spec {spec!r}")
-
-
-def _serve(conn, specs: dict[str, tuple], device: str, threads: int | None) -> None:
-    """The child's loop: ('load', specs) | ('jobs', [GenJob...]) | ('stop',)."""
-    import torch
-
-    from perform.engine.plan import _generate
-
-    if threads:
-        torch.set_num_threads(threads)
-    models: dict[str, Any] = {}
-    try:
-        for key, spec in specs.items():
-            models[key] = _build(spec, device)
-            models[key].generate(np.zeros(models[key].latent_dim, np.float32))  # warm up
-        conn.send(("ready", None))
-    except Exception as exc:  # report and end: the parent names it
-        conn.send(("error", f"{type(exc).__name__}: {exc}"))
-        return
-    while True:
-        try:
-            msg = conn.recv()
-        except (EOFError, OSError, KeyboardInterrupt):
-            return
-        kind = msg[0]
-        if kind == "stop":
-            return
-        try:
-            if kind == "load":
-                for key, spec in msg[1].items():
-                    if key not in models:
-                        models[key] = _build(spec, device)
-                conn.send(("ok", None))
-            elif kind == "jobs":
-                t0 = time.perf_counter()
-                images = tuple(_generate(models[j.model_key], j) for j in msg[1])
-                conn.send(("images", (images, (time.perf_counter() - t0) * 1000.0)))
-        except Exception as exc:
-            conn.send(("error", f"{type(exc).__name__}: {exc}"))
-
-
 class InferenceProcess:
-    """generate(plan) in a child process. One caller at a time (the live clock's infer worker)."""
+    """generate(plan) in a child process. One caller at a time (the live clock's infer worker).
 
-    def __init__(self, models: Mapping[str, Any], device: str = "cpu", threads: int | None = 1) -> None:
+    stall_s: the watchdog. A request unanswered this long (a frozen or wedged child) gets the child
+      killed; the waiting call raises InferenceStalled and restart() brings a fresh one. None: no limit.
+    """
+
+    def __init__(self, models: Mapping[str, Any], device: str = "cpu", threads: int | None = 1,
+                 stall_s: float | None = None, start_timeout_s: float = START_TIMEOUT_S) -> None:
         self._device = device
         self._threads = threads
+        self.stall_s = stall_s
+        self._start_timeout_s = start_timeout_s
         self._specs = {k: model_spec(m) for k, m in models.items()}
-        self._start()
+        self._pending: dict[str, tuple] = {}   # added by a hot reload, sent by the pipe's owner
+        self._failed: dict[str, str] = {}      # models the child could not load (not retried every frame)
+        self._lock = threading.Lock()          # guards _pending, _failed and the watchdog's kill
+        self._io = threading.Lock()            # held by whoever is using the pipe
+        self._sent: deque[tuple[float, float]] = deque()  # (sent at, limit s) of each unanswered request
+        self._closing = False
+        self._dead = True
+        self._killed_at: float | None = None
+        self.restarts = 0
+        self.note = ""  # for the HUD: why the image is held, while it is
+        self.proc: Any = None
+        self._conn: Any = None
+        with self._io:
+            self._start()
 
+    # -- the child's life ----------------------------------------------------------------------------
     def _start(self) -> None:
         ctx = mp.get_context("spawn")  # a clean interpreter: no inherited threads, GL context or locks
         self._conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_serve, args=(child, self._specs, self._device, self._threads),
+        self._sent.clear()
+        self.proc = ctx.Process(target=serve, args=(child, dict(self._specs), self._device, self._threads),
                                 name="perform-infer", daemon=True)
         self.proc.start()
         child.close()
-        if not self._conn.poll(START_TIMEOUT_S):
-            self.close()
-            raise PerformError(f"the inference process did not start within {START_TIMEOUT_S:.0f} s")
-        kind, detail = self._recv()
+        self._killed_at = None
+        self._dead = False
+        self._sent.append((time.perf_counter(), self._start_timeout_s))  # awaiting 'ready', watched as a request
+        try:
+            kind, detail = self._wait_reply("start")
+        except InferenceStalled:
+            self._end_child()
+            raise PerformError(f"the inference process did not start within {self._start_timeout_s:.0f} s") from None
+        except BaseException:  # it died, or close() began: leave no child behind
+            self._end_child()
+            raise
         if kind != "ready":
-            self.close()
+            self._end_child()
             raise PerformError(f"the inference process could not load the models: {detail}")
 
-    def _recv(self) -> tuple[str, Any]:
-        try:
-            return self._conn.recv()
-        except (EOFError, OSError) as exc:
-            raise self._died() from exc
+    @property
+    def pid(self) -> int | None:
+        """The child's process id while it runs (for tools that fault or watch it), else None."""
+        proc = self.proc
+        return proc.pid if proc is not None and proc.is_alive() else None
 
-    def _send(self, msg: tuple) -> None:
+    def restart(self) -> None:
+        """After the child died, stalled or cannot be used (the worker's recovery hook): a fresh one with
+        the same models. Nothing happens once close() has begun, or while the child is healthy (an error
+        it reported, such as a bad latent, leaves it running)."""
+        with self._io:
+            if self._closing or not self._dead:
+                return
+            log.warning("restarting the inference process (the last one ended with exit code %s); "
+                        "the last image stays on screen meanwhile", self.proc.exitcode if self.proc else None)
+            why = "stalled" if self._killed_at is not None else "ended"
+            self.note = f"inference process {why}: restarting it (image held)"
+            self._end_child()
+            t0 = time.perf_counter()
+            self._start()
+            self.restarts += 1
+            log.warning("inference process restarted in %.1f s (pid %s)", time.perf_counter() - t0, self.proc.pid)
+
+    def _end_child(self) -> None:
+        """Kill and reap the child, close our end of the pipe (caller holds _io)."""
+        self._dead = True
+        if self.proc is not None and self.proc.is_alive():
+            self.proc.kill()  # SIGKILL: ends a stopped (SIGSTOP) child too
+            self.proc.join(CLOSE_WAIT_S)
+        if self._conn is not None:
+            self._conn.close()
+        self._sent.clear()
+
+    def begin_close(self) -> None:
+        """Shutdown has begun: no more restarts, and a wait on the child gives up at once. Any thread."""
+        self._closing = True
+
+    def close(self) -> None:
+        """End the child: ask it to stop, then terminate, then kill, each with a timeout. Never hangs, even on
+        a frozen child or while another thread is waiting on it. Any thread."""
+        self._closing = True
+        have_pipe = self._io.acquire(timeout=0.25)  # the owner gives it up within POLL_S once _closing is set
+        proc = self.proc  # read after the owner let go: a restart in progress has finished or given up
+        if proc is None:
+            if have_pipe:
+                self._io.release()
+            return
+        try:
+            if have_pipe and not self._dead and not self._sent and proc.is_alive():
+                try:  # all requests answered, so the child has read everything: this small send cannot block
+                    self._conn.send(("stop",))
+                except (OSError, ValueError):
+                    pass
+                proc.join(CLOSE_WAIT_S)
+        finally:
+            if have_pipe:
+                self._io.release()
+        if proc.is_alive():
+            proc.terminate()
+            proc.join(CLOSE_WAIT_S)
+        if proc.is_alive():  # a stopped process does not act on SIGTERM until continued; SIGKILL it
+            proc.kill()
+            proc.join(CLOSE_WAIT_S)
+        if proc.is_alive():
+            log.error("the inference process (pid %s) did not end", proc.pid)
+        self._dead = True
+        if self._io.acquire(timeout=CLOSE_WAIT_S):  # the owner sees the pipe close once the child is gone
+            try:
+                if self._conn is not None:
+                    self._conn.close()
+            finally:
+                self._io.release()
+
+    # -- watchdog --------------------------------------------------------------------------------------
+    def watchdog(self, now_s: float | None = None) -> float:
+        """Kill the child if its oldest request is older than its limit (stall_s for images). Cheap; any
+        thread: the live clock's main thread calls it every frame (it catches a send blocked on a frozen
+        child), and every wait on the child calls it. Returns how long the oldest request has waited."""
+        sent = self._sent
+        try:
+            t_sent, limit_s = sent[0]
+        except IndexError:
+            return 0.0
+        now_s = time.perf_counter() if now_s is None else now_s
+        age_s = now_s - t_sent
+        if limit_s is not None and age_s > limit_s:
+            with self._lock:
+                if self._killed_at is None and not self._closing:
+                    self._killed_at = now_s
+                    self.note = f"inference stalled {age_s:.1f} s: restarting its process (image held)"
+                    pid = self.proc.pid
+                    log.warning("inference process (pid %s) stalled: no answer for %.1f s (limit %.1f s); "
+                                "killing and restarting it; the last image stays on screen", pid, age_s, limit_s)
+                    try:
+                        os.kill(pid, signal.SIGKILL)  # not yet reaped, so the pid is still our child's
+                    except (ProcessLookupError, TypeError):
+                        pass
+        return age_s
+
+    # -- the pipe (its owner only) -------------------------------------------------------------------
+    def _send(self, msg: tuple, limit_s: float | None) -> None:
+        if self._dead:
+            raise RuntimeError("the inference process is not running (restarting)")
+        self._sent.append((time.perf_counter(), limit_s))
         try:
             self._conn.send(msg)
         except (OSError, ValueError) as exc:  # broken pipe: the child is gone
             raise self._died() from exc
 
+    def _wait_reply(self, what: str) -> tuple[str, Any]:
+        """The next reply; gives up when the watchdog kills the child, or at once when closing."""
+        while True:
+            try:
+                if self._conn.poll(POLL_S):
+                    reply = self._conn.recv()
+                    self._sent.popleft()
+                    return reply
+            except (EOFError, OSError) as exc:
+                raise self._died() from exc
+            if self._closing:
+                self._dead = True
+                raise RuntimeError(f"the inference process is closing ({what} abandoned)")
+            self.watchdog()
+            if self._killed_at is not None:
+                self._dead = True
+                raise InferenceStalled(f"the inference process stalled ({what}); it was killed")
+
     def _died(self) -> RuntimeError:
+        self._dead = True
+        if self._killed_at is not None:
+            return InferenceStalled("the inference process stalled; it was killed")
         self.proc.join(0.5)
         return RuntimeError(f"the inference process ended unexpectedly (exit code {self.proc.exitcode})")
 
-    def sync(self, models: Mapping[str, Any]) -> None:
-        """Load models a hot reload added (those already there are kept)."""
-        new = {k: model_spec(m) for k, m in models.items() if k not in self._specs}
+    # -- models ----------------------------------------------------------------------------------------
+    def add_models(self, models: Mapping[str, Any]) -> None:
+        """Models a hot reload added (those already there are kept). Never blocks: the pipe's owner
+        sends them to the child before its next plan, and plans using them wait for them there."""
+        with self._lock:
+            for key, model in models.items():
+                if key not in self._specs and key not in self._pending:
+                    self._pending[key] = model_spec(model)
+                    self._failed.pop(key, None)
+
+    def _load_pending(self) -> None:
+        with self._lock:
+            new, self._pending = self._pending, {}
         if not new:
             return
-        self._send(("load", new))
-        kind, detail = self._recv()
-        if kind != "ok":
-            raise PerformError(f"the inference process could not load the new models: {detail}")
-        self._specs.update(new)
+        try:
+            self._send(("load", new), LOAD_TIMEOUT_S)
+            kind, detail = self._wait_reply("loading models")
+        except BaseException:
+            with self._lock:  # the restarted child gets them
+                self._pending = new | self._pending
+            raise
+        errors = detail if kind == "loaded" else {k: str(detail) for k in new}
+        for key, spec in new.items():
+            if errors.get(key) is None:
+                self._specs[key] = spec
+            else:
+                with self._lock:
+                    self._failed[key] = errors[key]
+                log.error("the inference process could not load model %s: %s", key, errors[key])
 
+    # -- generating (the pipe's owner) ---------------------------------------------------------------
     def generate(self, plan: FramePlan) -> Generated:
         self.submit(plan)
         return self.collect(plan)
 
     def submit(self, plan: FramePlan) -> None:
         """Send a plan's jobs without waiting; results come back in the order submitted (`collect`)."""
-        self._send(("jobs", [GenJob(j.model_key, j.latent, j.crop, j.mix, j.pair) for j in plan.jobs]))
+        with self._io:
+            self._load_pending()
+            for j in plan.jobs:
+                if j.model_key in self._failed:
+                    raise PerformError(f"model {j.model_key} could not be loaded in the inference process: "
+                                       f"{self._failed[j.model_key]}")
+            self._send(("jobs", [GenJob(j.model_key, j.latent, j.crop, j.mix, j.pair) for j in plan.jobs]),
+                       self.stall_s)
 
     def collect(self, plan: FramePlan) -> Generated:
         """The images of the oldest plan submitted and not yet collected (which must be `plan`)."""
-        kind, detail = self._recv()
+        with self._io:
+            kind, detail = self._wait_reply("generating")
         if kind != "images":
             raise RuntimeError(f"inference process: {detail}")
         images, infer_ms = detail
+        self.note = ""
         return Generated(plan, images, infer_ms, time.perf_counter())
-
-    def restart(self) -> None:
-        """After the child died (the worker's recovery hook): a fresh one with the same models."""
-        if self.proc.is_alive():
-            return
-        log.warning("restarting the inference process (it ended with exit code %s)", self.proc.exitcode)
-        self._conn.close()
-        self._start()
-
-    def close(self) -> None:
-        if self.proc.is_alive():
-            try:
-                self._conn.send(("stop",))
-            except (OSError, ValueError):
-                pass
-            self.proc.join(2.0)
-            if self.proc.is_alive():
-                self.proc.terminate()
-                self.proc.join(1.0)
-        self._conn.close()

@@ -71,7 +71,8 @@ class LiveOptions:
     on_frame: Callable[[int, FramePlan, Generated | None], None] | None = None  # e.g. a recorder, OSC out
     between_frames: list[Callable[[float], None]] = field(default_factory=list)  # main thread, e.g. hot reload
     extra_hud: list[Callable[[], list[str]]] = field(default_factory=list)  # more HUD lines (OSC counts, ...)
-    infer: Any = None  # an InferenceProcess (generate(plan), restart()); None: in this process
+    infer: Any = None  # an InferenceProcess (generate, restart, watchdog, begin_close, note); None: in this process
+    stall_s: float = 2.0  # a plan pending longer than this is a stall: HUD note, log (and the process restarted)
     hud: bool = True
 
 
@@ -111,6 +112,8 @@ class LiveRunner:
         self.frames_drawn = 0
         self._hud_cache: list[str] = []
         self._hud_next_s = -math.inf
+        self._infer_since: float | None = None  # when the infer worker took up its current plan (it sets it)
+        self._stall_logged = False
 
     # -- workers -------------------------------------------------------------------------------------
     def _track_step(self) -> None:
@@ -140,7 +143,11 @@ class LiveRunner:
         if plan is None or version == self._plan_seen:
             return
         self._plan_seen = version
-        result = self.opt.infer.generate(plan) if self.opt.infer is not None else generate(plan, self.program.models)
+        self._infer_since = time.perf_counter()
+        try:
+            result = self.opt.infer.generate(plan) if self.opt.infer is not None else generate(plan, self.program.models)
+        finally:
+            self._infer_since = None
         self.stats.add("infer", result.infer_ms)
         self.results.put(result)
 
@@ -164,6 +171,8 @@ class LiveRunner:
     def stop(self) -> None:
         for w in self.workers:
             w.stop()
+        if self.opt.infer is not None:
+            self.opt.infer.begin_close()  # no restart from here on, and a wait on the child gives up
         self.plans.close()
         self.faces.close()
         for w in self.workers:
@@ -218,6 +227,7 @@ class LiveRunner:
             if t_prev is not None:
                 self.stats.add("frame", (t0 - t_prev) * 1000.0)
             t_prev = t0
+            self._watch_inference(t0)
             for hook in self.opt.between_frames:
                 try:
                     hook(t0)
@@ -265,15 +275,37 @@ class LiveRunner:
                     t_next = t1
                 sleep_until(t_next)
 
+    def _watch_inference(self, now_s: float) -> None:
+        """The watchdog on the image's age: a plan pending past stall_s is logged (once per stall) and shown
+        on the HUD; a child process is killed and restarted (by its infer worker). Never waits."""
+        since = self._infer_since
+        stalled = since is not None and now_s - since > self.opt.stall_s
+        if self.opt.infer is not None:
+            try:
+                self.opt.infer.watchdog(now_s)  # logs and kills; the infer worker then restarts it
+            except Exception as exc:
+                self.reporter.report("inference watchdog", exc)
+        elif stalled and not self._stall_logged:
+            log.warning("inference stalled: no image for %.1f s (limit %.1f s); the last image stays on screen",
+                        now_s - since, self.opt.stall_s)
+        self._stall_logged = stalled
+
+    def _inference_note(self, now_s: float) -> str:
+        note = getattr(self.opt.infer, "note", "") if self.opt.infer is not None else ""
+        since = self._infer_since
+        if not note and since is not None and now_s - since > self.opt.stall_s:
+            note = f"inference stalled {now_s - since:.1f} s (image held)"
+        return note
+
     def _hud(self, face: FaceObservation | None, plan: FramePlan, now_s: float) -> list[str]:
         """The HUD's lines, rebuilt at most HUD_REFRESH_S apart (the HUD redraws text no faster; the
         percentiles behind them are not worth computing every frame)."""
         if now_s >= self._hud_next_s:
-            self._hud_cache = self._hud_lines(face, plan)
+            self._hud_cache = self._hud_lines(face, plan, now_s)
             self._hud_next_s = now_s + HUD_REFRESH_S
         return self._hud_cache
 
-    def _hud_lines(self, face: FaceObservation | None, plan: FramePlan) -> list[str]:
+    def _hud_lines(self, face: FaceObservation | None, plan: FramePlan, now_s: float) -> list[str]:
         s = self.stats
         lines = []
         frame = s.stats("frame")
@@ -297,6 +329,9 @@ class LiveRunner:
             lines.append("FROZEN (Space)")
         if plan.status:
             lines.append(plan.status)
+        note = self._inference_note(now_s)
+        if note:
+            lines.append(note)
         errors = self.reporter.total()
         if errors:
             lines.append(f"errors: {errors} (see log)")

@@ -46,6 +46,7 @@ class LiveConfig:
     inference: str = "process"
     status_file: str | None = None  # LiveStatus JSON, rewritten a few times a second (for a soak or a monitor)
     stall_file: str | None = None  # synthetic source: no frames while this file exists (a stalled camera)
+    stall_s: float = 2.0  # the inference watchdog: a plan pending this long restarts the child
 
     @classmethod
     def from_args(cls, a: argparse.Namespace) -> "LiveConfig":
@@ -57,7 +58,8 @@ class LiveConfig:
                    headless=a.headless, frames=a.frames, size=a.size, fullscreen=a.fullscreen, display=a.display,
                    vsync=not a.no_vsync, fps=a.fps, hud=not a.no_hud, record=a.record, record_video=a.record_video,
                    stats_json=a.stats_json, inference=getattr(a, "inference", "process"),
-                   status_file=getattr(a, "status_file", None), stall_file=getattr(a, "stall_file", None))
+                   status_file=getattr(a, "status_file", None), stall_file=getattr(a, "stall_file", None),
+                   stall_s=getattr(a, "stall_s", 2.0))
 
 
 def parse_host_port(text: str) -> tuple[str, int]:
@@ -83,6 +85,7 @@ class NullTracker:
 
 
 def run_live(cfg: LiveConfig) -> int:
+    from perform.control.osc_routes import ENGINE_ANSWERED
     from perform.control.osc_server import OSCServer
     from perform.control.state import ControlState
     from perform.engine.presenter import ChainPresenter
@@ -115,7 +118,7 @@ def run_live(cfg: LiveConfig) -> int:
     server = None
     if cfg.osc_port:
         server = OSCServer(control, host=cfg.osc_host, port=cfg.osc_port, allow=cfg.osc_allow or None,
-                           reply_port=cfg.osc_reply_port)
+                           reply_port=cfg.osc_reply_port, engine_answers=ENGINE_ANSWERED)
         declare_controls(server.router, conductor)
         conductor.reply = server.reply
         server.start()
@@ -173,26 +176,24 @@ def run_live(cfg: LiveConfig) -> int:
     if cfg.inference == "process":
         from perform.engine.inference_process import InferenceProcess
 
-        infer = InferenceProcess(models, device=cfg.device, threads=threads)
+        infer = InferenceProcess(models, device=cfg.device, threads=threads, stall_s=cfg.stall_s)
 
     def reload_models(sl, cache):
         new = build_models(sl, cfg.device, cache)
         if infer is not None:
-            infer.sync(new)
+            infer.add_models(new)  # posted to the infer worker, which owns the pipe; never waits here
         return new
 
     hooks = []
     reloader = None
     if cfg.setlist:
-        from perform.engine.reload import SetlistReloader
-        from perform.setlist.watcher import SetlistWatcher
-
-        watcher = SetlistWatcher(cfg.setlist, setlist)
-        reloader = SetlistReloader(watcher, conductor, presenter, reload_models)
+        reloader = make_reloader(cfg.setlist, setlist, conductor, presenter, reload_models,
+                                 server.router if server is not None else None)
         hooks.append(reloader)
     runner = LiveRunner(source, tracker_factory, program, presenter, control,
                         LiveOptions(fps=fps, frames=cfg.frames, on_frame=on_frame_hook, hud=cfg.hud,
-                                    between_frames=hooks, extra_hud=extra_hud, infer=infer), stats, reporter)
+                                    between_frames=hooks, extra_hud=extra_hud, infer=infer, stall_s=cfg.stall_s),
+                        stats, reporter)
     if cfg.status_file:
         from perform.engine.status import LiveStatus
 
@@ -222,6 +223,16 @@ def run_live(cfg: LiveConfig) -> int:
     if cfg.stats_json:
         Path(cfg.stats_json).write_text(json.dumps(stats.as_dict(), indent=2))
     return 0
+
+
+def make_reloader(path: str, setlist, conductor, presenter, reload_models, router=None):
+    """Hot reload of the setlist between frames; the OSC routes follow each swap (a pass a reload adds is
+    reachable at once, one it removes is refused)."""
+    from perform.engine.reload import SetlistReloader
+    from perform.setlist.watcher import SetlistWatcher
+
+    on_swap = (lambda: declare_controls(router, conductor)) if router is not None else None
+    return SetlistReloader(SetlistWatcher(path, setlist), conductor, presenter, reload_models, on_swap=on_swap)
 
 
 def declare_controls(router, conductor) -> None:

@@ -86,6 +86,28 @@ def require_face(src, name: str, samples: int = 12) -> None:
                        "use a video with a face in it, or --synthetic")
 
 
+def render_end_s(t_to: float | None, show_s: float | None, input_s: float | None,
+                 session: bool) -> tuple[float, str | None]:
+    """Where a rehearsal ends, and a note when the input and the setlist disagree on the length.
+
+    --to wins. A recorded session renders its own length, as performed: a show can run past its setlist
+    (the last scene held, scenes moved on by hand), and the recording is what happened. Otherwise the
+    setlist's length, or the input's when the setlist holds somewhere (20 s when neither has one).
+    """
+    if t_to is not None:
+        return t_to, None
+    if session and input_s:
+        note = None
+        if show_s is not None and abs(show_s - input_s) >= 0.01:
+            held = " (past the setlist's end its last scene holds, as it did live)" if input_s > show_s else ""
+            note = (f"note: the session is {input_s:.1f} s long and the setlist {show_s:.1f} s: rendering the "
+                    f"session's {input_s:.1f} s{held}; --to {show_s:g} renders the setlist's length")
+        return input_s, note
+    if show_s is None and input_s:
+        return input_s, None
+    return show_s or input_s or 20.0, None
+
+
 def run_rehearse(cfg: RehearseConfig) -> int:
     from perform.engine.face_input import TrackedFaceInput
     from perform.engine.presenter import ChainPresenter
@@ -123,10 +145,9 @@ def run_rehearse(cfg: RehearseConfig) -> int:
         face_input = TrackedFaceInput(SyntheticSource(fps=fps), FaceTracker(crop_size=crop_size))
         what = "synthetic camera"
 
-    show_s = setlist.total_s()
-    t_to = cfg.t_to if cfg.t_to is not None else (show_s or length_s or 20.0)
-    if length_s and cfg.t_to is None and show_s is None:
-        t_to = length_s
+    t_to, note = render_end_s(cfg.t_to, setlist.total_s(), length_s, bool(session_dir))
+    if note:
+        print(note)
     start = int(round(cfg.t_from * fps))
     end = int(round(t_to * fps))
     if end <= start:

@@ -21,11 +21,12 @@ class SetlistReloader:
     """
 
     def __init__(self, watcher: Any, conductor: Any, presenter: Any,
-                 build_models: Callable[[Any, dict], dict]) -> None:
+                 build_models: Callable[[Any, dict], dict], on_swap: Callable[[], None] | None = None) -> None:
         self.watcher = watcher
         self.conductor = conductor
         self.presenter = presenter
         self._build_models = build_models
+        self._on_swap = on_swap  # e.g. the OSC routes follow the new setlist's passes, directions, latent size
         self._next_s = 0.0
         self.reloads = 0
         self.failures = 0
@@ -49,6 +50,8 @@ class SetlistReloader:
             return
         self.reloads += 1
         log.info("setlist swapped in (scene %s kept)", self.conductor.scene_name)
+        if self._on_swap is not None:
+            self._on_swap()
 
     def _fail(self, message: str) -> None:
         self.failures += 1

@@ -57,7 +57,6 @@ class LiveStatus:
 
     def _write(self, frames_drawn: int) -> None:
         face, _ = self._runner.faces.peek()
-        proc = getattr(self._infer, "proc", None)
         reload_error = self._conductor.reload_error
         status = {
             "pid": os.getpid(),
@@ -66,7 +65,7 @@ class LiveStatus:
             "frames_missed": self._missed,
             "generated": self._generated,
             "generated_wall_s": None if math.isnan(self._generated_wall_s) else self._generated_wall_s,
-            "infer_pid": proc.pid if proc is not None else None,
+            "infer_pid": getattr(self._infer, "pid", None),
             "source_status": self._runner.source.status,
             "face_index": face.frame_index if face is not None else -1,
             "scene": self._conductor.scene_name,

@@ -45,7 +45,8 @@ class Worker:
                 self.restarts += 1
                 self.last_error = CapturedError.capture(exc)
                 self._reporter.report(f"worker {self.name}", exc)
-                if self._on_error is not None:
+                # once stop() is called, recover nothing: a restart during shutdown would outlive the show
+                if self._on_error is not None and not self._stop.is_set():
                     try:
                         self._on_error(exc)
                     except Exception as exc2:

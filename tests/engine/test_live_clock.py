@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 
 import numpy as np
@@ -190,4 +191,132 @@ def test_scene_go_to_an_unknown_scene_is_answered_with_an_error(setlist_file, gl
     conductor.reply = lambda ev, ok, reason: replies.append((ev.address, ok, reason))
     conductor.step(0.0, 0, None, [ControlEvent(0.0, "/perform/scene/go", ("nope",))])
     conductor.step(0.1, 1, None, [ControlEvent(0.1, "/perform/scene/go", ("only",))])
-    assert replies == [("/perform/scene/go", False, "no scene 'nope'; scenes (from 0): only")]
+    assert replies == [("/perform/scene/go", False, "no scene 'nope'; scenes (from 0): only"),
+                       ("/perform/scene/go", True, "")]
+
+
+def test_scene_go_over_udp_is_answered_once_by_the_engine(setlist_file):
+    import socket
+
+    from pythonosc.osc_message import OscMessage
+
+    from perform.control.osc_routes import ENGINE_ANSWERED
+
+    sl = load_setlist_or_default(str(setlist_file(SHOW)), None, None, None)
+    conductor = make_conductor(sl, build_models(sl, "cpu"))
+    control = ControlState()
+    server = OSCServer(control, port=0, engine_answers=ENGINE_ANSWERED).start()
+    conductor.control, conductor.reply = control, server.reply
+    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rx.bind(("127.0.0.1", 0))
+    rx.settimeout(5.0)
+    client = SimpleUDPClient("127.0.0.1", server.port)
+    client._sock = rx  # send from a bound port so the replies come back to us
+    try:
+        for i, scene in enumerate(("nope", "only")):
+            client.send_message("/perform/scene/go", scene)
+            events = []
+            while not events:  # the show's next frame drains it
+                events = control.drain(control.now())
+            conductor.step(0.1 * i, i, None, events)
+        client.send_message("/perform/tempo", 900.0)  # refused at the door: a marker that ends the replies
+        replies = []
+        while not replies or replies[-1][0] != "/perform/reply/perform/tempo":
+            msg = OscMessage(rx.recvfrom(65536)[0])
+            replies.append((msg.address, msg.params))
+    finally:
+        server.close()
+        rx.close()
+    assert replies[:2] == [("/perform/reply/perform/scene/go", ["error", "no scene 'nope'; scenes (from 0): only"]),
+                           ("/perform/reply/perform/scene/go", ["ok"])]
+    assert len(replies) == 3
+
+
+def _runner_with_process(path, gl, stall_s, on_frame, frames):
+    from perform.engine.inference_process import InferenceProcess
+
+    runner, conductor, presenter = make_runner(path, gl, SyntheticSource(fps=30), frames=frames, on_frame=on_frame)
+    infer = InferenceProcess(conductor.models, device="cpu", threads=1, stall_s=stall_s)
+    runner.opt.infer = infer
+    runner.opt.stall_s = stall_s if stall_s is not None else 2.0
+    return runner, presenter, infer
+
+
+def test_a_frozen_inference_process_is_noted_killed_and_restarted_while_the_show_draws(setlist_file, gl, caplog):
+    import os
+    import signal
+
+    seen = {"notes": [], "after": 0}
+
+    def on_frame(n, plan, gen):
+        if n == 10:
+            seen["pid"] = infer.pid
+            os.kill(seen["pid"], signal.SIGSTOP)  # a frozen child: no answer, no exit
+        if "pid" in seen:
+            seen["notes"].append(" ".join(runner._hud_cache))  # the HUD lines drawn this frame
+            if infer.restarts and gen is not None and gen.plan.index > seen.setdefault("restart_frame", n):
+                seen["after"] += 1
+                if seen["after"] >= 5:
+                    runner.state.quit = True
+
+    runner, presenter, infer = _runner_with_process(setlist_file(SHOW), gl, 1.0, on_frame, frames=900)
+    try:
+        with caplog.at_level(logging.WARNING):
+            runner.run()
+    finally:
+        presenter.close()
+        infer.close()
+    assert infer.restarts == 1 and seen["after"] >= 5, "new images after a restart"
+    assert runner.frames_drawn < 900
+    assert any("stalled" in n and "restarting" in n for n in seen["notes"])  # the HUD said why the image was held
+    assert "stalled" in caplog.text and "restarted" in caplog.text
+    assert runner.frames_drawn - 10 > 30  # the show kept drawing the last image meanwhile
+
+
+def test_quitting_with_a_frozen_inference_process_returns(setlist_file, gl):
+    import os
+    import signal
+
+    def on_frame(n, plan, gen):
+        if n == 5:
+            os.kill(infer.pid, signal.SIGSTOP)
+
+    runner, presenter, infer = _runner_with_process(setlist_file(SHOW), gl, None, on_frame, frames=20)
+    child = infer.proc
+    try:
+        runner.run()  # stops its workers: the infer worker must not stay blocked on the child
+    finally:
+        presenter.close()
+    closer = threading.Thread(target=infer.close)
+    closer.start()
+    closer.join(15)
+    assert not closer.is_alive(), "quitting hung on a frozen child"
+    assert not any(w.alive for w in runner.workers)
+    assert child.exitcode is not None  # nothing left for the interpreter's exit to wait on forever
+
+
+def test_osc_reaches_a_shader_pass_that_a_hot_reload_added(setlist_file, gl):
+    from perform.control.osc_routes import Rejected, Router
+    from perform.engine.live_app import declare_controls, make_reloader
+
+    path = setlist_file(SHOW)
+    sl = load_setlist_or_default(str(path), None, None, None)
+    conductor = make_conductor(sl, build_models(sl, "cpu"))
+    presenter = ChainPresenter(gl, sl.show.size, conductor)
+    router = Router()
+    declare_controls(router, conductor)
+    reloader = make_reloader(str(path), sl, conductor, presenter, lambda s, cache: build_models(s, "cpu", cache), router)
+    try:
+        with pytest.raises(Rejected, match="no shader parameter pix.size"):
+            router.route("/perform/shader/pix/size", (0.5,), 0.0)
+        path.write_text(path.read_text() + '[[scene.shader]]\ntype = "pixelate"\nname = "pix"\n')
+        reloader(1.0)
+        assert reloader.reloads == 1
+        assert [e.address for e in router.route("/perform/shader/pix/size", (0.5,), 0.0)] == ["/perform/shader/pix/size"]
+        assert "/perform/shader/pix/size" in router.concrete_addresses()  # wildcards reach it too
+        path.write_text(path.read_text().replace('[[scene.shader]]\ntype = "pixelate"\nname = "pix"\n', ""))
+        reloader(2.0)
+        with pytest.raises(Rejected):  # and a pass the next edit removes is refused again
+            router.route("/perform/shader/pix/size", (0.5,), 0.0)
+    finally:
+        presenter.close()

@@ -1,0 +1,84 @@
+"""The child side of the inference process: rebuild the models, then answer requests until told to stop.
+
+Module-level imports are the standard library only: the child ignores SIGINT before it imports torch
+(seconds), so a Ctrl-C meant for the show's parent, which owns shutdown, ends nothing here and prints
+no traceback.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from typing import Any
+
+# Requests (parent -> child) and replies (child -> parent); each request gets exactly one reply.
+#   ('load', {key: spec})  -> ('loaded', {key: error message or None})
+#   ('jobs', [GenJob ...]) -> ('images', (images, infer_ms)) | ('error', message)
+#   ('stop',)              -> (none: the child ends)
+# First message from the child: ('ready', None) | ('error', message).
+
+
+def build(spec: tuple, device: str):
+    """A model from its spec: ('path', card path) or ('untrained', config dict, seed)."""
+    from perform.nets.model import load_model, random_vaegan
+    from perform.nets.vaegan import VAEGANConfig
+
+    if spec[0] == "path":
+        return load_model(spec[1], device)
+    if spec[0] == "untrained":
+        return random_vaegan(VAEGANConfig.from_dict(spec[1]), seed=spec[2], device=device)
+    raise ValueError(f"unknown model spec {spec!r}")
+
+
+def _load(spec: tuple, device: str):
+    import numpy as np
+
+    model = build(spec, device)
+    model.generate(np.zeros(model.latent_dim, np.float32))  # first inferences are slow: not during the show
+    return model
+
+
+def serve(conn, specs: dict[str, tuple], device: str, threads: int | None) -> None:
+    """The child's loop (the target of the spawned process)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent owns shutdown: it sends 'stop', or ends us
+    import torch
+
+    from perform.engine.plan import _generate
+
+    if threads:
+        torch.set_num_threads(threads)
+    models: dict[str, Any] = {}
+    try:
+        for key, spec in specs.items():
+            models[key] = _load(spec, device)
+        conn.send(("ready", None))
+    except Exception as exc:  # report and end: the parent names it
+        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+        return
+    while True:
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):  # the parent is gone
+            return
+        kind = msg[0]
+        if kind == "stop":
+            return
+        if kind == "load":
+            errors: dict[str, str | None] = {}
+            for key, spec in msg[1].items():
+                try:
+                    if key not in models:
+                        models[key] = _load(spec, device)
+                    errors[key] = None
+                except Exception as exc:  # one bad model must not cost the others
+                    errors[key] = f"{type(exc).__name__}: {exc}"
+            conn.send(("loaded", errors))
+        elif kind == "jobs":
+            try:
+                t0 = time.perf_counter()
+                images = tuple(_generate(models[j.model_key], j) for j in msg[1])
+                conn.send(("images", (images, (time.perf_counter() - t0) * 1000.0)))
+            except Exception as exc:
+                conn.send(("error", f"{type(exc).__name__}: {exc}"))
+        else:
+            conn.send(("error", f"unknown request {kind!r}"))
