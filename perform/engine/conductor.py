@@ -118,6 +118,7 @@ class Conductor:
         any_model = next(iter(models.values()))
         self._drift = Drift(any_model.latent_dim)
         self._drift_weight = 0.0
+        self._held_crop: np.ndarray | None = None  # the last face crop seen, while its presence fades out
         self._t_prev: float | None = None
         self.scene_name = ""
         self.reload_error: str | None = None
@@ -208,7 +209,7 @@ class Conductor:
         self._drift_weight += max(-step, min(step, target - self._drift_weight))
         features = dict(face.features) if face is not None else {n: 0.0 for n in FEATURE_NAMES}
         presence = float(features.get("presence", 0.0))
-        crop = face.crop if face is not None and face.present else None
+        crop = self._face_crop(face, presence)
         t_cap = face.t_capture_s if face is not None and face.present else math.nan
 
         tr = sched.transition
@@ -242,6 +243,16 @@ class Conductor:
             status = (status + "  " if status else "") + f"drifting {self._drift_weight * 100:3.0f}%"
         return FramePlan(index, t_s, jobs, layers, fade, t_cap, cur.scene.name,
                          self.state.freeze, self.state.blackout, status)
+
+    def _face_crop(self, face: FaceObservation | None, presence: float) -> np.ndarray | None:
+        """The crop whose latent the face share shows: the newest one seen, held after detection fails
+        for as long as presence has not faded to 0. Dropping it at once would jump the image to the control
+        latent on the frame the face is lost; held, the face eases out as its mix falls with presence."""
+        if face is not None and face.present and face.crop is not None:
+            self._held_crop = face.crop
+        elif presence <= 0.0:
+            self._held_crop = None
+        return self._held_crop
 
     def _scene_job(self, rt: SceneRuntime, scene_t: float, t_s: float, features: Mapping[str, float],
                    presence: float, crop: np.ndarray | None) -> tuple[GenJob, dict]:
