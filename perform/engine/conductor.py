@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -16,7 +17,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from perform.control.events import ControlEvent
-from perform.engine.plan import FramePlan, GenJob
+from perform.engine.plan import FramePlan, GenJob, Layer
 from perform.nets.model import GenerativeModel
 from perform.setlist.keyframes import keyframe_latents, keyframe_walk
 from perform.setlist.schema import Scene, Setlist, ShaderSpec
@@ -117,6 +118,7 @@ class Conductor:
         any_model = next(iter(models.values()))
         self._drift = Drift(any_model.latent_dim)
         self._drift_weight = 0.0
+        self._held_crop: np.ndarray | None = None  # the last face crop seen, while its presence fades out
         self._t_prev: float | None = None
         self.scene_name = ""
         self.reload_error: str | None = None
@@ -145,6 +147,11 @@ class Conductor:
     def chains(self) -> dict[str, tuple]:
         """{chain key: shader specs} of every scene: the renderer compiles these before the show."""
         return {rt.chain_key: rt.shaders for rt in self._runtimes}
+
+    def chain_copies(self) -> dict[str, int]:
+        """{chain key: copies the renderer needs}: two of a chain that scenes share, as a transition between
+        two of them draws both scenes, each through its own copy."""
+        return {key: min(n, 2) for key, n in Counter(rt.chain_key for rt in self._runtimes).items()}
 
     def swap(self, setlist: Setlist, models: dict[str, GenerativeModel] | None = None) -> None:
         """Hot reload at a frame boundary: keep the current scene (by name) and its time; reuse models.
@@ -204,36 +211,50 @@ class Conductor:
         self._drift_weight += max(-step, min(step, target - self._drift_weight))
         features = dict(face.features) if face is not None else {n: 0.0 for n in FEATURE_NAMES}
         presence = float(features.get("presence", 0.0))
-        crop = face.crop if face is not None and face.present else None
+        crop = self._face_crop(face, presence)
         t_cap = face.t_capture_s if face is not None and face.present else math.nan
 
         tr = sched.transition
         status = ""
+        fade = 0.0
         if tr is None:
             job, params = self._scene_job(cur, sched.scene_time_s, t_s, features, presence, crop)
-            jobs, layers, fade, shader_params = (job,), (cur.chain_key,), 0.0, {cur.chain_key: params}
+            jobs, layers = (job,), (Layer(cur.chain_key, cur.scene.name, 0, params),)
         else:
             src = self._runtimes[tr.from_index]
             dst = self._runtimes[tr.to_index]
             ja, pa = self._scene_job(src, sched.from_scene_time_s, t_s, features, presence, crop)
             jb, pb = self._scene_job(dst, sched.scene_time_s, t_s, features, presence, crop)
             status = f"{tr.kind} {src.scene.name} -> {dst.scene.name} {tr.progress * 100:3.0f}%"
-            if tr.kind == "latent" and src.model_key == dst.model_key:
+            la, lb = Layer(src.chain_key, src.scene.name, 0, pa), Layer(dst.chain_key, dst.scene.name, 1, pb)
+            if tr.kind == "cut":
+                jobs, layers = (jb,), (replace(lb, job=0),)
+            elif tr.kind == "latent" and src.model_key == dst.model_key:
+                # one image on the way between the latents; drawn through both chains, faded, if they differ
                 p = tr.progress
                 job = GenJob(dst.model_key, ((1 - p) * ja.latent + p * jb.latent).astype(np.float32), crop,
                              (1 - p) * ja.mix + p * jb.mix, jb.pair)
-                jobs, layers, fade, shader_params = (job,), (dst.chain_key,), 0.0, {dst.chain_key: pb}
-            elif tr.kind == "cut":
-                jobs, layers, fade, shader_params = (jb,), (dst.chain_key,), 0.0, {dst.chain_key: pb}
-            else:  # crossfade of images (also a latent transition between different models)
-                jobs, layers, fade = (ja, jb), (src.chain_key, dst.chain_key), tr.progress
-                shader_params = {src.chain_key: pa, dst.chain_key: pb}
+                jobs = (job,)
                 if src.chain_key == dst.chain_key:
-                    shader_params = {dst.chain_key: pb}
+                    layers = (replace(lb, job=0),)
+                else:
+                    layers, fade = (la, replace(lb, job=0)), p
+            else:  # crossfade of images (also a latent transition between different models)
+                jobs, layers, fade = (ja, jb), (la, lb), tr.progress
         if self._drift_weight > 0:
             status = (status + "  " if status else "") + f"drifting {self._drift_weight * 100:3.0f}%"
-        return FramePlan(index, t_s, jobs, layers, fade, shader_params, t_cap, cur.scene.name,
+        return FramePlan(index, t_s, jobs, layers, fade, t_cap, cur.scene.name,
                          self.state.freeze, self.state.blackout, status)
+
+    def _face_crop(self, face: FaceObservation | None, presence: float) -> np.ndarray | None:
+        """The crop whose latent the face share shows: the newest one seen, held after detection fails
+        for as long as presence has not faded to 0. Dropping it at once would jump the image to the control
+        latent on the frame the face is lost; held, the face eases out as its mix falls with presence."""
+        if face is not None and face.present and face.crop is not None:
+            self._held_crop = face.crop
+        elif presence <= 0.0:
+            self._held_crop = None
+        return self._held_crop
 
     def _scene_job(self, rt: SceneRuntime, scene_t: float, t_s: float, features: Mapping[str, float],
                    presence: float, crop: np.ndarray | None) -> tuple[GenJob, dict]:

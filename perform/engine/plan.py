@@ -24,22 +24,36 @@ class GenJob:
 
 
 @dataclass(frozen=True, slots=True, eq=False)
+class Layer:
+    """One picture the audience sees: a scene's image (jobs[job]) through that scene's shader chain.
+
+    scene: whose layer it is; the presenter keeps each scene on its own copy of the chain, so two scenes
+    with the same chain can be on screen at once, and a chain's state (feedback trails) follows its scene.
+    params: {(pass name, param): value}, applied every frame (cheap).
+    """
+
+    chain: str
+    scene: str
+    job: int = 0
+    params: Mapping[tuple[str, str], float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class FramePlan:
     """What frame `index` at time `t_s` should show.
 
-    jobs: one image per layer; two during a crossfade between scenes.
-    layers: the shader-chain key for each job's image.
-    fade: 0 shows layer 0 only; 1 shows layer 1 only (crossfade position).
-    shader_params: {chain key: {(pass name, param): value}}, applied every frame (cheap).
+    jobs: the images to generate; two during a crossfade between scenes, one for a latent transition.
+    layers: what is drawn; two during any transition between scenes with a fade (a crossfade, or a latent
+      transition between different chains, whose one image goes through both chains).
+    fade: 0 shows layer 0 only; 1 shows layer 1 only (the transition's position after its curve).
     t_capture_s: capture time of the face data behind it (nan if none): for camera-to-screen latency.
     """
 
     index: int
     t_s: float
     jobs: tuple[GenJob, ...]
-    layers: tuple[str, ...]
+    layers: tuple[Layer, ...]
     fade: float = 0.0
-    shader_params: Mapping[str, Mapping[tuple[str, str], float]] = field(default_factory=dict)
     t_capture_s: float = math.nan
     scene: str = ""
     freeze: bool = False

@@ -14,11 +14,11 @@ from typing import Any, Mapping
 import moderngl
 import numpy as np
 
-from perform.engine.plan import FramePlan, Generated
+from perform.engine.plan import FramePlan, Generated, Layer
 from perform.errors import ErrorReporter, PerformError
 from perform.render.chain import ShaderChain
 from perform.render.context import collect_garbage
-from perform.render.passes import CrossfadePass, DisplayPass, PassSpec, create_pass
+from perform.render.passes import PassSpec
 from perform.render.shaders import ShaderLibrary
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,9 @@ def pass_specs(shaders: Any) -> list[PassSpec]:
 
 
 class ChainPresenter:
-    """Draws plans; one ShaderChain per distinct scene chain (conductor.chains()), compiled up front."""
+    """Draws plans through the scenes' shader chains, compiled up front: one ShaderChain per distinct chain
+    (conductor.chains()), and a second copy of those that two scenes share, so a transition between them
+    draws both (each scene on its own copy; conductor.chain_copies())."""
 
     def __init__(self, ctx: moderngl.Context, out_size: tuple[int, int], conductor: Any, window: Any = None,
                  reporter: ErrorReporter | None = None, hot_reload: bool = True) -> None:
@@ -42,32 +44,39 @@ class ChainPresenter:
         self.conductor = conductor
         self.reporter = reporter or ErrorReporter(log)
         self.hot_reload = hot_reload
-        self.chains: dict[str, ShaderChain] = {}
+        self.chains: dict[str, list[ShaderChain]] = {}  # chain key -> its copies
         self._library = ShaderLibrary()
-        # image-order output framebuffer: the composite of a crossfade, and what read_pixels reads
+        # image-order output framebuffer: what read_pixels reads (headless)
         self._out_tex = ctx.texture(self.out_size, 4)
         self._out_fbo = ctx.framebuffer(color_attachments=[self._out_tex])
         self._readback = np.empty((self.out_size[1], self.out_size[0], 3), np.uint8)
-        self._fade: CrossfadePass = create_pass(ctx, self._library, PassSpec("crossfade", "scene-fade"))  # type: ignore[assignment]
-        self._present: DisplayPass = create_pass(ctx, self._library, PassSpec("display", "present", {"filter": "nearest", "fit": "stretch"}))  # type: ignore[assignment]
         self._hud = None
-        # the result each (chain, layer) last uploaded, held so its id cannot be reused by a newer one
-        self._uploaded: dict[tuple[str, int], Generated] = {}
+        self._owner: dict[tuple[str, int], str] = {}  # (chain key, copy) -> the scene drawn on it last
+        self._drawn: set[tuple[str, int]] = set()  # the copies the last frame drew
+        # the (result, job) each copy last uploaded; the result is held so its id cannot be reused by a newer one
+        self._uploaded: dict[tuple[str, int], tuple[Generated, int]] = {}
         self._next_poll = 0.0
         self.shader_errors: list[str] = []
         self.sync(conductor.chains())
 
     # -- setup -----------------------------------------------------------------------------------------------
     def sync(self, chains: Mapping[str, Any]) -> None:
-        """Compile chains that are new (after a hot reload), release those no longer used."""
+        """Compile chains (and copies) that are new (after a hot reload), release those no longer used."""
         model = next(iter(self.conductor.models.values()))
         h, w = model.resolution, model.resolution  # the chain's source slots resize to what arrives
+        copies = getattr(self.conductor, "chain_copies", lambda: {})()
         for key, shaders in chains.items():
-            if key not in self.chains:
-                self.chains[key] = ShaderChain(self.ctx, pass_specs(shaders), (w, h), self.out_size)
+            pool = self.chains.setdefault(key, [])
+            while len(pool) < max(1, copies.get(key, 1)):
+                pool.append(ShaderChain(self.ctx, pass_specs(shaders), (w, h), self.out_size))
         for key in list(self.chains):
             if key not in chains:
-                self.chains.pop(key).release()
+                for chain in self.chains.pop(key):
+                    chain.release()
+        live = {(k, i) for k, pool in self.chains.items() for i in range(len(pool))}
+        for d in (self._owner, self._uploaded):
+            for k in [k for k in d if k not in live]:
+                del d[k]
 
     def _ensure_hud(self):
         if self._hud is None:
@@ -81,42 +90,29 @@ class ChainPresenter:
         ctx = self.ctx
         screen = self.window is not None
         target = ctx.screen if screen else self._out_fbo
-        if plan.blackout or generated is None:
+        if plan.blackout or generated is None or not plan.layers:
             target.use()
             target.clear(0.0, 0.0, 0.0, 1.0)
+            self._drawn = set()
         else:
-            chains = [self.chains[k] for k in plan.layers]
-            for i, key in enumerate(plan.layers):
-                chain = self.chains[key]
-                # the image for layer i: from the result if it planned the same layers, else its first image
-                images = generated.images
-                img = images[i] if i < len(images) else images[0]
-                if self._uploaded.get((key, i)) is not generated:
-                    if img.ndim == 4:  # a pair side by side: generator A to slot 0, B to slot 1
-                        chain.upload(img[0], slot=0)
-                        chain.upload(img[1], slot=1)
-                    else:
-                        chain.upload(img, slot=0)
-                    self._uploaded[(key, i)] = generated
-                for (pass_name, param), value in plan.shader_params.get(key, {}).items():
+            layers = plan.layers
+            if plan.fade >= 1.0:
+                layers = layers[-1:]
+            elif plan.fade <= 0.0 or len(layers) == 1:
+                layers = layers[:1]
+            copies = self._copies(layers)
+            flip = screen  # the output framebuffer is in image order; a window's screen is bottom-up
+            for i, (layer, copy) in enumerate(zip(layers, copies)):
+                chain = self.chains[layer.chain][copy]
+                self._upload(chain, (layer.chain, copy), layer, generated)
+                for (pass_name, param), value in layer.params.items():
                     try:
                         chain.set_param(pass_name, param, value)
                     except PerformError as exc:
                         self.reporter.report("shader parameter", exc)
-            flip = screen  # the output framebuffer is in image order; a window's screen is bottom-up
-            if len(chains) == 1 or plan.fade <= 0.0 or plan.fade >= 1.0:
-                chain = chains[-1] if plan.fade >= 1.0 else chains[0]
-                chain.render(plan.t_s, plan.index, target=target, flip_y=flip)
-            else:
-                a, b = chains[0], chains[1]
-                a.render(plan.t_s, plan.index)
-                b.render(plan.t_s, plan.index)
-                self._fade.set("mix", float(plan.fade))
-                self._fade.draw(self._out_fbo, [a.framebuffer.color_attachments[0], b.framebuffer.color_attachments[0]],
-                                plan.t_s, plan.index, self.out_size)
-                if screen:
-                    self._present.flip_y = True
-                    self._present.draw(ctx.screen, [self._out_tex], plan.t_s, plan.index, ctx.screen.size)
+                # the first layer is drawn as it is; the second blended over it by the fade
+                chain.render(plan.t_s, plan.index, target=target, flip_y=flip, opacity=1.0 if i == 0 else plan.fade)
+            self._drawn = {(layer.chain, c) for layer, c in zip(layers, copies)}
         if hud_lines:
             hud = self._ensure_hud()
             hud.update(hud_lines + [f"shader error: {e.splitlines()[0][:100]}" for e in self.shader_errors[-2:]],
@@ -125,12 +121,57 @@ class ChainPresenter:
         if self.hot_reload:
             self._poll_shaders()
 
+    def _copies(self, layers: tuple[Layer, ...]) -> list[int]:
+        """Which copy of its chain each layer draws on: the copy its scene had, else a free one, preferring
+        the copy drawn last frame (a scene taking over a chain in a cut or a latent transition continues its
+        trails); a copy taken from a scene not seen last frame starts afresh."""
+        taken: set[tuple[str, int]] = set()
+        out = []
+        for layer in layers:
+            pool = self.chains[layer.chain]
+            free = [i for i in range(len(pool)) if (layer.chain, i) not in taken]
+            mine = [i for i in free if self._owner.get((layer.chain, i)) == layer.scene]
+            if mine:
+                copy = mine[0]
+            else:
+                if not free:  # two layers on a chain with one copy (not planned for): compile another
+                    log.warning("compiling another copy of a shader chain mid-show (scene %s)", layer.scene)
+                    first = pool[0]
+                    pool.append(ShaderChain(self.ctx, first.specs, first.source_size, self.out_size))
+                    free = [len(pool) - 1]
+                others = {other.scene for other in layers}
+                spare = [i for i in free if self._owner.get((layer.chain, i)) not in others]
+                ranked = sorted(spare or free, key=lambda i: (layer.chain, i) not in self._drawn)
+                copy = ranked[0]
+                if (layer.chain, copy) not in self._drawn:
+                    pool[copy].reset()
+                self._owner[(layer.chain, copy)] = layer.scene
+            taken.add((layer.chain, copy))
+            out.append(copy)
+        return out
+
+    def _upload(self, chain: ShaderChain, where: tuple[str, int], layer: Layer, generated: Generated) -> None:
+        """Put the layer's image into its chain copy, when it is not there already. The result may come from an
+        older plan (the live clock draws the newest result with the newest plan): the image is the one that
+        plan made for the same scene, else its first."""
+        job = next((l.job for l in generated.plan.layers if l.scene == layer.scene), 0)
+        job = job if job < len(generated.images) else 0
+        if self._uploaded.get(where) == (generated, job):
+            return
+        img = generated.images[job]
+        if img.ndim == 4:  # a pair side by side: generator A to slot 0, B to slot 1
+            chain.upload(img[0], slot=0)
+            chain.upload(img[1], slot=1)
+        else:
+            chain.upload(img, slot=0)
+        self._uploaded[where] = (generated, job)
+
     def _poll_shaders(self) -> None:
         now = time.perf_counter()
         if now < self._next_poll:
             return
         self._next_poll = now + SHADER_POLL_S
-        for chain in self.chains.values():
+        for chain in (c for pool in self.chains.values() for c in pool):
             for err in chain.poll_shaders():
                 self.shader_errors.append(str(err))
 
@@ -151,11 +192,10 @@ class ChainPresenter:
         return self._readback
 
     def close(self) -> None:
-        for chain in self.chains.values():
-            chain.release()
+        for pool in self.chains.values():
+            for chain in pool:
+                chain.release()
         self.chains.clear()
-        for obj in (self._fade, self._present):
-            obj.release()
         if self._hud is not None:
             self._hud.release()
         self._out_fbo.release()

@@ -67,6 +67,7 @@ class VAEGANModel:
         self.resolution = net.cfg.resolution
         self._directions = directions or {}
         self._lock = threading.Lock()  # one inference at a time per model
+        self._encoded: tuple[np.ndarray, torch.Tensor] | None = None  # (crop, its latent (1, Z)): the last one
 
     @property
     def output_shape(self) -> tuple[int, int]:
@@ -89,9 +90,15 @@ class VAEGANModel:
         with self._lock:
             z = torch.as_tensor(np.asarray(latent, dtype=np.float32), device=self.device).reshape(1, -1)  # (1, Z)
             if crop is not None and mix > 0.0:
-                zf = torch.as_tensor(self.encode(crop), device=self.device).reshape(1, -1)
-                z = torch.lerp(z, zf, float(min(max(mix, 0.0), 1.0)))
+                z = torch.lerp(z, self._face_latent(crop), float(min(max(mix, 0.0), 1.0)))
             return tensor_to_images(self.net.generator(z))[0]  # (R, R, 3)
+
+    def _face_latent(self, crop: np.ndarray) -> torch.Tensor:
+        """The crop's encoder mean (1, Z); a face held after it was lost sends the same crop every frame,
+        and is encoded once."""
+        if self._encoded is None or not np.array_equal(self._encoded[0], crop):
+            self._encoded = (np.array(crop, copy=True), torch.as_tensor(self.encode(crop), device=self.device).reshape(1, -1))
+        return self._encoded[1]
 
 
 def _load_vaegan(tensors: dict[str, torch.Tensor], card: dict[str, Any], where: str, device: torch.device) -> VAEGANModel:

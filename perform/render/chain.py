@@ -90,6 +90,7 @@ class ShaderChain:
                 raise PerformError(f"pass name {spec.label!r} is used twice; give each pass a unique name")
 
         self.ctx = ctx
+        self.specs = tuple(specs)
         self.library = library or ShaderLibrary()
         self.effect_scale = int(effect_scale)
         self.shader_errors: dict[str, ShaderCompileError] = {}
@@ -163,10 +164,12 @@ class ShaderChain:
     # -- drawing --------------------------------------------------------------------------------------------------
 
     def render(self, time_s: float, frame: int, target: moderngl.Framebuffer | None = None,
-               target_size: tuple[int, int] | None = None, flip_y: bool | None = None) -> None:
+               target_size: tuple[int, int] | None = None, flip_y: bool | None = None, opacity: float = 1.0) -> None:
         """Run the chain for one frame into `target` (default: the chain's own framebuffer, for read_pixels).
 
         `flip_y` defaults to True for a given target (a window's screen) and False for the chain's own.
+        `opacity` < 1 blends the result over what the target holds (a scene transition's incoming layer):
+        the effects still run at source size, and the blend costs no pass of its own.
         """
         ctx = self.ctx
         ctx.disable(moderngl.BLEND)
@@ -180,7 +183,23 @@ class ShaderChain:
         assert fbo is not None
         size = target_size or (fbo.size if target is not None else self.output_size)
         self._final.flip_y = (target is not None) if flip_y is None else flip_y
-        self._final.draw(fbo, inputs, time_s, frame, size)
+        self._final.opacity = min(max(float(opacity), 0.0), 1.0)
+        if self._final.opacity < 1.0:
+            ctx.enable(moderngl.BLEND)
+            # colour: over; alpha: the target's own (a window's alpha must stay opaque)
+            ctx.blend_func = moderngl.SRC_ALPHA, moderngl.ONE_MINUS_SRC_ALPHA, moderngl.ZERO, moderngl.ONE
+        try:
+            self._final.draw(fbo, inputs, time_s, frame, size)
+        finally:
+            if self._final.opacity < 1.0:
+                ctx.disable(moderngl.BLEND)
+
+    def reset(self) -> None:
+        """Forget what stateful passes remember (feedback trails): the chain starts afresh on its next image."""
+        for p in self._passes:
+            reset = getattr(p, "reset", None)
+            if reset is not None:
+                reset()
 
     @property
     def output_size(self) -> tuple[int, int]:

@@ -100,13 +100,14 @@ class RenderPass:
         return self.texture
 
     def draw(self, fbo: moderngl.Framebuffer, inputs: Sequence[moderngl.Texture], time_s: float, frame: int,
-             size: tuple[int, int], origin: tuple[int, int] = (0, 0)) -> None:
-        """Shade the `size` rectangle at `origin` of `fbo` (u_resolution is `size`)."""
+             size: tuple[int, int], origin: tuple[int, int] = (0, 0),
+             viewport: tuple[int, int, int, int] | None = None) -> None:
+        """Shade the `size` rectangle at `origin` of `fbo` (u_resolution is `size`), or all of `viewport`."""
         variant = self.variant()
         if variant != self._variant:
             self._select(variant)
         fbo.use()
-        fbo.viewport = (*origin, *size)
+        fbo.viewport = viewport or (*origin, *size)
         for unit, tex in enumerate(inputs[: self.inputs]):
             tex.use(location=unit)
             self.sampler.use(location=unit)
@@ -195,6 +196,8 @@ class DisplayPass(RenderPass):
 
     With `contain` only the fitted rectangle is shaded and the bars are cleared: a square 128 px image on a
     16:9 output shades 56% of the pixels, and on llvmpipe the output-sized pass is most of a frame's cost.
+    With `opacity` < 1 (the incoming layer of a transition, blended over the outgoing one by the chain) it
+    shades the whole output instead, bars black: clearing them would cut holes in the layer below.
     """
 
     type_name = "display"
@@ -206,6 +209,7 @@ class DisplayPass(RenderPass):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.flip_y = False
+        self.opacity = 1.0
         self._sampler_filter = -1
 
     def variant(self) -> str:
@@ -216,7 +220,8 @@ class DisplayPass(RenderPass):
         src = inputs[0].size
         fit = int(round(self.values["fit"]))
         x, y, w, h = fit_rect(src, size) if fit == 0 else (0, 0, *size)
-        if (w, h) != tuple(size):  # clear the two bars only: clearing is a full memory pass on llvmpipe
+        over = self.opacity < 1.0
+        if (w, h) != tuple(size) and not over:  # clear the two bars only: clearing is a full memory pass on llvmpipe
             fbo.use()
             far = (x + w, 0, size[0] - x - w, size[1]) if y == 0 else (0, y + h, size[0], size[1] - y - h)
             for bar in ((0, 0, x, size[1]) if y == 0 else (0, 0, size[0], y), far):
@@ -231,12 +236,13 @@ class DisplayPass(RenderPass):
         self._set("u_offset", (0.5 - 0.5 * sx, 0.5 - 0.5 * sy))
         self._set("u_input_size", (float(src[0]), float(src[1])))
         self._set("u_flip_y", 1.0 if self.flip_y else 0.0)
+        self._set("u_opacity", float(self.opacity))
         # nearest is the sampler's job; linear and bicubic (9 linear taps) both want linear sampling
         f = moderngl.NEAREST if self.values["filter"] < 0.5 else moderngl.LINEAR
         if f != self._sampler_filter:
             self.sampler.filter = (f, f)
             self._sampler_filter = f
-        super().draw(fbo, inputs, time_s, frame, (w, h), origin=(x, y))
+        super().draw(fbo, inputs, time_s, frame, (w, h), origin=(x, y), viewport=(0, 0, *size) if over else None)
 
 
 def fit_rect(src: tuple[int, int], dst: tuple[int, int]) -> tuple[int, int, int, int]:

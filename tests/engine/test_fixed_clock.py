@@ -70,12 +70,81 @@ def test_crossfade_moves_from_a_to_b_across_exactly_its_frames(setlist_file, gl)
     assert all(f is None for f in fades[30:])
     inner = [f for f in fades[10:30] if f is not None]
     assert inner == sorted(inner) and inner[0] < 0.1 and inner[-1] > 0.9
-    a_img, b_img = frames[5][0].astype(float), frames[35][0].astype(float)
-    mid = frames[20][0].astype(float)
-    assert np.abs(a_img - b_img).mean() > 1.0  # the scenes look different
-    # halfway through, the picture lies between the two scenes'
-    d_a, d_b = np.abs(mid - a_img).mean(), np.abs(mid - b_img).mean()
-    assert 0 < d_a < np.abs(a_img - b_img).mean() and 0 < d_b < np.abs(a_img - b_img).mean()
+    # and on screen: every frame of it a step of the way from a's picture to b's (both scenes share a chain)
+    assert_fades(frames, 10, 30, reference_a=9, reference_b=35)
+
+
+def assert_fades(frames, first: int, end: int, reference_a: int, reference_b: int, between: bool = True) -> None:
+    """Frames first..end (end: the first after the transition) go from scene a's picture to b's, a step of the
+    way each frame: distance to a's picture rising, to b's falling, no frame carrying a cut (more than three
+    frames' share of the change), none standing still; `between`: each lies between the two pictures."""
+    a = frames[reference_a][0].astype(float)
+    b = frames[reference_b][0].astype(float)
+    total = np.abs(a - b).mean()
+    assert total > 1.0, "the two scenes must look different"
+    d_a = np.array([np.abs(frames[n][0] - a).mean() for n in range(first, end + 1)]) / total
+    d_b = np.array([np.abs(frames[n][0] - b).mean() for n in range(first, end + 1)]) / total
+    assert d_a[0] < 0.05 and d_b[-1] < 0.05, (d_a, d_b)  # it starts on a and ends on b
+    share = 1.0 / (end - first)  # each frame's share of the change, were it even
+    for d in (np.diff(d_a), -np.diff(d_b)):
+        assert d.max() <= 3 * share, f"a cut: one frame carries {d.max():.2f} of the change ({d_a.round(2)})"
+        assert d.min() > 0.1 * share, f"a frozen frame: {d.min():.3f} of the change ({d_a.round(2)})"
+    if between:  # per pixel, a mix of a and b is as far from a as it is near b
+        assert np.all(d_a + d_b < 1.05), (d_a + d_b).round(3)
+
+
+SHOW_AB = """
+[show]
+size = [96, 64]
+fps = 10
+[show.defaults]
+model = "{models}/tiny"
+drive = "latent"
+[[scene]]
+name = "a"
+model = "MODEL_A"
+seeds = [1]
+duration = 0.5
+transition = { kind = "KIND", seconds = 1.5 }
+mapping = []
+SHADERS_A
+[[scene]]
+name = "b"
+seeds = [2]
+duration = "hold"
+mapping = []
+SHADERS_B
+"""
+GRADE = '[[scene.shader]]\ntype = "colour_grade"\nname = "grade"\nparams = { hue_shift = 90.0, saturation = 1.5 }'
+TRAILS = '[[scene.shader]]\ntype = "feedback"\nname = "trails"\nparams = { decay = 0.5 }'
+KALEIDO = '[[scene.shader]]\ntype = "kaleidoscope"\nname = "kaleido"\nparams = { segments = 6 }'
+
+
+@pytest.mark.parametrize("kind, model_a, shaders_a, shaders_b", [
+    ("crossfade", "{models}/tiny", TRAILS, TRAILS),  # the same chain, with state: each scene its own copy
+    ("crossfade", "{models}/tiny-b", "", ""),  # two models, one chain
+    ("crossfade", "{models}/tiny", GRADE, KALEIDO),  # two chains
+    ("latent", "{models}/tiny", GRADE + "\n" + TRAILS, KALEIDO),  # the demo's drift -> kaleido: one image, two chains
+    ("crossfade", "{root}/models/pair-tug-of-war", "", KALEIDO),  # a pair side by side (2:1) to one image (1:1)
+], ids=["same-chain", "two-models", "two-chains", "latent-two-chains", "pair-to-image"])
+def test_a_transition_fades_what_the_audience_sees_over_its_whole_length(setlist_file, gl, kind, model_a,
+                                                                        shaders_a, shaders_b):
+    from pathlib import Path
+
+    text = (SHOW_AB.replace("KIND", kind).replace("MODEL_A", model_a).replace("SHADERS_A", shaders_a)
+            .replace("SHADERS_B", shaders_b).replace("{root}", str(Path(__file__).resolve().parents[2])))
+    if "pair" in model_a:
+        text = text.replace("mapping = []\n", 'mapping = []\npair = { mode = "side_by_side" }\n', 1)
+    frames = render(setlist_file(text), 24, gl)
+    # a: frames 0..4; the transition: 5..19 (at 5 it has not moved yet); b from 20
+    assert [p.scene for _, p in frames[4:6]] == ["a", "b"]
+    assert all(len(p.layers) == 2 for _, p in frames[6:20]) and len(frames[20][1].layers) == 1
+    assert_fades(frames, 5, 20, reference_a=4, reference_b=22, between=kind == "crossfade")
+    if kind == "latent":  # one image, on intermediate latents
+        za, zb, mid = frames[4][1].jobs[0].latent, frames[22][1].jobs[0].latent, frames[12][1]
+        assert len(mid.jobs) == 1
+        z = mid.jobs[0].latent
+        assert np.linalg.norm(z - za) < np.linalg.norm(zb - za) and np.linalg.norm(z - zb) < np.linalg.norm(zb - za)
 
 
 def test_osc_trigger_during_hold_advances_at_that_frame(setlist_file, gl):
@@ -180,5 +249,25 @@ def test_a_new_result_is_always_uploaded_even_when_python_reuses_the_old_ones_id
             mean = presenter.read_pixels().mean()
             del gen  # the loop's newest result replaces the last one: its id is free to be reused
         assert mean > 60  # the bright image of the second result is on screen, not the dark first one
+    finally:
+        presenter.close()
+
+
+def test_the_live_clock_draws_each_scene_with_its_own_image_from_an_older_result(setlist_file, gl):
+    """The live clock draws the newest plan with the newest result, which may come from an earlier plan: once a
+    crossfade is over, scene b shows b's image from the last crossfade result, not a's."""
+    from perform.engine.plan import Generated
+
+    sl = load_setlist_or_default(str(setlist_file(TWO_SCENES)), None, None, None)
+    conductor = make_conductor(sl, build_models(sl, "cpu"))
+    presenter = ChainPresenter(gl, sl.show.size, conductor, hot_reload=False)
+    try:
+        conductor.step(0.0, 0, None, [])  # the show starts
+        during = conductor.step(1.5, 15, None, [])
+        after = conductor.step(3.5, 35, None, [])
+        assert [layer.scene for layer in during.layers] == ["a", "b"] and [l.scene for l in after.layers] == ["b"]
+        dark, bright = np.full((32, 32, 3), 30, np.uint8), np.full((32, 32, 3), 220, np.uint8)
+        presenter.draw(after, Generated(during, (dark, bright), 0.0, 0.0), [])
+        assert presenter.read_pixels().max() == 220  # b's bright image, not a's dark one
     finally:
         presenter.close()

@@ -157,7 +157,7 @@ def test_hot_reload_applies_a_good_edit_and_survives_a_broken_one(setlist_file, 
     edits = {}
 
     def on_frame(n, plan, gen):
-        frames.append((n, plan.shader_params, runner.presenter.read_pixels().copy()))
+        frames.append((n, plan.layers, runner.presenter.read_pixels().copy()))
         if n == 10:
             text = path.read_text().replace("saturation = 1.0", "saturation = 0.0")
             path.write_text(text)

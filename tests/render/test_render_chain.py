@@ -302,3 +302,26 @@ def test_letterbox_bars_are_black_after_a_bright_frame(ctx, size):
         assert (out == 0).all(axis=2).sum() == size[0] * size[1] - side * side
     finally:
         chain.release()
+
+
+def test_a_layer_drawn_with_opacity_blends_over_the_one_below_bars_included(ctx):
+    """A scene transition: the outgoing chain draws, the incoming one blends over it, each with its own fit."""
+    out_size = (32, 16)
+    below = ShaderChain(ctx, [PassSpec("display", params={"filter": "nearest", "fit": "stretch"})], (8, 8), out_size)
+    over = ShaderChain(ctx, [PassSpec("display", params={"filter": "nearest", "fit": "contain"})], (8, 8), out_size)
+    try:
+        below.upload(np.full((8, 8, 3), 200, np.uint8))
+        over.upload(np.full((8, 8, 3), 40, np.uint8))
+        target = below.framebuffer
+        below.render(0.0, 0)
+        over.render(0.0, 0, target=target, flip_y=False, opacity=0.25)
+        out = below.read_pixels().astype(int)
+        # inside the incoming image's square: 3/4 of 200 and 1/4 of 40; in its bars: 3/4 of 200 and 1/4 of black
+        assert np.abs(out[:, 8:24] - (0.75 * 200 + 0.25 * 40)).max() <= 1
+        assert np.abs(out[:, :8] - 0.75 * 200).max() <= 1 and np.abs(out[:, 24:] - 0.75 * 200).max() <= 1
+        over.render(0.0, 1, target=target, flip_y=False)  # drawn alone again: opaque, bars cleared
+        out = below.read_pixels().astype(int)
+        assert (out[:, 8:24] == 40).all() and (out[:, :8] == 0).all()
+    finally:
+        below.release()
+        over.release()
