@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from perform.engine.inference_process import InferenceProcess, InferenceStalled
-from perform.engine.plan import FramePlan, GenJob, generate
+from perform.engine.plan import FramePlan, GenJob, Layer, generate
 from perform.nets.model import load_model
 
 
@@ -25,7 +25,7 @@ def proc_and_models(model_dir):
 
 
 def plan_for(z, crop=None, mix=0.0):
-    return FramePlan(0, 0.0, (GenJob("a", z, crop, mix),), ("k",))
+    return FramePlan(0, 0.0, (GenJob("a", z, crop, mix),), (Layer("k", "s"),))
 
 
 def test_same_images_as_in_process(proc_and_models):
@@ -54,7 +54,7 @@ def test_a_dead_child_is_restarted_with_its_models(proc_and_models):
 def test_an_error_in_the_child_comes_back_as_an_exception(proc_and_models):
     proc, _ = proc_and_models
     with pytest.raises(RuntimeError, match="KeyError"):
-        proc.generate(FramePlan(0, 0.0, (GenJob("missing", np.zeros(16, np.float32)),), ("k",)))
+        proc.generate(FramePlan(0, 0.0, (GenJob("missing", np.zeros(16, np.float32)),), (Layer("k", "s"),)))
     assert proc.generate(plan_for(np.zeros(16, np.float32))).images[0].shape == (32, 32, 3)  # and it carries on
 
 
@@ -109,8 +109,8 @@ def test_models_added_from_another_thread_reach_the_child_without_scrambling_the
             os.kill(proc.pid, signal.SIGCONT)
         t.join(60)
         assert not errors and all(results) and len(results) == 150
-        local_b = generate(FramePlan(0, 0.0, (GenJob("b", z),), ("k",)), {"b": load_model(model_dir / "tiny-b", "cpu")})
-        remote_b = proc.generate(FramePlan(0, 0.0, (GenJob("b", z),), ("k",)))
+        local_b = generate(FramePlan(0, 0.0, (GenJob("b", z),), (Layer("k", "s"),)), {"b": load_model(model_dir / "tiny-b", "cpu")})
+        remote_b = proc.generate(FramePlan(0, 0.0, (GenJob("b", z),), (Layer("k", "s"),)))
         assert np.array_equal(remote_b.images[0], local_b.images[0])
     finally:
         proc.close()
