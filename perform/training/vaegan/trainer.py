@@ -29,11 +29,11 @@ from perform.errors import PerformError
 from perform.nets.checkpoint import CheckpointError, load_checkpoint, load_into, paths_for, save_checkpoint
 from perform.nets.vaegan import Critic, Encoder, Generator, tensor_to_images
 from perform.training import distributed as D
-from perform.training.config import TrainConfig, from_dict
 from perform.training.dataset import FaceDataset, ShardedSampler, augment
 from perform.training.grids import make_grid, pairs_grid, save_png
 from perform.training.metrics import colourfulness_mean, diversity, psnr, ssim
 from perform.training.state import flatten_optimizer, generator_state, set_generator_state, unflatten_optimizer
+from perform.training.vaegan.config import TrainConfig, from_dict
 
 log = logging.getLogger(__name__)
 
