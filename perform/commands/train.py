@@ -43,14 +43,14 @@ def run(args: argparse.Namespace) -> int:
     # torch and the recipes are imported when a recipe runs, not above: they take seconds to load, and every
     # `perform` command, `perform --help` included, builds this command's parser.
     if args.threads:
-        import torch
+        import torch  # lazily: see above
 
         torch.set_num_threads(args.threads)
     if args.recipe == "unstable-equilibrium":
         return _run_unstable_equilibrium(args)
     if args.export:
         return _export_vaegan(args)
-    from perform.training.vaegan.run import train_vaegan
+    from perform.training.vaegan.run import train_vaegan  # lazily: see above
 
     overrides = {k[4:]: v for k, v in vars(args).items() if k.startswith("cfg_") and v is not None}
     return train_vaegan(data_dir=args.data, out_dir=args.out, preset=args.preset, config_path=args.config,
@@ -68,10 +68,10 @@ def _export_vaegan(args: argparse.Namespace) -> int:
 
 
 def _run_unstable_equilibrium(args: argparse.Namespace) -> int:
-    from perform.training.unstable_equilibrium.run import train_pair  # lazily, as in run()
-
     if not args.config:
         raise PerformError("--config FILE is required for the unstable-equilibrium recipe (see recipes/)")
+    from perform.training.unstable_equilibrium.run import train_pair  # lazily, as in run()
+
     # --steps and --seed are parsed as TrainConfig fields (cfg_<name>); the recipe has keys of the same names
     path = train_pair(args.config, args.out, sets=args.set, steps=args.cfg_steps, seed=args.cfg_seed,
                       device=args.device, keep_alive=args.keep_alive)
