@@ -29,9 +29,9 @@ def main() -> None:
     run, prefix = Path(args.run), Path(args.prefix)
     prefix.parent.mkdir(parents=True, exist_ok=True)
 
-    import matplotlib
+    import matplotlib  # an optional dev dependency: imported only once the arguments parsed
 
-    matplotlib.use("Agg")
+    matplotlib.use("Agg")  # before pyplot is imported, so no display is needed
     import matplotlib.pyplot as plt
 
     log, metrics = _rows(run / "log.jsonl"), _rows(run / "metrics.jsonl")
@@ -68,6 +68,7 @@ def main() -> None:
 
 def _directions_grid(model_path: str, names: list[str], out: Path, steps: tuple[float, ...] = (-3, -2, -1, 0, 1, 2, 3)) -> None:
     """One row per direction: the image at centre + t * direction for each t, centre = the data's mean latent."""
+    # only with --model: the curves alone need neither torch nor the model
     import numpy as np
 
     from perform.nets.model import load_model

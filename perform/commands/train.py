@@ -1,4 +1,8 @@
-"""`perform train`: train a model. Recipes: vaegan (a face VAE-GAN from a capture folder), unstable-equilibrium."""
+"""`perform train`: train a model. Recipes: vaegan (a face VAE-GAN from a capture folder), unstable-equilibrium.
+
+Parses and delegates: perform.training.vaegan.run.train_vaegan / .export.export_run and
+perform.training.unstable_equilibrium.run.train_pair do the work.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,12 @@ import argparse
 from dataclasses import fields
 
 from perform.errors import PerformError
+from perform.training.vaegan.config import PRESETS, TrainConfig, field_types
 
 RECIPES = ("vaegan", "unstable-equilibrium")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from perform.training.config import PRESETS, TrainConfig, field_types
-
     p.add_argument("data", nargs="?", metavar="DATA_DIR", help="folder of aligned face crops (from `perform capture`); vaegan recipe")
     p.add_argument("--recipe", choices=RECIPES, default="vaegan", help="what to train (default: vaegan)")
     p.add_argument("--config", metavar="FILE", help="TOML config for the recipe (vaegan: keys of TrainConfig, top level or under [train])")
@@ -28,35 +31,49 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--keep-alive", action="store_true", help="unstable-equilibrium: perturb the pair when its health checks report collapse or stasis, instead of only logging")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (logs still written)")
     g = p.add_argument_group("training config overrides (vaegan; each a TrainConfig field, over preset and --config)")
-    defaults = TrainConfig()
+    types = field_types()
     for f in fields(TrainConfig):
-        kind = field_types()[f.name]
+        kind = types[f.name]
         g.add_argument(f"--{f.name.replace('_', '-')}", dest=f"cfg_{f.name}", default=None,
                        type=str if kind is bool else kind, metavar=kind.__name__.upper(),
-                       help=f"default {getattr(defaults, f.name)!r}")
+                       help=f"default {f.default!r}")
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.recipe == "unstable-equilibrium":
-        try:
-            from perform.training.unstable import run_from_args
-        except ImportError as e:
-            raise PerformError(f"recipe unstable-equilibrium is not available: {e}") from None
-        return int(run_from_args(args) or 0)
-    if args.export:
-        from perform.training.export import export_run
-
-        if not args.out:
-            raise PerformError("--export needs --out, the run folder to export from")
-        path = export_run(args.out, args.export, data_dir=args.data, half=not args.fp32)
-        print(f"perform train: exported {path}")
-        return 0
-    from perform.training.run import train_vaegan
-
+    # torch and the recipes are imported when a recipe runs, not above: they take seconds to load, and every
+    # `perform` command, `perform --help` included, builds this command's parser.
     if args.threads:
-        import torch
+        import torch  # lazily: see above
 
         torch.set_num_threads(args.threads)
+    if args.recipe == "unstable-equilibrium":
+        return _run_unstable_equilibrium(args)
+    if args.export:
+        return _export_vaegan(args)
+    from perform.training.vaegan.run import train_vaegan  # lazily: see above
+
     overrides = {k[4:]: v for k, v in vars(args).items() if k.startswith("cfg_") and v is not None}
     return train_vaegan(data_dir=args.data, out_dir=args.out, preset=args.preset, config_path=args.config,
                         overrides=overrides, resume=args.resume, device=args.device, progress=not args.no_progress)
+
+
+def _export_vaegan(args: argparse.Namespace) -> int:
+    from perform.training.vaegan.export import export_run  # lazily, as in run()
+
+    if not args.out:
+        raise PerformError("--export needs --out, the run folder to export from")
+    path = export_run(args.out, args.export, data_dir=args.data, half=not args.fp32)
+    print(f"perform train: exported {path}")
+    return 0
+
+
+def _run_unstable_equilibrium(args: argparse.Namespace) -> int:
+    if not args.config:
+        raise PerformError("--config FILE is required for the unstable-equilibrium recipe (see recipes/)")
+    from perform.training.unstable_equilibrium.run import train_pair  # lazily, as in run()
+
+    # --steps and --seed are parsed as TrainConfig fields (cfg_<name>); the recipe has keys of the same names
+    path = train_pair(args.config, args.out, sets=args.set, steps=args.cfg_steps, seed=args.cfg_seed,
+                      device=args.device, keep_alive=args.keep_alive)
+    print(f"pair model written to {path}")
+    return 0

@@ -1,7 +1,7 @@
 """Named latent directions for a trained VAE-GAN: PCA of encoder means, SeFa, and face-feature regressions.
 
 Stored in the model card as {"directions": {name: {"vector": [...], "kind": "pca|sefa|feature", "score": s}}}
-(perform.nets.model.card_directions reads them). Scores: explained-variance fraction (pca, sefa) or
+(perform.nets.generative.card_directions reads them). Scores: explained-variance fraction (pca, sefa) or
 cross-validated R^2 of the linear fit (feature).
 """
 

@@ -1,134 +1,30 @@
-"""The generator stage's model interface, and loading any kind of model from a checkpoint.
+"""Loading any kind of model from a checkpoint: the generator stage's way in to perform.nets.
 
-Every kind (VAE-GAN, data-free pair, ...) is a `GenerativeModel`: latent (+ optional face crop and mix)
-in, uint8 image out. Kinds register a loader in MODEL_KINDS.
+Every kind (VAE-GAN, data-free pair, ...) is a `GenerativeModel` (perform.nets.generative): latent
+(+ optional face crop and mix) in, uint8 image out. The kinds are listed in perform.nets.kinds.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import threading
-from pathlib import Path
-from typing import Any, Callable, Protocol
 
-import numpy as np
 import torch
 
-from perform.nets.checkpoint import CheckpointError, ModelInfo, load_checkpoint, load_into, read_card
+from perform.nets.checkpoint import CheckpointError, load_checkpoint, read_card
 from perform.nets.device import pick_device
-from perform.nets.vaegan import VAEGAN, VAEGANConfig, images_to_tensor, tensor_to_images
+from perform.nets.generative import GenerativeModel
+from perform.nets.kinds import MODEL_KINDS
+from perform.nets.vaegan_model import random_vaegan
+
+# the engine and the tools import the protocol and the untrained stand-in from here, beside load_model
+__all__ = ["GenerativeModel", "load_model", "random_vaegan"]
 
 log = logging.getLogger(__name__)
 
 
-class GenerativeModel(Protocol):
-    info: ModelInfo
-    latent_dim: int
-    resolution: int
-    device: torch.device
-
-    @property
-    def output_shape(self) -> tuple[int, int]:
-        """(height, width) of generated images."""
-        ...
-
-    @property
-    def directions(self) -> dict[str, np.ndarray]:
-        """Named unit latent directions from the card (may be empty)."""
-        ...
-
-    def generate(self, latent: np.ndarray, crop: np.ndarray | None = None, mix: float = 0.0) -> np.ndarray:
-        """latent (Z,) float; crop (R, R, 3) uint8 aligned face or None; mix 0 = control latent only,
-        1 = face latent only. Returns (H, W, 3) uint8."""
-        ...
-
-
-def card_directions(card: dict[str, Any], latent_dim: int) -> dict[str, np.ndarray]:
-    """Named unit directions stored in a card (`directions: {name: [floats]}`), validated."""
-    out: dict[str, np.ndarray] = {}
-    for name, vec in (card.get("directions") or {}).items():
-        v = np.asarray(vec.get("vector") if isinstance(vec, dict) else vec, dtype=np.float32)
-        if v.shape != (latent_dim,):
-            raise CheckpointError(f"model card direction {name!r} has shape {v.shape}, expected ({latent_dim},)")
-        n = float(np.linalg.norm(v))
-        out[name] = v / n if n > 0 else v
-    return out
-
-
-class VAEGANModel:
-    """Encoder mean of the face crop, mixed with the control latent, decoded by the generator."""
-
-    def __init__(self, net: VAEGAN, info: ModelInfo, device: torch.device, directions: dict[str, np.ndarray] | None = None) -> None:
-        self.net = net.eval().to(device)
-        self.info = info
-        self.device = device
-        self.latent_dim = net.cfg.latent_dim
-        self.resolution = net.cfg.resolution
-        self._directions = directions or {}
-        self._lock = threading.Lock()  # one inference at a time per model
-        self._encoded: tuple[np.ndarray, torch.Tensor] | None = None  # (crop, its latent (1, Z)): the last one
-
-    @property
-    def output_shape(self) -> tuple[int, int]:
-        return (self.resolution, self.resolution)
-
-    @property
-    def directions(self) -> dict[str, np.ndarray]:
-        return self._directions
-
-    @torch.inference_mode()
-    def encode(self, crop: np.ndarray) -> np.ndarray:
-        """(R, R, 3) uint8 -> encoder mean (Z,)."""
-        x = images_to_tensor(crop, self.device)  # (1, 3, R, R)
-        if x.shape[-1] != self.resolution:
-            x = torch.nn.functional.interpolate(x, size=(self.resolution, self.resolution), mode="bilinear", align_corners=False)
-        return self.net.encoder(x)[0][0].float().cpu().numpy()
-
-    @torch.inference_mode()
-    def generate(self, latent: np.ndarray, crop: np.ndarray | None = None, mix: float = 0.0) -> np.ndarray:
-        with self._lock:
-            z = torch.as_tensor(np.asarray(latent, dtype=np.float32), device=self.device).reshape(1, -1)  # (1, Z)
-            if crop is not None and mix > 0.0:
-                z = torch.lerp(z, self._face_latent(crop), float(min(max(mix, 0.0), 1.0)))
-            return tensor_to_images(self.net.generator(z))[0]  # (R, R, 3)
-
-    def _face_latent(self, crop: np.ndarray) -> torch.Tensor:
-        """The crop's encoder mean (1, Z); a face held after it was lost sends the same crop every frame,
-        and is encoded once."""
-        if self._encoded is None or not np.array_equal(self._encoded[0], crop):
-            self._encoded = (np.array(crop, copy=True), torch.as_tensor(self.encode(crop), device=self.device).reshape(1, -1))
-        return self._encoded[1]
-
-
-def _load_vaegan(tensors: dict[str, torch.Tensor], card: dict[str, Any], where: str, device: torch.device) -> VAEGANModel:
-    try:
-        cfg = VAEGANConfig.from_dict(card["config"])
-    except (TypeError, ValueError) as e:
-        raise CheckpointError(f"{where}: bad 'config' in model card: {e}") from None
-    net = VAEGAN(cfg, with_critic=False)
-    load_into(net.encoder, tensors, where, prefix="encoder.")
-    gen_prefix = "generator_ema." if any(k.startswith("generator_ema.") for k in tensors) else "generator."
-    load_into(net.generator, tensors, where, prefix=gen_prefix)
-    info = ModelInfo(card.get("name", Path(where).stem), "vaegan", bool(card.get("untrained", False)), card)
-    return VAEGANModel(net, info, device, card_directions(card, cfg.latent_dim))
-
-
-LoaderFn = Callable[[dict[str, torch.Tensor], dict[str, Any], str, torch.device], GenerativeModel]
-MODEL_KINDS: dict[str, LoaderFn] = {"vaegan": _load_vaegan}
-
-
-def _register_optional_kinds() -> None:
-    """Kinds defined in their own modules register themselves on import."""
-    try:
-        import perform.nets.pair  # noqa: F401
-    except ImportError:
-        pass
-
-
 def load_model(path: str | os.PathLike, device: str | torch.device | None = None) -> GenerativeModel:
     """Load any model kind from `path` (.safetensors, .json or the stem)."""
-    _register_optional_kinds()
     dev = device if isinstance(device, torch.device) else pick_device(device)
     card = read_card(path)
     kind = card.get("kind")
@@ -139,19 +35,4 @@ def load_model(path: str | os.PathLike, device: str | torch.device | None = None
     model.spec = ("path", str(path))  # how another process rebuilds it (perform.engine.inference_process)
     if model.info.untrained:
         log.warning("model %s is UNTRAINED (random weights)", model.info.name)
-    return model
-
-
-def random_vaegan(cfg: VAEGANConfig | None = None, seed: int = 0, device: str | torch.device | None = None) -> VAEGANModel:
-    """An untrained VAE-GAN with seeded random weights, for tests and for running before any model exists."""
-    cfg = cfg or VAEGANConfig()
-    g = torch.random.fork_rng(devices=[])
-    with g:
-        torch.manual_seed(seed)
-        net = VAEGAN(cfg, with_critic=False)
-    # random BatchNorm statistics so outputs are not flat grey
-    dev = device if isinstance(device, torch.device) else pick_device(device)
-    info = ModelInfo(f"untrained-{cfg.resolution}px-seed{seed}", "vaegan", True, {"config": cfg.to_dict(), "untrained": True})
-    model = VAEGANModel(net, info, dev)
-    model.spec = ("untrained", cfg.to_dict(), seed)
     return model

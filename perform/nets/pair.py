@@ -19,7 +19,7 @@ import torch
 from perform.nets.checkpoint import CheckpointError, ModelInfo, load_into, save_checkpoint
 from perform.nets.directions import sefa_directions as _sefa_entries
 from perform.nets.device import pick_device
-from perform.nets.model import MODEL_KINDS, card_directions
+from perform.nets.generative import card_directions
 from perform.nets.vaegan import Generator, VAEGANConfig, tensor_to_images
 
 MODES = ("side_by_side", "a", "b", "crossfade")
@@ -191,7 +191,7 @@ def split_pair_tensors(tensors: dict[str, torch.Tensor], where: str) -> list[tup
     return [by_k[k] for k in range(len(by_k))]
 
 
-def _load_pair(tensors: dict[str, torch.Tensor], card: dict[str, Any], where: str, device: torch.device) -> PairModel:
+def load_pair(tensors: dict[str, torch.Tensor], card: dict[str, Any], where: str, device: torch.device) -> PairModel:
     try:
         cfg = VAEGANConfig.from_dict(card["config"])
     except (TypeError, ValueError) as e:
@@ -233,5 +233,3 @@ def random_pair(cfg: VAEGANConfig | None = None, seed: int = 0, n_snapshots: int
     model._directions = card_directions({"directions": sefa_directions([model.gen_a, model.gen_b])}, cfg.latent_dim)
     return model
 
-
-MODEL_KINDS["pair"] = _load_pair

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import cv2  # opencv ships with mediapipe
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -104,8 +105,6 @@ def _features_of(rec: dict[str, Any] | None) -> np.ndarray:
 
 
 def _decode(path: Path) -> np.ndarray:
-    import cv2  # opencv ships with mediapipe; imported here so `perform --help` stays fast
-
     data = np.frombuffer(path.read_bytes(), np.uint8)
     img = cv2.imdecode(data, cv2.IMREAD_COLOR)
     if img is None:
@@ -115,8 +114,6 @@ def _decode(path: Path) -> np.ndarray:
 
 def load_folder(root: str | Path, resolution: int | None = None) -> FaceDataset:
     """Load every PNG/JPEG under `root` (sorted) as RGB uint8, resized to `resolution` if given."""
-    import cv2
-
     root = Path(root)
     if not root.is_dir():
         raise PerformError(f"{root}: dataset folder not found")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 
@@ -36,8 +37,6 @@ def pairs_grid(real: torch.Tensor, recon: torch.Tensor, cols: int = 8) -> np.nda
 
 def save_png(path: str | Path, image: np.ndarray) -> Path:
     """Write an RGB uint8 image as PNG (atomically: the viewer never sees a half file)."""
-    import cv2
-
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     ok, buf = cv2.imencode(".png", np.ascontiguousarray(image[..., ::-1]))

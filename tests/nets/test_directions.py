@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from perform.nets.directions import feature_directions, pca_directions, sefa_directions
-from perform.nets.model import card_directions
+from perform.nets.generative import card_directions
 from perform.nets.vaegan import Generator, VAEGANConfig
 
 

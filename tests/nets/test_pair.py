@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from perform.nets.checkpoint import CheckpointError
-from perform.nets.model import MODEL_KINDS, load_model
+from perform.nets.kinds import MODEL_KINDS
+from perform.nets.model import load_model
 from perform.nets.pair import PairModel, random_pair, save_pair, warm_batchnorm
 from perform.nets.vaegan import Generator, VAEGANConfig, tensor_to_images
 

@@ -72,3 +72,17 @@ def test_bad_inputs_are_clean_errors(data, tmp_path, capsys):
     bad.write_text("n_critics = 3\n")
     assert main(["train", str(data), "--out", str(tmp_path / "r"), "--config", str(bad)]) == 2
     assert "n_critics" in capsys.readouterr().err
+
+
+def test_building_the_command_line_does_not_load_torch():
+    """Every `perform` command builds `perform train`'s flags (from TrainConfig); that must not cost a torch import."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys; from perform.cli import build_parser; p = build_parser(); "
+            "p.parse_args(['train', '--recipe', 'unstable-equilibrium', '--steps', '3']); "
+            "print(sorted(m for m in sys.modules if m == 'torch' or m.startswith('perform.nets')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[2]).stdout
+    assert out.strip() == "[]"

@@ -1,6 +1,5 @@
 """The data-free pair recipe end to end, on tiny 32 px nets: snapshots, card, critic, colour, health."""
 
-import argparse
 import json
 from pathlib import Path
 
@@ -9,9 +8,10 @@ import torch
 
 from perform.nets.model import load_model
 from perform.training.colour import colourfulness_torch
-from perform.training.unstable import PairTrainer, apply_overrides, run_from_args, train
-from perform.training.unstable_config import load_recipe
-from perform.training.unstable_health import HealthMonitor, inject_noise
+from perform.training.unstable_equilibrium.config import apply_overrides, load_recipe
+from perform.training.unstable_equilibrium.health import HealthMonitor, inject_noise
+from perform.training.unstable_equilibrium.run import train, train_pair
+from perform.training.unstable_equilibrium.trainer import PairTrainer
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ["net.resolution=32", "net.latent_dim=8", "net.width=8", "net.max_channels=16",
@@ -22,11 +22,11 @@ def tiny(recipe: str = "tug-of-war", *extra: str):
     return apply_overrides(load_recipe(ROOT / "recipes" / f"{recipe}.toml"), TINY + list(extra), recipe)
 
 
-def test_run_from_args_writes_snapshots_metrics_and_a_playable_card(tmp_path):
+def test_train_pair_writes_snapshots_metrics_and_a_playable_card(tmp_path):
     torch.set_num_threads(1)
-    args = argparse.Namespace(config=str(ROOT / "recipes" / "diametric.toml"), steps=50, out=str(tmp_path), seed=5,
-                              keep_alive=True, set=TINY + ["snapshot_every=20", "health.every=10"])
-    assert run_from_args(args) == 0
+    path = train_pair(ROOT / "recipes" / "diametric.toml", tmp_path, sets=TINY + ["snapshot_every=20", "health.every=10"],
+                      steps=50, seed=5, device="cpu", keep_alive=True)
+    assert path == tmp_path / "pair-diametric.safetensors"
     snaps = sorted((tmp_path / "snapshots").glob("step-*.safetensors"))
     assert [p.stem for p in snaps] == ["step-000000", "step-000020", "step-000040", "step-000050"]
     records = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]

@@ -4,8 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from perform.training.unstable import apply_overrides
-from perform.training.unstable_config import RecipeError, load_recipe, recipe_from_dict
+from perform.training.unstable_equilibrium.config import RecipeError, apply_overrides, load_recipe, recipe_from_dict
 
 RECIPES = sorted((Path(__file__).resolve().parents[2] / "recipes").glob("*.toml"))
 

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from perform.training.unstable_losses import (batch_diversity, colour_measure, diversity_loss, pairwise,
+from perform.training.unstable_equilibrium.losses import (batch_diversity, colour_measure, diversity_loss, pairwise,
                                               relational_loss, relative_colour_loss, soft_colour_count,
                                               target_loss, total_variation)
 

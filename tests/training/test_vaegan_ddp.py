@@ -22,9 +22,9 @@ def _worker(rank: int, world: int, port: int, data_dir: str, out: str) -> None:
     os.environ.update(RANK=str(rank), WORLD_SIZE=str(world), LOCAL_RANK=str(rank), MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
     torch.set_num_threads(1)
     from perform.training import distributed as D
-    from perform.training.config import TrainConfig
+    from perform.training.vaegan.config import TrainConfig
     from perform.training.dataset import load_folder
-    from perform.training.vaegan_loop import VAEGANTrainer
+    from perform.training.vaegan.trainer import VAEGANTrainer
 
     info = D.init_from_env("cpu")
     try:
@@ -53,7 +53,7 @@ def test_two_gloo_ranks_end_with_identical_weights(tmp_path):
     assert not differ, differ[:5]
     # and it trained: the weights moved away from the shared initialisation
     torch.manual_seed(TINY.get("seed", 0))
-    from perform.training.config import TrainConfig
+    from perform.training.vaegan.config import TrainConfig
     from perform.nets.vaegan import Encoder
 
     init = Encoder(TrainConfig(**TINY).model_config()).state_dict()

@@ -11,9 +11,9 @@ from _vaegan_data import TINY, write_faces
 from perform.nets.checkpoint import load_checkpoint
 from perform.nets.model import load_model
 from perform.nets.vaegan import Critic
-from perform.training.config import TrainConfig, resolve
+from perform.training.vaegan.config import TrainConfig, resolve
 from perform.training.dataset import load_folder
-from perform.training.vaegan_loop import CHECKPOINT, MODEL, VAEGANTrainer, ema_decay_at, get_lr, gradient_penalty
+from perform.training.vaegan.trainer import CHECKPOINT, MODEL, VAEGANTrainer, ema_decay_at, get_lr, gradient_penalty
 
 
 @pytest.fixture(scope="module")

@@ -5,10 +5,12 @@ from __future__ import annotations
 import sys
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from perform.errors import PerformError
-from perform.nets.vaegan import VAEGANConfig
+
+if TYPE_CHECKING:
+    from perform.nets.vaegan import VAEGANConfig
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -75,6 +77,10 @@ class TrainConfig:
                 raise ValueError(msg)
 
     def model_config(self) -> VAEGANConfig:
+        # imported here, not above: `perform train`'s flags are built from this module whenever the
+        # `perform` parser is, and importing perform.nets loads torch (seconds), even for `perform --help`
+        from perform.nets.vaegan import VAEGANConfig
+
         return VAEGANConfig(resolution=self.resolution, latent_dim=self.latent_dim, width=self.width, max_channels=self.max_channels)
 
     def to_dict(self) -> dict[str, Any]:
@@ -93,7 +99,9 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 
 def field_types() -> dict[str, type]:
-    return {f.name: type(getattr(TrainConfig(), f.name)) for f in fields(TrainConfig)}
+    # read from the declared defaults, not from a TrainConfig(): building one validates the net config,
+    # which loads torch (see model_config)
+    return {f.name: type(f.default) for f in fields(TrainConfig)}
 
 
 def _coerce(name: str, value: Any, where: str) -> Any:

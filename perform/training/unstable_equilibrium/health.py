@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 import torch
 
-from perform.training.colour import colourfulness_torch
-from perform.training.unstable_config import HealthConfig
-from perform.training.unstable_losses import batch_diversity
 from perform.nets.vaegan import Generator
+from perform.training.colour import colourfulness_torch
+from perform.training.unstable_equilibrium.config import HealthConfig
+from perform.training.unstable_equilibrium.losses import batch_diversity
 
 
 @dataclass(frozen=True, slots=True)

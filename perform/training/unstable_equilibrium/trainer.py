@@ -1,41 +1,26 @@
-"""Training without data: two generators in an (un)stable equilibrium (after Broad & Grierson).
+"""One step of the unstable-equilibrium recipe: two generators, a critic that tells them apart, their
+optimisers and the health monitor (after Broad & Grierson).
 
 Each generator learns to have its images passed off as the other's (a critic learns to tell them apart)
 and to show more colour variety than the other; relational terms keep each batch varied and its latent
-geometry meaningful. Nothing reaches an equilibrium: the trajectory is the work, so training keeps
-snapshots and the final pair checkpoint holds them for playback.
+geometry meaningful. perform.training.unstable_equilibrium.run drives the steps and keeps the snapshots.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import logging
 import math
-import os
-import platform
-import sys
-import time
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-import numpy as np
 import torch
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
-from perform.errors import PerformError
-from perform.nets.device import pick_device
-from perform.nets.pair import save_pair, sefa_directions, warm_batchnorm
+from perform.nets.pair import warm_batchnorm
 from perform.nets.vaegan import Critic, Generator
-from perform.training.unstable_config import OptimConfig, RecipeConfig, load_recipe, recipe_from_dict
-from perform.training.unstable_health import HealthEvent, HealthMonitor, inject_noise, measure, reset_parameters
-from perform.training.unstable_losses import (colour_measure, diversity_loss, relational_loss,
-                                              relative_colour_loss, target_loss, total_variation)
+from perform.training.unstable_equilibrium.config import OptimConfig, RecipeConfig
+from perform.training.unstable_equilibrium.health import HealthEvent, HealthMonitor, inject_noise, reset_parameters
+from perform.training.unstable_equilibrium.losses import (colour_measure, diversity_loss, relational_loss,
+                                                           relative_colour_loss, target_loss, total_variation)
 
 log = logging.getLogger(__name__)
 
@@ -277,181 +262,3 @@ class PairTrainer:
         states = (_state(self.gen_a), _state(self.gen_b))
         self._last_good = states
         return states
-
-
-# ---- the run: steps, snapshots, metrics, the final pair checkpoint ----
-
-def _hardware(device: torch.device) -> str:
-    if device.type == "cuda":
-        return f"GPU: {torch.cuda.get_device_name(device)}"
-    return f"{os.cpu_count()}-core CPU ({platform.machine()}), no GPU, torch threads {torch.get_num_threads()}"
-
-
-def _num(v: Any) -> float:
-    return float(v) if isinstance(v, (int, float)) else math.nan
-
-
-def _spread(n: int, keep: int) -> list[int]:
-    """`keep` indices out of n, evenly spread, always including the first and the last."""
-    if n <= keep:
-        return list(range(n))
-    return sorted({int(round(i)) for i in np.linspace(0, n - 1, keep)})
-
-
-def train(cfg: RecipeConfig, out_dir: str | Path, device: torch.device | str = "cpu", keep_alive: bool = False,
-          on_snapshot: Callable[[dict[str, Any]], None] | None = None) -> Path:
-    """Run a recipe; writes snapshots/, metrics.jsonl, recipe.json, strip.png, curves.png and
-    pair-<name>.safetensors/.json into out_dir. Returns the pair checkpoint's path."""
-    out = Path(out_dir)
-    (out / "snapshots").mkdir(parents=True, exist_ok=True)
-    (out / "recipe.json").write_text(json.dumps(cfg.to_dict(), indent=2) + "\n")
-    trainer = PairTrainer(cfg, device, keep_alive)
-    gcfg = cfg.net.generator_config()
-    snapshots: list[tuple[StateDict, StateDict]] = []
-    snap_meta: list[dict[str, Any]] = []
-    stats = StepStats()
-    metrics_path = out / "metrics.jsonl"
-    metrics_path.write_text("")
-    t0 = time.perf_counter()
-    n_events = 0
-    last_health: dict[str, Any] = {}
-    snap_images: dict[str, torch.Tensor] = {}
-
-    def take_snapshot(it: int) -> None:
-        nonlocal n_events
-        health = trainer.health_check(it) if it % cfg.health.every else last_health
-        change = {}
-        for who, gen in trainer.generators().items():  # the trajectory's speed: change since the last snapshot
-            h, snap_images[who] = measure(gen, trainer.z_fixed, snap_images.get(who))
-            change[f"{who}.change_since_snapshot"] = h.change
-        record = {"step": it, "time_s": round(time.perf_counter() - t0, 2), "critic_accuracy": trainer.critic_accuracy(),
-                  **{f"{who}.{k}": v for who, h in health.items() for k, v in h.items()}, **change,
-                  **{k: round(v, 5) for k, v in stats.means().items()},
-                  "events": [e.to_dict() for e in trainer.events[n_events:]]}
-        record = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in record.items()}  # strict JSON
-        n_events = len(trainer.events)
-        stats.reset()
-        states = trainer.snapshot_states()
-        snapshots.append(tuple({k: v.half() if v.is_floating_point() else v for k, v in s.items()} for s in states))
-        meta = {"step": it, "metrics": {k: v for k, v in record.items() if k not in ("events",)}}
-        snap_meta.append(meta)
-        save_pair(out / "snapshots" / f"step-{it:06d}", [snapshots[-1]],
-                  {"name": f"{cfg.name}-step{it}", "config": gcfg.to_dict(), "snapshots": [meta], "recipe": cfg.to_dict()})
-        with metrics_path.open("a") as f:
-            f.write(json.dumps(record) + "\n")
-        log.info("snapshot %d: critic acc %.2f, colourfulness a %.1f b %.1f, diversity a %.3f b %.3f",
-                 it, record["critic_accuracy"], _num(record.get("a.colourfulness")), _num(record.get("b.colourfulness")),
-                 _num(record.get("a.diversity")), _num(record.get("b.diversity")))
-        if on_snapshot:
-            on_snapshot(record)
-
-    last_health = trainer.health_check(0)
-    take_snapshot(0)
-    done = 0
-    for it in range(1, cfg.steps + 1):
-        stats.add(trainer.step(it))
-        done = it
-        if it % cfg.health.every == 0:
-            last_health = trainer.health_check(it)
-        out_of_time = cfg.max_minutes > 0 and time.perf_counter() - t0 > 60.0 * cfg.max_minutes
-        if it % cfg.log_every == 0:
-            m = stats.means()
-            shown = ", ".join(f"{k} {m[k]:.3g}" for k in ("critic.loss", "a.grad_norm", "b.grad_norm") if k in m)  # 'turns': one side idle
-            log.info("step %d/%d (%.1f s/step): %s", it, cfg.steps, (time.perf_counter() - t0) / it, shown)
-        if it % cfg.snapshot_every == 0 or it == cfg.steps or out_of_time:
-            take_snapshot(it)
-        if out_of_time:
-            log.warning("max_minutes (%g) reached at step %d of %d: stopping with a final snapshot", cfg.max_minutes, it, cfg.steps)
-            break
-    elapsed = time.perf_counter() - t0
-
-    keep = _spread(len(snapshots), cfg.keep_snapshots)
-    final = trainer.generators()
-    directions = sefa_directions([final["a"], final["b"]])
-    counts: dict[str, int] = {}
-    for e in trainer.events:
-        counts[e.kind] = counts.get(e.kind, 0) + 1
-    card = {
-        "name": f"pair-{cfg.name}",
-        "config": gcfg.to_dict(),
-        "recipe": cfg.to_dict(),
-        "training": {"recipe": "unstable-equilibrium", "steps": done, "planned_steps": cfg.steps, "time_s": round(elapsed, 1), "hardware": _hardware(trainer.device),
-                     "device": str(trainer.device), "torch": torch.__version__, "keep_alive": keep_alive,
-                     "seed": cfg.seed, "data": "none (data-free recipe)"},
-        "snapshots": [snap_meta[i] for i in keep],
-        "metrics": snap_meta[-1]["metrics"],
-        "health_events": counts,
-        "directions": directions,
-    }
-    path = save_pair(out / f"pair-{cfg.name}", [snapshots[i] for i in keep], card)
-    try:
-        from perform.training.unstable_report import write_report
-        write_report(path, metrics_path, out)
-    except Exception as e:  # a failed picture must not lose a finished training run
-        log.warning("could not draw the strip/curves: %s", e)
-    log.info("done: %d steps in %.0f s -> %s", done, elapsed, path)
-    return path
-
-
-# ---- command line (perform train --recipe unstable-equilibrium ...) ----
-
-def add_unstable_arguments(p: argparse.ArgumentParser) -> None:
-    """The flags of the unstable-equilibrium recipe (train.py may add them itself)."""
-    p.add_argument("--config", help="recipe TOML file (see recipes/)")
-    p.add_argument("--steps", type=int, default=None, help="override the recipe's number of steps")
-    p.add_argument("--out", default=None, help="output folder (default runs/<recipe name>)")
-    p.add_argument("--seed", type=int, default=None, help="override the recipe's seed")
-    p.add_argument("--keep-alive", action="store_true", help="perturb on collapse/explosion/stasis to keep the dynamics going")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="override any recipe key, e.g. --set net.resolution=32 --set losses.colour=0 (TOML values)")
-
-
-def _parse_value(text: str) -> Any:
-    """A --set value as TOML (numbers, booleans, quoted strings); bare words are taken as strings."""
-    try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
-        return text
-
-
-def apply_overrides(cfg: RecipeConfig, sets: list[str], where: str) -> RecipeConfig:
-    """Apply KEY=VALUE overrides (dotted keys for sections) and validate the result again."""
-    data = cfg.to_dict()
-    for item in sets:
-        key, eq, value = item.partition("=")
-        if not eq or not key.strip():
-            raise PerformError(f"--set {item!r}: expected KEY=VALUE, e.g. losses.colour=0.5")
-        node = data
-        *parents, leaf = key.strip().split(".")
-        for part in parents:
-            if not isinstance(node.get(part), dict):
-                raise PerformError(f"--set {item!r}: {part!r} is not a section of the recipe")
-            node = node[part]
-        node[leaf] = _parse_value(value.strip())
-    return recipe_from_dict(data, f"{where} (with --set)")
-
-
-def run_from_args(args: argparse.Namespace) -> int:
-    """`perform train --recipe unstable-equilibrium --config FILE [--steps N --out DIR --seed S --keep-alive]`."""
-    if not getattr(args, "config", None):
-        raise PerformError("--config FILE is required for the unstable-equilibrium recipe (see recipes/)")
-    cfg = load_recipe(args.config)
-    sets = list(getattr(args, "set", None) or [])
-    for key in ("steps", "seed"):  # `perform train` may parse these as its own config fields (cfg_<name>)
-        value = getattr(args, key, None)
-        value = getattr(args, f"cfg_{key}", None) if value is None else value
-        if value is not None:
-            sets.append(f"{key}={int(value)}")
-    if sets:
-        cfg = apply_overrides(cfg, sets, str(args.config))
-    threads = getattr(args, "threads", None)
-    if threads:
-        torch.set_num_threads(int(threads))
-    try:
-        device = pick_device(getattr(args, "device", None))
-    except ValueError as e:
-        raise PerformError(str(e)) from None
-    out = Path(args.out) if getattr(args, "out", None) else Path("runs") / cfg.name
-    path = train(cfg, out, device, keep_alive=bool(getattr(args, "keep_alive", False)))
-    print(f"pair model written to {path}")
-    return 0

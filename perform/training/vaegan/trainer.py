@@ -24,16 +24,17 @@ from typing import Any, Callable
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from tqdm import tqdm
 
 from perform.errors import PerformError
-from perform.nets.checkpoint import CheckpointError, load_checkpoint, load_into, paths_for, save_checkpoint
+from perform.nets.checkpoint import CheckpointError, load_checkpoint, load_into, paths_for, read_card, save_checkpoint
 from perform.nets.vaegan import Critic, Encoder, Generator, tensor_to_images
 from perform.training import distributed as D
-from perform.training.config import TrainConfig, from_dict
 from perform.training.dataset import FaceDataset, ShardedSampler, augment
 from perform.training.grids import make_grid, pairs_grid, save_png
 from perform.training.metrics import colourfulness_mean, diversity, psnr, ssim
 from perform.training.state import flatten_optimizer, generator_state, set_generator_state, unflatten_optimizer
+from perform.training.vaegan.config import TrainConfig, from_dict
 
 log = logging.getLogger(__name__)
 
@@ -446,8 +447,6 @@ def export_inference(tensors: dict[str, torch.Tensor], card: dict[str, Any], pat
 
 def resume_config(run_dir: str | Path) -> TrainConfig:
     """The resolved config a run was started with, read from its training checkpoint card."""
-    from perform.nets.checkpoint import read_card
-
     card = read_card(Path(run_dir) / CHECKPOINT)
     return from_dict(card.get("recipe") or {}, str(paths_for(Path(run_dir) / CHECKPOINT)[1]))
 
@@ -477,6 +476,4 @@ class _StopFlag:
 
 
 def _progress(start: int, total: int, enabled: bool):
-    from tqdm import tqdm
-
     return tqdm(total=total, initial=start, disable=not enabled, unit="step", dynamic_ncols=True, smoothing=0.1)

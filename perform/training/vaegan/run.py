@@ -12,9 +12,9 @@ from perform.errors import PerformError
 from perform.nets.checkpoint import paths_for, read_card
 from perform.nets.device import pick_device
 from perform.training import distributed as D
-from perform.training.config import resolve
 from perform.training.dataset import load_folder
-from perform.training.vaegan_loop import CHECKPOINT, VAEGANTrainer, resume_config
+from perform.training.vaegan.config import resolve
+from perform.training.vaegan.trainer import CHECKPOINT, VAEGANTrainer, resume_config
 
 log = logging.getLogger(__name__)
 

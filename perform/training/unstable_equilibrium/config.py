@@ -225,3 +225,28 @@ def load_recipe(path: str | Path) -> RecipeConfig:
     except tomllib.TOMLDecodeError as e:
         raise RecipeError(f"{p}: not valid TOML: {e}") from None
     return recipe_from_dict(data, str(p))
+
+
+def _parse_value(text: str) -> Any:
+    """A --set value as TOML (numbers, booleans, quoted strings); bare words are taken as strings."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def apply_overrides(cfg: RecipeConfig, sets: list[str], where: str) -> RecipeConfig:
+    """Apply KEY=VALUE overrides (dotted keys for sections, TOML values) and validate the result again."""
+    data = cfg.to_dict()
+    for item in sets:
+        key, eq, value = item.partition("=")
+        if not eq or not key.strip():
+            raise PerformError(f"--set {item!r}: expected KEY=VALUE, e.g. losses.colour=0.5")
+        node = data
+        *parents, leaf = key.strip().split(".")
+        for part in parents:
+            if not isinstance(node.get(part), dict):
+                raise PerformError(f"--set {item!r}: {part!r} is not a section of the recipe")
+            node = node[part]
+        node[leaf] = _parse_value(value.strip())
+    return recipe_from_dict(data, f"{where} (with --set)")

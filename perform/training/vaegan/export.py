@@ -10,7 +10,7 @@ from perform.nets.checkpoint import load_checkpoint, load_into, paths_for
 from perform.nets.directions import compute_directions, encode_means, latent_stats, sefa_directions
 from perform.nets.vaegan import Encoder, Generator, VAEGANConfig
 from perform.training.dataset import load_folder
-from perform.training.vaegan_loop import CHECKPOINT, export_inference
+from perform.training.vaegan.trainer import CHECKPOINT, export_inference
 
 
 def export_run(run_dir: str | Path, out_path: str | Path, data_dir: str | Path | None = None, half: bool = True,

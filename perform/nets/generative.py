@@ -1,0 +1,49 @@
+"""What every model kind is to the generator stage: the GenerativeModel protocol, its loader signature,
+and the latent directions read from a model card."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Protocol
+
+import numpy as np
+import torch
+
+from perform.nets.checkpoint import CheckpointError, ModelInfo
+
+
+class GenerativeModel(Protocol):
+    info: ModelInfo
+    latent_dim: int
+    resolution: int
+    device: torch.device
+
+    @property
+    def output_shape(self) -> tuple[int, int]:
+        """(height, width) of generated images."""
+        ...
+
+    @property
+    def directions(self) -> dict[str, np.ndarray]:
+        """Named unit latent directions from the card (may be empty)."""
+        ...
+
+    def generate(self, latent: np.ndarray, crop: np.ndarray | None = None, mix: float = 0.0) -> np.ndarray:
+        """latent (Z,) float; crop (R, R, 3) uint8 aligned face or None; mix 0 = control latent only,
+        1 = face latent only. Returns (H, W, 3) uint8."""
+        ...
+
+
+def card_directions(card: dict[str, Any], latent_dim: int) -> dict[str, np.ndarray]:
+    """Named unit directions stored in a card (`directions: {name: [floats]}`), validated."""
+    out: dict[str, np.ndarray] = {}
+    for name, vec in (card.get("directions") or {}).items():
+        v = np.asarray(vec.get("vector") if isinstance(vec, dict) else vec, dtype=np.float32)
+        if v.shape != (latent_dim,):
+            raise CheckpointError(f"model card direction {name!r} has shape {v.shape}, expected ({latent_dim},)")
+        n = float(np.linalg.norm(v))
+        out[name] = v / n if n > 0 else v
+    return out
+
+
+# (weights, card, where the checkpoint came from, device) -> a model; one per kind, listed in perform.nets.kinds
+LoaderFn = Callable[[dict[str, torch.Tensor], dict[str, Any], str, torch.device], GenerativeModel]
