@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing as mp
+import os
 import time
 from typing import Any, Mapping
 
@@ -70,7 +71,8 @@ def _serve(conn, specs: dict[str, tuple], device: str, threads: int | None) -> N
             return
         kind = msg[0]
         if kind == "stop":
-            return
+            conn.close()
+            os._exit(0)  # nothing to save here, and the interpreter's teardown of torch takes seconds
         try:
             if kind == "load":
                 for key, spec in msg[1].items():
