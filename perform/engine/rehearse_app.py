@@ -95,8 +95,12 @@ def run_rehearse(cfg: RehearseConfig, stop: StopRequest | None = None) -> int:
     with stop_on_signals(stop):
         code = _run_rehearse(cfg, stop)
     if code is None:
-        print(f"perform rehearse: stopped by {stop.signal_name or 'request'}"
-              + (f"; {cfg.out} was not written (a file already there is kept)" if cfg.out else ""), file=sys.stderr)
+        try:
+            print(f"perform rehearse: stopped by {stop.signal_name or 'request'}"
+                  + (f"; {cfg.out} was not written (a file already there is kept)" if cfg.out else ""),
+                  file=sys.stderr)
+        except OSError:  # a hung-up terminal
+            pass
         return stop.exit_code if stop.signum is not None else 1
     return code
 

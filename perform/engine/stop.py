@@ -64,10 +64,10 @@ def stop_on_signals(stop: StopRequest, signals: tuple[int, ...] = STOP_SIGNALS) 
 
     def handler(signum: int, frame) -> None:
         if stop.is_set():  # a second signal: the shutdown is taking too long for the user
-            os.write(2, f"\n{signal.Signals(signum).name} again: quitting at once\n".encode())
+            _say(f"{signal.Signals(signum).name} again: quitting at once")
             os._exit(128 + signum)
         stop.request(signum)
-        os.write(2, f"\n{signal.Signals(signum).name}: stopping (finishing the frame and the files)\n".encode())
+        _say(f"{signal.Signals(signum).name}: stopping (finishing the frame and the files)")
 
     previous: dict[int, object] = {}
     try:
@@ -81,3 +81,11 @@ def stop_on_signals(stop: StopRequest, signals: tuple[int, ...] = STOP_SIGNALS) 
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)  # type: ignore[arg-type]
+
+
+def _say(text: str) -> None:
+    # os.write, not print: the handler may interrupt a print on this same thread (print is not reentrant)
+    try:
+        os.write(2, f"\n{text}\n".encode())
+    except OSError:  # SIGHUP: the terminal may be gone; raising here would surface wherever the main thread was
+        pass
