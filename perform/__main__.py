@@ -1,5 +1,5 @@
 """Allows `python -m perform`."""
 
-from perform.cli import main
+from perform.cli import entry
 
-raise SystemExit(main())
+entry()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 
 from perform.errors import PerformError
@@ -50,7 +51,19 @@ def _setup_logging(verbosity: int) -> None:
         logging.getLogger(noisy).setLevel(logging.ERROR)
 
 
-def main(argv: list[str] | None = None) -> int:
+# Commands that have finished every file, process and thread when they return. Run as a program, they end
+# with os._exit: the interpreter's own teardown (freeing torch's and MediaPipe's objects one by one) took
+# 2-3 s on a 2-core machine, and a show stopped by SIGTERM must be gone well within a process manager's
+# patience. Called in-process (tests), main() returns as usual.
+_EXIT_AT_ONCE = {"live", "record", "rehearse"}
+
+
+def entry() -> None:
+    """The console script and `python -m perform`."""
+    raise SystemExit(main(exit_at_once=True))
+
+
+def main(argv: list[str] | None = None, exit_at_once: bool = False) -> int:
     argv = sys.argv[1:] if argv is None else argv
     # a cheap top-level parse first, so one broken command module cannot break `perform --help` of the others
     parser = build_parser()
@@ -60,13 +73,26 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     _setup_logging(args.verbose)
     try:
-        return int(_command_module(args.command).run(args) or 0)
+        code = int(_command_module(args.command).run(args) or 0)
     except PerformError as e:
         print(f"perform {args.command}: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"perform {args.command}: interrupted", file=sys.stderr)
         return 130
+    if exit_at_once and args.command in _EXIT_AT_ONCE:
+        _exit_now(code)
+    return code
+
+
+def _exit_now(code: int) -> None:
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed or hung-up terminal
+            pass
+    os._exit(code)
 
 
 if __name__ == "__main__":

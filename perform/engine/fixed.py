@@ -16,6 +16,7 @@ import numpy as np
 from perform.control.events import ControlEvent
 from perform.engine.live import Presenter, Program
 from perform.engine.plan import FramePlan, Generated, generate
+from perform.engine.stop import StopRequest
 from perform.engine.timing import TimingStats
 from perform.tracking.observation import FaceObservation
 
@@ -70,18 +71,21 @@ def run_fixed(program: Program, presenter: ReadablePresenter, face_input: FaceIn
               events: EventTimeline, opt: FixedOptions,
               on_frame: Callable[[int, np.ndarray, FramePlan], None] | None = None,
               stats: TimingStats | None = None, progress: Callable[[int], None] | None = None,
-              infer=None) -> TimingStats:
+              infer=None, stop: StopRequest | None = None) -> TimingStats:
     """Render frames [start_frame, end_frame). Frames before start_frame are still stepped (not drawn), so
     the state at start_frame is the same as in a full render (scenes, smoothing, LFOs).
 
     With `infer` (an InferenceProcess) frame n is generated in the child while frame n-1 is drawn and
-    encoded here: the same frames, in about the time of the slower of the two."""
+    encoded here: the same frames, in about the time of the slower of the two.
+    A `stop` request (a signal) ends the render before the next frame; the caller sees it set."""
     if infer is not None:
         return _run_fixed_pipelined(program, presenter, face_input, events, opt, on_frame,
-                                    stats or TimingStats(keep_all=True), progress, infer)
+                                    stats or TimingStats(keep_all=True), progress, infer, stop)
     stats = stats or TimingStats(keep_all=True)
     last: Generated | None = None
     for n in range(0, opt.end_frame):
+        if stop is not None and stop.is_set():
+            break
         t = frame_time(n, opt.fps)
         t0 = time.perf_counter()
         face = face_input.face_at(t, n) if face_input is not None else None
@@ -115,7 +119,8 @@ def _show(presenter, n: int, plan: FramePlan, generated: Generated, on_frame, st
     stats.add("encode", (time.perf_counter() - t1) * 1000.0)
 
 
-def _run_fixed_pipelined(program, presenter, face_input, events, opt, on_frame, stats, progress, infer) -> TimingStats:
+def _run_fixed_pipelined(program, presenter, face_input, events, opt, on_frame, stats, progress, infer,
+                         stop) -> TimingStats:
     pending: list[tuple[int, FramePlan, bool]] = []  # (frame, plan, submitted to the child)
     last: Generated | None = None
     done_at = [time.perf_counter()]
@@ -136,6 +141,8 @@ def _run_fixed_pipelined(program, presenter, face_input, events, opt, on_frame, 
             progress(n)
 
     for n in range(0, opt.end_frame):
+        if stop is not None and stop.is_set():
+            return stats  # what is in flight is not drawn: the render is abandoned
         t = frame_time(n, opt.fps)
         t0 = time.perf_counter()
         face = face_input.face_at(t, n) if face_input is not None else None
@@ -150,14 +157,14 @@ def _run_fixed_pipelined(program, presenter, face_input, events, opt, on_frame, 
         pending.append((n, plan, submit))
         if len(pending) > 1:  # one frame in flight in the child while the one before is drawn here
             finish_oldest()
-    while pending:
+    while pending and not (stop is not None and stop.is_set()):
         finish_oldest()
     return stats
 
 
 def run_preview(program: Program, presenter: Presenter, face_input: FaceInput | None, events: EventTimeline,
                 opt: FixedOptions, between_frames: Callable[[float], None] | None = None,
-                stats: TimingStats | None = None) -> TimingStats:
+                stats: TimingStats | None = None, stop: StopRequest | None = None) -> TimingStats:
     """The fixed clock shown in a window at real time (rehearsal preview): frame n is due at start + n/fps,
     and a frame that is late is still drawn (nothing is skipped, so what you see is what renders).
     Esc twice within a second stops; Space pauses."""
@@ -168,7 +175,7 @@ def run_preview(program: Program, presenter: Presenter, face_input: FaceInput | 
     t_start = time.perf_counter()
     esc_at, paused_at, paused_s = -1e9, None, 0.0
     n = 0
-    while n < opt.end_frame:
+    while n < opt.end_frame and not (stop is not None and stop.is_set()):
         now = time.perf_counter()
         if between_frames is not None:
             between_frames(now)
@@ -200,7 +207,7 @@ def run_preview(program: Program, presenter: Presenter, face_input: FaceInput | 
                     paused_s += t1 - paused_at
                     paused_at = None
         if paused_at is None and n > opt.start_frame:
-            sleep_until(t_start + paused_s + (n - opt.start_frame) / opt.fps)
+            sleep_until(t_start + paused_s + (n - opt.start_frame) / opt.fps, stop.event if stop else None)
         elif paused_at is not None:
             time.sleep(1.0 / opt.fps)
     return stats

@@ -7,6 +7,7 @@ no traceback.
 
 from __future__ import annotations
 
+import os
 import signal
 import time
 from typing import Any
@@ -62,7 +63,8 @@ def serve(conn, specs: dict[str, tuple], device: str, threads: int | None) -> No
             return
         kind = msg[0]
         if kind == "stop":
-            return
+            conn.close()
+            os._exit(0)  # nothing to save here, and the interpreter's teardown of torch takes seconds
         if kind == "load":
             errors: dict[str, str | None] = {}
             for key, spec in msg[1].items():

@@ -16,6 +16,7 @@ import numpy as np
 
 from perform.control.events import ControlEvent
 from perform.engine.plan import FramePlan, Generated, generate
+from perform.engine.stop import StopRequest
 from perform.engine.timing import TimingStats
 from perform.engine.worker import Worker, sleep_until
 from perform.errors import ErrorReporter
@@ -74,6 +75,7 @@ class LiveOptions:
     infer: Any = None  # an InferenceProcess (generate, restart, watchdog, begin_close, note); None: in this process
     stall_s: float = 2.0  # a plan pending longer than this is a stall: HUD note, log (and the process restarted)
     hud: bool = True
+    stop: StopRequest | None = None  # a signal (engine/stop.py) ends the loop at the next frame, like --frames
 
 
 @dataclass
@@ -145,7 +147,15 @@ class LiveRunner:
         self._plan_seen = version
         self._infer_since = time.perf_counter()
         try:
-            result = self.opt.infer.generate(plan) if self.opt.infer is not None else generate(plan, self.program.models)
+            if self.opt.infer is None:
+                result = generate(plan, self.program.models)
+            else:
+                try:
+                    result = self.opt.infer.generate(plan)
+                except Exception:
+                    if self._ending_with_the_show():
+                        return
+                    raise
         finally:
             self._infer_since = None
         self.stats.add("infer", result.infer_ms)
@@ -165,8 +175,28 @@ class LiveRunner:
         self.workers = [
             Worker("track", self._track_step, self.reporter, on_error=self._reset_tracker).start(),
             Worker("infer", self._infer_step, self.reporter,
-                   on_error=(lambda exc: self.opt.infer.restart()) if self.opt.infer is not None else None).start(),
+                   on_error=self._restart_inference if self.opt.infer is not None else None).start(),
         ]
+
+    def _restart_inference(self, exc: BaseException) -> None:
+        # a child that died because the show is ending (Ctrl-C reaches the whole process group) is not
+        # restarted: starting one takes seconds and the show is over
+        if not self.stopping:
+            self.opt.infer.restart()
+
+    def _ending_with_the_show(self, wait_s: float = 0.25) -> bool:
+        """The inference child failed: is the show ending? Ctrl-C in a terminal (and systemd's SIGTERM) reaches
+        the whole process group, so the child can die of it a moment before this process's handler runs; a
+        failure followed within wait_s by a stop request is the end of the show, not an error to report."""
+        if self.stopping:
+            return True
+        return self.opt.stop is not None and self.opt.stop.event.wait(wait_s)
+
+    @property
+    def stopping(self) -> bool:
+        """The show is ending: quit keys, a stop signal, or the workers told to stop."""
+        stop = self.opt.stop
+        return self.state.quit or (stop is not None and stop.is_set()) or any(w.stopping for w in self.workers)
 
     def stop(self) -> None:
         for w in self.workers:
@@ -222,7 +252,9 @@ class LiveRunner:
         result_seen = 0
         latest: Generated | None = None
         n = 0
-        while not self.state.quit and (self.opt.frames is None or n < self.opt.frames):
+        stop = self.opt.stop
+        while not (self.state.quit or (stop is not None and stop.is_set())) and \
+                (self.opt.frames is None or n < self.opt.frames):
             t0 = time.perf_counter()
             if t_prev is not None:
                 self.stats.add("frame", (t0 - t_prev) * 1000.0)
@@ -273,7 +305,7 @@ class LiveRunner:
                 t_next += period
                 if t_next < t1 - period:  # fell behind by more than a frame: do not try to catch up
                     t_next = t1
-                sleep_until(t_next)
+                sleep_until(t_next, stop.event if stop is not None else None)
 
     def _watch_inference(self, now_s: float) -> None:
         """The watchdog on the image's age: a plan pending past stall_s is logged (once per stall) and shown

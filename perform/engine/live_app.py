@@ -11,6 +11,7 @@ from pathlib import Path
 
 from perform.engine.app import build_models, load_setlist_or_default, make_conductor, set_torch_threads
 from perform.engine.live import LiveOptions, LiveRunner
+from perform.engine.stop import StopRequest, stop_on_signals
 from perform.engine.timing import TimingStats
 from perform.errors import ErrorReporter, PerformError
 
@@ -84,7 +85,15 @@ class NullTracker:
         pass
 
 
-def run_live(cfg: LiveConfig) -> int:
+def run_live(cfg: LiveConfig, stop: StopRequest | None = None) -> int:
+    """Run the show until --frames, the quit keys, or SIGINT / SIGTERM / SIGHUP: each ends the same way
+    (files finished, summary printed, --stats-json written) and returns 0."""
+    stop = stop or StopRequest()
+    with stop_on_signals(stop):  # first thing: a signal during start-up must not kill a half-open recording
+        return _run_live(cfg, stop)
+
+
+def _run_live(cfg: LiveConfig, stop: StopRequest) -> int:
     from perform.control.osc_routes import ENGINE_ANSWERED
     from perform.control.osc_server import OSCServer
     from perform.control.state import ControlState
@@ -192,7 +201,8 @@ def run_live(cfg: LiveConfig) -> int:
         hooks.append(reloader)
     runner = LiveRunner(source, tracker_factory, program, presenter, control,
                         LiveOptions(fps=fps, frames=cfg.frames, on_frame=on_frame_hook, hud=cfg.hud,
-                                    between_frames=hooks, extra_hud=extra_hud, infer=infer, stall_s=cfg.stall_s),
+                                    between_frames=hooks, extra_hud=extra_hud, infer=infer, stall_s=cfg.stall_s,
+                                    stop=stop),
                         stats, reporter)
     if cfg.status_file:
         from perform.engine.status import LiveStatus
@@ -202,7 +212,8 @@ def run_live(cfg: LiveConfig) -> int:
     if models and next(iter(models.values())).info.untrained:
         log.warning("running an UNTRAINED model (random weights): train one with `perform train`")
     print(f"perform live: {setlist.show.title!r}, {len(setlist.scenes)} scene(s), source {source.name}, "
-          f"output {out_size[0]}x{out_size[1]}{' headless' if cfg.headless else ''}; Esc twice to quit")
+          f"output {out_size[0]}x{out_size[1]}{' headless' if cfg.headless else ''}; Esc twice or Ctrl-C to quit",
+          flush=True)
     try:
         runner.run()
     finally:
@@ -217,11 +228,19 @@ def run_live(cfg: LiveConfig) -> int:
             infer.close()
         if window is not None:
             window.close()
-    print(stats.summary(title=f"perform live: {runner.frames_drawn} frames"))
-    if server is not None:
-        print(f"  osc: {server.counters.summary()}")
+    # the file first: after SIGHUP the terminal may be gone, and printing to it can fail
     if cfg.stats_json:
         Path(cfg.stats_json).write_text(json.dumps(stats.as_dict(), indent=2))
+    why = f" (stopped by {stop.signal_name})" if stop.signal_name else ""
+    lines = [stats.summary(title=f"perform live: {runner.frames_drawn} frames{why}")]
+    if server is not None:
+        lines.append(f"  osc: {server.counters.summary()}")
+    if recorder is not None:
+        lines.append(f"  recording: {recorder.status.line()} -> {cfg.record}")
+    try:
+        print("\n".join(lines), flush=True)
+    except OSError:  # a hung-up terminal: the show still ended well
+        pass
     return 0
 
 

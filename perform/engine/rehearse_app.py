@@ -6,6 +6,7 @@ import argparse
 import hashlib
 import json
 import logging
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import numpy as np
 from perform.control.events import ControlEvent
 from perform.engine.app import build_models, load_setlist_or_default, make_conductor, set_torch_threads
 from perform.engine.fixed import EventTimeline, FixedOptions, run_fixed
+from perform.engine.stop import StopRequest, stop_on_signals
 from perform.errors import PerformError
 from perform.setlist.schema import INPUT_SYNTHETIC, Setlist
 
@@ -108,7 +110,25 @@ def render_end_s(t_to: float | None, show_s: float | None, input_s: float | None
     return show_s or input_s or 20.0, None
 
 
-def run_rehearse(cfg: RehearseConfig) -> int:
+def run_rehearse(cfg: RehearseConfig, stop: StopRequest | None = None) -> int:
+    """Render (or preview) the show. SIGINT / SIGTERM / SIGHUP stop it between two frames: --out then keeps
+    its previous file (the partial render is deleted) and the exit status is 128 + the signal's number."""
+    stop = stop or StopRequest()
+    with stop_on_signals(stop):
+        code = _run_rehearse(cfg, stop)
+    if code is None:
+        try:
+            print(f"perform rehearse: stopped by {stop.signal_name or 'request'}"
+                  + (f"; {cfg.out} was not written (a file already there is kept)" if cfg.out else ""),
+                  file=sys.stderr)
+        except OSError:  # a hung-up terminal
+            pass
+        return stop.exit_code if stop.signum is not None else 1
+    return code
+
+
+def _run_rehearse(cfg: RehearseConfig, stop: StopRequest) -> int | None:
+    """The exit status, or None for a render abandoned on a stop request."""
     from perform.engine.face_input import TrackedFaceInput
     from perform.engine.presenter import ChainPresenter
     from perform.render.context import create_headless_context
@@ -127,6 +147,8 @@ def run_rehearse(cfg: RehearseConfig) -> int:
         from perform.session.reader import load_session
 
         session = load_session(session_dir)
+        for repair in session.repairs:
+            log.warning("session %s: %s", session_dir, repair)
         face_input = session.face_input(crop_size)
         events = session.events()
         length_s = session.duration_s
@@ -157,7 +179,7 @@ def run_rehearse(cfg: RehearseConfig) -> int:
     timeline = EventTimeline(events)
     conductor.control = timeline.control
     if cfg.preview:
-        return _preview(cfg, setlist, conductor, face_input, timeline, start, end)
+        return _preview(cfg, setlist, conductor, face_input, timeline, start, end, stop)
     ctx = create_headless_context()
     presenter = ChainPresenter(ctx, setlist.show.size, conductor, hot_reload=False)
     writer = None
@@ -173,7 +195,10 @@ def run_rehearse(cfg: RehearseConfig) -> int:
 
         bar = tqdm(total=end - start, unit="frame", desc="rehearse", dynamic_ncols=True)
 
+    frames_done = [0]
+
     def on_frame(n: int, pixels: np.ndarray, plan) -> None:
+        frames_done[0] += 1
         if writer is not None:
             writer.write(pixels)
         if cfg.hashes is not None:
@@ -187,6 +212,7 @@ def run_rehearse(cfg: RehearseConfig) -> int:
           f"{setlist.show.size[0]}x{setlist.show.size[1]}" + (f" -> {cfg.out}" if cfg.out else ""))
     infer = None
     ok = False
+    stopped = False
     try:
         if cfg.inference == "process":
             from perform.engine.inference_process import InferenceProcess
@@ -194,8 +220,11 @@ def run_rehearse(cfg: RehearseConfig) -> int:
             infer = InferenceProcess(models, device=cfg.device, threads=1)
         stats = run_fixed(conductor, presenter, face_input, timeline,
                           FixedOptions(fps=fps, start_frame=start, end_frame=end), on_frame=on_frame, progress=progress,
-                          infer=infer)
-        ok = True
+                          infer=infer, stop=stop)
+        # a render stopped before its last frame is abandoned: never a short file under the final name (a stop
+        # that comes after the last frame changes nothing: the file is finished)
+        stopped = frames_done[0] < end - start
+        ok = not stopped
     finally:
         if infer is not None:
             infer.close()
@@ -206,6 +235,8 @@ def run_rehearse(cfg: RehearseConfig) -> int:
         presenter.close()
         face_input.close()
         ctx.release()
+    if stopped:
+        return None
     frame = stats.stats("frame", whole_run=True)
     print(stats.summary(title=f"perform rehearse: {end - start} frames"))
     if frame:
@@ -217,7 +248,8 @@ def run_rehearse(cfg: RehearseConfig) -> int:
     return 0
 
 
-def _preview(cfg: RehearseConfig, setlist: Setlist, conductor, face_input, timeline, start: int, end: int) -> int:
+def _preview(cfg: RehearseConfig, setlist: Setlist, conductor, face_input, timeline, start: int, end: int,
+             stop: StopRequest) -> int:
     """--preview: a window at real time, with hot reload of the setlist and the shaders."""
     from perform.engine.fixed import run_preview
     from perform.engine.presenter import ChainPresenter
@@ -234,7 +266,7 @@ def _preview(cfg: RehearseConfig, setlist: Setlist, conductor, face_input, timel
                                  lambda sl, cache: build_models(sl, cfg.device, cache))
     try:
         stats = run_preview(conductor, presenter, face_input, timeline,
-                            FixedOptions(fps=setlist.show.fps, start_frame=start, end_frame=end), reload)
+                            FixedOptions(fps=setlist.show.fps, start_frame=start, end_frame=end), reload, stop=stop)
     finally:
         presenter.close()
         face_input.close()

@@ -2,11 +2,19 @@
 
 A session folder holds a live run's inputs, in open formats, so a rehearsal can replay them frame-exactly:
 
-    manifest.json   written last, atomically: a folder without one is an incomplete recording
-    faces.npz       the face track: t_s, frame_index, present, features + feature_names, landmarks (float16)
-    crops.mp4       the aligned face crops (H.264), one video frame per face row, black where absent
+    manifest.json   written when recording starts ("complete": false), rewritten every second, and last,
+                    with "complete": true, when it closes; always replaced atomically
+    faces.npz       the face track: t_s, frame_index, present, features + feature_names, landmarks (float16);
+                    packed at close from the two journals below
+    faces.rows.partial       while recording: one face row a JSON line (t_s, frame_index, present, features)
+    faces.landmarks.partial  while recording: the rows' landmarks, raw float16 (478, 3) each
+    crops.mp4       the aligned face crops (H.264, fragmented MP4), one video frame per face row, black where absent
     events.jsonl    one control event a line: {"t_s", "address", "args", "origin"}
-    camera.mp4      optional: the camera video (H.264), presentation times in milliseconds
+    camera.mp4      optional: the camera video (H.264, fragmented MP4), presentation times in milliseconds
+
+Everything is appended and flushed to disk at least every second, so a recording that never closed (the
+process killed, the power cut) replays up to its last flush: the reader rebuilds the face track from the
+journals, ignores a cut-off last line and uses the decodable prefix of the videos (reader.py).
 
 Every time is in seconds relative to the session's origin (its first recorded frame). docs/sessions.md is the
 reference for users; this module is the one place the names and keys are spelled.
@@ -31,6 +39,8 @@ FACES = "faces.npz"
 CROPS = "crops.mp4"
 EVENTS = "events.jsonl"
 CAMERA = "camera.mp4"
+FACE_ROWS = "faces.rows.partial"
+LANDMARKS = "faces.landmarks.partial"
 
 # the keys of faces.npz
 FACE_KEYS = ("t_s", "frame_index", "present", "features", "feature_names", "landmarks")
@@ -50,6 +60,8 @@ class Manifest:
     files: role -> file name inside the folder ("faces", "events", "crops" unless frames is 0, optionally
         "camera").
     counts: what was recorded and what was dropped (faces, events, camera_frames, dropped_*).
+    complete: False while recording (and after a recording that never closed): the face track is then in
+        the journals, and frames / duration_s / counts are as of the last flush.
     """
 
     created: str
@@ -62,6 +74,7 @@ class Manifest:
     crop_size: int
     files: Mapping[str, str]
     counts: Mapping[str, int] = field(default_factory=dict)
+    complete: bool = True
     format: str = FORMAT
     format_version: int = FORMAT_VERSION
 
@@ -70,7 +83,7 @@ class Manifest:
             "format": self.format, "format_version": self.format_version, "created": self.created,
             "fps": self.fps, "frames": self.frames, "duration_s": self.duration_s, "setlist": self.setlist,
             "model": self.model, "source": self.source, "crop_size": self.crop_size, "files": dict(self.files),
-            "counts": dict(self.counts),
+            "counts": dict(self.counts), "complete": self.complete,
         }
 
 
@@ -107,12 +120,15 @@ def manifest_from_json(data: Any) -> Manifest:
     counts = data.get("counts", {})
     if not isinstance(counts, dict):
         raise FormatError("'counts' must be an object")
+    complete = data.get("complete", True)  # sessions written before the key existed were closed cleanly
+    if not isinstance(complete, bool):
+        raise FormatError(f"'complete' is {complete!r}, expected true or false")
     return Manifest(
         created=_str(data, "created"), fps=fps, frames=frames, duration_s=_number(data, "duration_s"),
         setlist=_str(data, "setlist"), model=_str(data, "model"), source=_str(data, "source"),
         crop_size=_int(data, "crop_size"), files=dict(files),
         counts={str(k): int(v) for k, v in counts.items() if isinstance(v, int)},
-        format=FORMAT, format_version=version,
+        complete=complete, format=FORMAT, format_version=version,
     )
 
 
@@ -171,6 +187,58 @@ def event_from_json(line: str) -> ControlEvent:
     if not isinstance(args, list) or not all(isinstance(a, _ARG_TYPES) for a in args):
         raise FormatError(f"'args' is {args!r}, expected a list of numbers, booleans and strings")
     return ControlEvent(float(t), address, tuple(args), origin)
+
+
+# -- face rows (the journal written while recording) --------------------------------------------------
+def face_row_to_json(t_s: float, frame_index: int, present: bool, features) -> str:
+    """One line of faces.rows.partial; floats round-trip exactly (float32 features included)."""
+    return json.dumps({"t_s": float(t_s), "frame_index": int(frame_index), "present": bool(present),
+                       "features": [float(v) for v in features]}, separators=(",", ":"))
+
+
+def face_row_from_json(line: str, n_features: int) -> tuple[float, int, bool, list[float]]:
+    data = json.loads(line)
+    if not isinstance(data, dict):
+        raise FormatError("expected a JSON object")
+    t, idx, present, feats = data.get("t_s"), data.get("frame_index"), data.get("present"), data.get("features")
+    if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t):
+        raise FormatError(f"'t_s' is {t!r}, expected a number")
+    if isinstance(idx, bool) or not isinstance(idx, int):
+        raise FormatError(f"'frame_index' is {idx!r}, expected a whole number")
+    if not isinstance(present, bool):
+        raise FormatError(f"'present' is {present!r}, expected true or false")
+    if not isinstance(feats, list) or len(feats) != n_features or \
+            not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in feats):
+        raise FormatError(f"'features' must be a list of {n_features} numbers")
+    return float(t), idx, present, [float(v) for v in feats]
+
+
+def read_json_lines(path: Path, parse) -> tuple[list, int]:
+    """Parse every line of a JSON-lines file with `parse(line)`; returns (items, the number of a cut-off last
+    line, or 0).
+
+    A last line without its newline that does not parse is the write a crash interrupted: it is left out
+    and its number returned. Any other bad line raises FormatError naming its number.
+    """
+    data = path.read_bytes()
+    end = data.rfind(b"\n") + 1
+    try:  # the tail after the last newline may be cut inside a character
+        text = data[:end].decode("utf-8") + data[end:].decode("utf-8", errors="replace")
+    except UnicodeDecodeError as exc:
+        raise FormatError(f"not UTF-8 text ({exc})") from exc
+    lines = text.split("\n")
+    items, cut = [], 0
+    for no, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            items.append(parse(line))
+        except (json.JSONDecodeError, FormatError) as exc:
+            if no == len(lines) and not text.endswith("\n"):
+                cut = no
+                continue
+            raise FormatError(f"line {no}: {exc}") from exc
+    return items, cut
 
 
 # -- files ----------------------------------------------------------------------------------------------

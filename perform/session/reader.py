@@ -1,6 +1,9 @@
 """Reading a session folder back, for the fixed clock: load_session(dir) -> Session.
 
 Every problem is a PerformError naming the file and what is wrong with it, before a rehearsal starts.
+A recording that never closed (manifest "complete": false: the process was killed, the power went) is
+repaired in memory, not on disk: the face track comes from the journals, a cut-off last line is left out,
+the videos' decodable prefix is used, and `Session.repairs` says what was done.
 """
 
 from __future__ import annotations
@@ -43,11 +46,12 @@ class Session:
     with 64 px crops, and a rehearsal must not stall on a disk read."""
 
     def __init__(self, directory: Path, manifest: fmt.Manifest, faces: FaceTrack,
-                 recorded_events: list[ControlEvent]) -> None:
+                 recorded_events: list[ControlEvent], repairs: tuple[str, ...] = ()) -> None:
         self.directory = directory
         self.manifest = manifest
         self.faces = faces
         self.recorded_events = recorded_events  # as recorded: scene records and original origins included
+        self.repairs = repairs  # what opening an unfinished recording had to do, one sentence each
 
     @property
     def fps(self) -> float:
@@ -128,6 +132,8 @@ def load_session(directory: str | Path) -> Session:
     if not d.is_dir():
         raise PerformError(f"{d}: no such session folder")
     manifest = _load_manifest(d)
+    if not manifest.complete:
+        return _load_unfinished(d, manifest)
     faces = _load_faces(d / manifest.files["faces"], manifest)
     if "crops" in manifest.files:
         crops = _load_crops(d / manifest.files["crops"], len(faces.t_s), manifest.crop_size)
@@ -154,6 +160,8 @@ def _load_manifest(d: Path) -> fmt.Manifest:
     except fmt.FormatError as exc:
         raise PerformError(f"{path}: {exc}") from exc
     for role, name in manifest.files.items():
+        if not manifest.complete and role in ("faces", "crops", "camera"):
+            continue  # an unfinished recording: the face track is in its journals, videos may not have begun
         if not (d / name).is_file():
             raise PerformError(f"{d / name}: missing (the manifest lists it as the session's {role} file)")
     return manifest
@@ -207,22 +215,63 @@ def _load_crops(path: Path, rows: int, crop_size: int) -> np.ndarray:
     return crops
 
 
-def _load_events(path: Path) -> list[ControlEvent]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PerformError(f"{path}: cannot read: {exc}") from exc
-    lines = text.split("\n")
-    events = []
-    for no, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            events.append(fmt.event_from_json(line))
-        except (json.JSONDecodeError, fmt.FormatError) as exc:
-            if no == len(lines) and not text.endswith("\n"):
-                raise PerformError(f"{path}: line {no} is cut off (the recording was interrupted?): {exc}") from exc
-            raise PerformError(f"{path}: line {no}: {exc}") from exc
+def _load_events(path: Path, repairs: list[str] | None = None) -> list[ControlEvent]:
+    """The events, in time order. repairs: a list for an unfinished recording (a cut-off last line is left out
+    and reported there); None for a closed one, where a cut-off line is damage done since and an error."""
+    events, cut = _json_lines(path, fmt.event_from_json)
+    if cut:
+        if repairs is None:
+            raise PerformError(f"{path}: line {cut} is cut off (the file was damaged after the recording closed?)")
+        repairs.append(f"{path.name}: a cut-off last line (the write the stop interrupted) left out")
     # stable: events recorded at the same time keep their order
     events.sort(key=lambda e: e.t_s)
     return events
+
+
+def _json_lines(path: Path, parse) -> tuple[list, int]:
+    try:
+        return fmt.read_json_lines(path, parse)
+    except OSError as exc:
+        raise PerformError(f"{path}: cannot read: {exc}") from exc
+    except fmt.FormatError as exc:
+        raise PerformError(f"{path}: {exc}") from exc
+
+
+def _load_unfinished(d: Path, manifest: fmt.Manifest) -> Session:
+    """A recording that never closed: everything flushed before it stopped, cut to what every file holds."""
+    repairs = ["the recording did not close (killed, or the power went): replaying what was on disk"]
+    rows_path, lm_path = d / fmt.FACE_ROWS, d / fmt.LANDMARKS
+    names = FEATURE_NAMES
+    rows: list = []
+    if rows_path.is_file():
+        rows, cut = _json_lines(rows_path, lambda line: fmt.face_row_from_json(line, len(names)))
+        if cut:
+            repairs.append(f"{fmt.FACE_ROWS}: a cut-off last line left out")
+    n_landmarks = lm_path.stat().st_size // (478 * 3 * 2) if lm_path.is_file() else 0
+    crops = np.zeros((0, manifest.crop_size, manifest.crop_size, 3), np.uint8)
+    crops_path = d / manifest.files.get("crops", fmt.CROPS)
+    if rows and crops_path.is_file():
+        try:
+            crops, _ = decode_all(crops_path, prefix=True)
+        except VideoError as exc:
+            repairs.append(f"{crops_path.name}: no decodable frame ({exc})")
+    n = min(len(rows), n_landmarks, len(crops))
+    if n < len(rows):
+        repairs.append(f"face track: {len(rows) - n} last row(s) left out (their crop or landmarks were not on "
+                       f"disk yet); {n} kept")
+    rows = rows[:n]
+    if n and not all(b[0] >= a[0] for a, b in zip(rows, rows[1:])):
+        raise PerformError(f"{rows_path}: 't_s' is not in time order")
+    landmarks = np.fromfile(lm_path, np.float16, count=n * 478 * 3).reshape(n, 478, 3) if n else \
+        np.zeros((0, 478, 3), np.float16)
+    faces = FaceTrack(np.array([r[0] for r in rows], np.float64), np.array([r[1] for r in rows], np.int64),
+                      np.array([r[2] for r in rows], bool),
+                      np.array([r[3] for r in rows], np.float32).reshape(n, len(names)), tuple(names), landmarks,
+                      crops[:n] if n else np.zeros((0, manifest.crop_size, manifest.crop_size, 3), np.uint8))
+    events_path = d / manifest.files["events"]
+    events = _load_events(events_path, repairs) if events_path.is_file() else []
+    last_t = max(([float(faces.t_s[-1])] if n else []) + [e.t_s for e in events], default=None)
+    duration = 0.0 if last_t is None else round(last_t + 1.0 / manifest.fps, 6)
+    repaired = replace(manifest, frames=n, duration_s=duration,
+                       files={k: v for k, v in manifest.files.items() if k != "crops" or n})
+    return Session(d, repaired, faces, events, tuple(repairs))

@@ -3,6 +3,10 @@
 The engine's threads hand items over through bounded queues (a full queue drops the item and counts it);
 writer threads do every file operation. The first OSError (disk full, folder not writable) stops the
 recording with one log message and a status the HUD shows; nothing is ever raised into the caller.
+
+Every file is appended to and put on disk (flush + fsync) at least every FLUSH_INTERVAL_S, with the manifest
+rewritten ("complete": false) each time: a process killed or a power cut loses at most the last second, and
+the reader repairs the rest (format.py). close() packs the face track and marks the manifest complete.
 """
 
 from __future__ import annotations
@@ -34,10 +38,10 @@ log = logging.getLogger(__name__)
 
 N_LANDMARKS = 478
 CROPS_CRF = 14  # near-transparent at 64 px (mean error about 3/255, most of it 4:2:0 chroma); crops are tiny
-_LANDMARKS_PARTIAL = ".landmarks.f16.partial"  # raw float16 rows, packed into faces.npz at close
+FLUSH_INTERVAL_S = 0.5  # checked after each item and every 0.25 s idle: on disk within about 0.75 s
 _STOP = object()
-_SESSION_FILES = {fmt.MANIFEST, fmt.FACES, fmt.CROPS, fmt.EVENTS, fmt.CAMERA, _LANDMARKS_PARTIAL,
-                  fmt.MANIFEST + ".tmp", fmt.FACES + ".tmp"}
+_SESSION_FILES = {fmt.MANIFEST, fmt.FACES, fmt.CROPS, fmt.EVENTS, fmt.CAMERA, fmt.FACE_ROWS, fmt.LANDMARKS,
+                  fmt.MANIFEST + ".tmp", fmt.FACES + ".tmp", ".landmarks.f16.partial"}
 # OSError covers disk full and permissions; PyAV raises its own errors for the same causes
 WRITE_ERRORS = (OSError, av.FFmpegError)
 
@@ -90,9 +94,9 @@ class RecorderStatus:
 class _Channel:
     """One writer thread fed by one bounded queue."""
 
-    def __init__(self, name: str, maxsize: int, handle: Callable[[Any], None], idle: Callable[[], None]) -> None:
+    def __init__(self, name: str, maxsize: int, handle: Callable[[Any], None], tick: Callable[[], None]) -> None:
         self.queue: queue.Queue = queue.Queue(maxsize=maxsize)
-        self._handle, self._idle = handle, idle
+        self._handle, self._tick = handle, tick  # tick: after each item and when idle (the periodic flush)
         self.thread = threading.Thread(target=self._run, name=f"record-{name}", daemon=True)
 
     def _run(self) -> None:
@@ -100,11 +104,12 @@ class _Channel:
             try:
                 item = self.queue.get(timeout=0.25)
             except queue.Empty:
-                self._idle()
+                self._tick()
                 continue
             if item is _STOP:
                 return
             self._handle(item)
+            self._tick()
 
 
 class SessionRecorder:
@@ -139,16 +144,23 @@ class SessionRecorder:
         self._last_scene: str | None = None
         self._last_face: FaceObservation | None = None
         self._closed = threading.Event()
+        self._created = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
         # writer-thread state (only the track thread touches these)
         self._ready = threading.Event()
         self._rows: dict[str, list] = {"t_s": [], "frame_index": [], "present": [], "features": []}
+        self._rows_file: io.TextIOWrapper | None = None
         self._landmarks_file: io.BufferedWriter | None = None
         self._crops: H264Writer | None = None
         self._events_file: io.TextIOWrapper | None = None
-        self._events_dirty = False
+        self._dirty = False
+        self._flushed_at = time.monotonic()
+        self._flushed_rows = 0
+        # camera-thread state
         self._camera: H264Writer | None = None
-        self._track = _Channel("track", queue_size, self._handle_track, self._flush_events)
-        self._video = _Channel("camera", video_queue_size, self._handle_camera, lambda: None)
+        self._camera_dirty = False
+        self._camera_flushed_at = time.monotonic()
+        self._track = _Channel("track", queue_size, self._handle_track, self._tick_track)
+        self._video = _Channel("camera", video_queue_size, self._handle_camera, self._tick_camera)
         self._track.thread.start()
         if record_video:
             self._video.thread.start()
@@ -221,7 +233,7 @@ class SessionRecorder:
         return [self.status.line()]
 
     def close(self, timeout_s: float = 60.0) -> RecorderStatus:
-        """Finish the recording: flush the videos, pack faces.npz, write manifest.json last. Idempotent."""
+        """Finish the recording: flush the videos, pack faces.npz, mark manifest.json complete. Idempotent."""
         if self._closed.is_set():
             return self.status
         self._closed.set()
@@ -254,7 +266,7 @@ class SessionRecorder:
         for w in (self._crops, self._camera):
             if w is not None:
                 w.abort()
-        for f in (self._landmarks_file, self._events_file):
+        for f in (self._rows_file, self._landmarks_file, self._events_file):
             try:
                 if f is not None:
                     f.close()
@@ -274,11 +286,16 @@ class SessionRecorder:
     def _open(self) -> None:
         d = self.directory
         d.mkdir(parents=True, exist_ok=True)
-        # an old manifest would make a half-written folder look complete
-        (d / fmt.MANIFEST).unlink(missing_ok=True)
-        self._landmarks_file = open(d / _LANDMARKS_PARTIAL, "wb")
+        # first: an old complete manifest would make the folder look finished, and a crash from here on
+        # must leave a folder the reader recognises as an unfinished recording
+        self._write_manifest(complete=False)
+        for stale in (fmt.FACES, ".landmarks.f16.partial"):
+            (d / stale).unlink(missing_ok=True)
+        self._rows_file = open(d / fmt.FACE_ROWS, "w", encoding="utf-8", newline="\n")
+        self._landmarks_file = open(d / fmt.LANDMARKS, "wb")
         self._events_file = open(d / fmt.EVENTS, "w", encoding="utf-8", newline="\n")
         self._crops = H264Writer(d / fmt.CROPS, (self.crop_size, self.crop_size), self.fps, crf=CROPS_CRF)
+        _fsync_dir(d)  # the new files' names survive a power cut too
 
     def _handle_track(self, item: tuple) -> None:
         if not self._ready.is_set():
@@ -312,9 +329,12 @@ class SessionRecorder:
             crop = np.zeros((self.crop_size, self.crop_size, 3), np.uint8)
         elif crop.shape[:2] != (self.crop_size, self.crop_size):
             crop = cv2.resize(np.ascontiguousarray(crop), (self.crop_size, self.crop_size), interpolation=cv2.INTER_AREA)
-        assert self._landmarks_file is not None and self._crops is not None
-        self._landmarks_file.write(lm.tobytes())
+        assert self._rows_file is not None and self._landmarks_file is not None and self._crops is not None
+        # crop and landmarks before the row: a row on disk always has its crop and landmarks on disk too
         self._crops.write(crop)
+        self._landmarks_file.write(lm.tobytes())
+        self._rows_file.write(fmt.face_row_to_json(t, obs.frame_index, obs.present, feats) + "\n")
+        self._dirty = True
         rows["t_s"].append(t)
         rows["frame_index"].append(int(obs.frame_index))
         rows["present"].append(bool(obs.present))
@@ -331,16 +351,34 @@ class SessionRecorder:
             return
         assert self._events_file is not None
         self._events_file.write(line + "\n")
-        self._events_dirty = True
+        self._dirty = True
         with self._lock:
             self._counts["scenes" if ev.origin == fmt.SCENE_ORIGIN else "events"] += 1
             self._last_t = max(self._last_t, ev.t_s - (self._origin or 0.0))
 
-    def _flush_events(self) -> None:
-        # flushed when the queue runs dry: a crash loses at most the last moments, and a flood costs no syscalls
-        if self._events_dirty and self._events_file is not None:
-            self._events_dirty = False
-            self._guard(fmt.EVENTS, self._events_file.flush)
+    def _tick_track(self) -> None:
+        # on disk every FLUSH_INTERVAL_S, not every item: a flood of events costs no syscalls
+        if not self._dirty or time.monotonic() - self._flushed_at < FLUSH_INTERVAL_S:
+            return
+        self._dirty = False
+        self._flushed_at = time.monotonic()
+        rows = len(self._rows["t_s"])
+        # the crops first, then the landmarks and rows that need them
+        if self._crops is not None:
+            self._guard(fmt.CROPS, self._crops.flush)
+        for name, f in ((fmt.LANDMARKS, self._landmarks_file), (fmt.EVENTS, self._events_file),
+                        (fmt.FACE_ROWS, self._rows_file)):
+            if f is not None:
+                self._guard(name, lambda f=f: _sync(f))
+        self._flushed_rows = rows
+        self._guard(fmt.MANIFEST, lambda: self._write_manifest(complete=False))
+
+    def _tick_camera(self) -> None:
+        if self._camera_dirty and time.monotonic() - self._camera_flushed_at >= FLUSH_INTERVAL_S:
+            self._camera_dirty = False
+            self._camera_flushed_at = time.monotonic()
+            assert self._camera is not None
+            self._guard(fmt.CAMERA, self._camera.flush)
 
     def _handle_camera(self, item: tuple) -> None:
         self._guard(fmt.CAMERA, lambda: self._write_camera(item[1]))
@@ -353,23 +391,45 @@ class SessionRecorder:
             self._camera = H264Writer(self.directory / fmt.CAMERA, (w, h), self.fps, crf=23, preset="superfast")
         t = self._time(frame.t_capture_s)
         if self._camera.write(frame.image, t_ms=max(round(t * 1000.0), 0)):
+            self._camera_dirty = True
             with self._lock:
                 self._counts["camera_frames"] += 1
                 self._last_t = max(self._last_t, t)
+
+    # -- the manifest ---------------------------------------------------------------------------------------
+    def _write_manifest(self, complete: bool) -> None:
+        """manifest.json, atomically. While recording it lists what the journals hold as of the last flush."""
+        n = len(self._rows["t_s"]) if complete else self._flushed_rows
+        files = {"faces": fmt.FACES, "events": fmt.EVENTS}
+        if n or not complete:
+            files["crops"] = fmt.CROPS
+        if self.record_video and (self._camera is not None or not complete):
+            files["camera"] = fmt.CAMERA
+        with self._lock:
+            counts = dict(self._counts)
+            last_t = self._last_t
+        recorded = n or counts["events"] or counts["scenes"]
+        manifest = fmt.Manifest(
+            created=self._created, fps=self.fps, frames=n,
+            duration_s=round(last_t + 1.0 / self.fps, 6) if recorded else 0.0,
+            setlist=self._meta["setlist"], model=self._meta["model"], source=self._meta["source"],
+            crop_size=self.crop_size, files=files, counts=counts, complete=complete)
+        fmt.write_atomic(self.directory / fmt.MANIFEST, (json.dumps(manifest.to_json(), indent=2) + "\n").encode())
 
     # -- finishing (after both threads stopped) ----------------------------------------------------------
     def _finish(self) -> None:
         if not self._ready.is_set():
             self._open()  # nothing was recorded: still leave a valid, empty session
         d = self.directory
-        assert self._landmarks_file is not None and self._events_file is not None and self._crops is not None
-        self._events_file.close()
-        self._landmarks_file.close()
+        assert self._rows_file is not None and self._landmarks_file is not None
+        assert self._events_file is not None and self._crops is not None
+        for f in (self._events_file, self._rows_file, self._landmarks_file):
+            f.close()
         self._crops.close()
         if self._camera is not None:
             self._camera.close()
         n = len(self._rows["t_s"])
-        landmarks = np.memmap(d / _LANDMARKS_PARTIAL, np.float16, "r", shape=(n, N_LANDMARKS, 3)) if n else \
+        landmarks = np.memmap(d / fmt.LANDMARKS, np.float16, "r", shape=(n, N_LANDMARKS, 3)) if n else \
             np.zeros((0, N_LANDMARKS, 3), np.float16)
         features = np.stack(self._rows["features"]) if n else np.zeros((0, len(FEATURE_NAMES)), np.float32)
         tmp = d / (fmt.FACES + ".tmp")
@@ -383,20 +443,25 @@ class SessionRecorder:
             os.fsync(f.fileno())
         del landmarks
         os.replace(tmp, d / fmt.FACES)
-        (d / _LANDMARKS_PARTIAL).unlink(missing_ok=True)
-        files = {"faces": fmt.FACES, "events": fmt.EVENTS}
-        if n:
-            files["crops"] = fmt.CROPS
-        else:
+        if not n:
             (d / fmt.CROPS).unlink(missing_ok=True)
-        if self._camera is not None:
-            files["camera"] = fmt.CAMERA
-        with self._lock:
-            counts = dict(self._counts)
-            last_t = self._last_t
-        manifest = fmt.Manifest(
-            created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), fps=self.fps, frames=n,
-            duration_s=round(last_t + 1.0 / self.fps, 6) if (n or counts["events"] or counts["scenes"]) else 0.0,
-            setlist=self._meta["setlist"], model=self._meta["model"], source=self._meta["source"],
-            crop_size=self.crop_size, files=files, counts=counts)
-        fmt.write_atomic(d / fmt.MANIFEST, (json.dumps(manifest.to_json(), indent=2) + "\n").encode())
+        self._write_manifest(complete=True)
+        # only now: until the manifest says complete, a crash must find the journals
+        for journal in (fmt.FACE_ROWS, fmt.LANDMARKS):
+            (d / journal).unlink(missing_ok=True)
+
+
+def _sync(f) -> None:
+    f.flush()
+    os.fsync(f.fileno())
+
+
+def _fsync_dir(d: Path) -> None:
+    try:
+        fd = os.open(d, os.O_RDONLY)
+    except OSError:  # not possible on every platform (Windows); the files themselves are synced
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
