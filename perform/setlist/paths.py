@@ -5,14 +5,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import perform
+from perform.resources import data_dir
 
 MODELS_ENV = "PERFORM_MODELS"  # extra folders of models, separated by os.pathsep
 
 
 def shipped_models_dir() -> Path:
-    """The repository's models/ folder (the shipped checkpoints)."""
-    return Path(perform.__file__).resolve().parent.parent / "models"
+    """The shipped checkpoints: the installed package's models/, or a clone's."""
+    return data_dir("models", "*.json")
 
 
 def model_dirs(setlist_dir: Path) -> list[Path]:
