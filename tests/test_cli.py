@@ -215,3 +215,30 @@ def test_rehearse_refuses_to_overwrite_its_input_video(tmp_path):
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert "--out" in r.stderr and "--video" in r.stderr and "overwrite" in r.stderr
     assert video.read_bytes() == original
+
+
+def test_model_option_takes_a_shipped_name_a_name_in_dot_models_or_a_path(tmp_path, monkeypatch):
+    from perform.engine.app import load_setlist_or_default
+    from perform.setlist.paths import shipped_models_dir
+
+    monkeypatch.chdir(tmp_path)
+    shipped = (shipped_models_dir() / "face-64.json").resolve()
+    assert load_setlist_or_default(None, "face-64", None, None).scenes[0].model_path == shipped
+    sl = load_setlist_or_default(str(ROOT / "setlists" / "osc.toml"), "face-64", None, None)
+    assert {s.model_path for s in sl.scenes} == {shipped}
+    (tmp_path / "models").mkdir()
+    for suffix in (".json", ".safetensors"):
+        (tmp_path / "models" / f"mine{suffix}").write_bytes(shipped.with_suffix(suffix).read_bytes())
+    assert load_setlist_or_default(None, "mine", None, None).scenes[0].model_path == tmp_path / "models" / "mine.json"
+    assert load_setlist_or_default(None, "models/mine.safetensors", None, None).scenes[0].model_path == \
+        tmp_path / "models" / "mine.json"
+
+
+def test_an_unknown_model_name_lists_the_models_there_are(tmp_path, monkeypatch, capsys):
+    from perform.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["rehearse", "--synthetic", "--model", "face-46", "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "--model face-46: no such model" in err
+    assert "face-64" in err and "pair-diametric" in err and "card missing" not in err

@@ -18,7 +18,8 @@ def add_source_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def add_model_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", default=None, help="model (.safetensors/.json or stem) for every scene, overriding the setlist")
+    p.add_argument("--model", default=None, help="model for every scene, overriding the setlist: a name (face-64; see `perform info`), "
+                        "a name in ./models, or a path to its .safetensors/.json")
     p.add_argument("--device", type=options.device, default="auto", help="torch device: auto (cuda, then mps, then cpu), cpu, cuda, cuda:N, mps")
     p.add_argument("--torch-threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     p.add_argument("--inference", choices=("process", "thread"), default="process",
