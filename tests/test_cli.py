@@ -116,3 +116,129 @@ def test_bad_options_are_refused_with_a_message_naming_them_before_anything_star
     assert r.returncode == 2
     assert all(n in r.stderr for n in names) and "Traceback" not in r.stderr
     assert "listening" not in r.stdout  # nothing was started (no OSC server, no window)
+
+
+@pytest.mark.parametrize("args, names", [
+    (("live", "--headless", "--source", "synthetic", "--frames", "1", "--osc-port", "70000"), ("--osc-port", "70000")),
+    (("live", "--headless", "--source", "synthetic", "--frames", "1", "--osc-host", "192.0.2.77"),
+     ("--osc-host", "192.0.2.77", "not an address of this machine")),
+    (("live", "--headless", "--source", "synthetic", "--frames", "1", "--fps", "1000"), ("--fps", "1000", "240")),
+    (("rehearse", "--synthetic", "--fps", "0"), ("--fps", "'0'")),
+    (("rehearse", "--synthetic", "--fps", "1000"), ("--fps", "1000", "240")),
+    (("rehearse", "--synthetic", "--to", "nan"), ("--to", "nan")),
+    (("rehearse", "--synthetic", "--from", "-3"), ("--from", "-3")),
+    (("rehearse", "--synthetic", "--out", "."), ("--out", "is a folder")),
+    (("rehearse", "--synthetic", "--crf", "99"), ("--crf", "99")),
+    (("capture", "--video", "x.mp4", "--every", "0", "--out", "never"), ("--every", "'0'")),
+    (("capture", "--video", "x.mp4", "--every", "-1", "--out", "never"), ("--every", "-1")),
+    (("osc", "--send", "/perform/blackout", "--port", "0"), ("--port", "'0'")),
+    (("check", "setlists/demo.toml", "--device", "gpu"), ("--device", "gpu", "not a device")),
+])
+def test_bad_values_are_usage_errors_naming_the_option_and_the_value(args, names, capsys):
+    from perform.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(list(args))
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2, err
+    assert all(n in err for n in names), err
+
+
+def _no_device(kind: str) -> bool:
+    import torch
+
+    if kind == "cuda":
+        return not torch.cuda.is_available()
+    return not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())
+
+
+@pytest.mark.parametrize("kind", ["cuda", "mps"])
+def test_a_device_this_machine_lacks_is_a_usage_error(kind, capsys):
+    if not _no_device(kind):
+        pytest.skip(f"this machine has {kind}")
+    from perform.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["rehearse", "--synthetic", "--to", "0.1", "--device", kind, "--no-progress"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2, err
+    assert f"--device: '{kind}'" in err and "not available on this machine" in err and "cpu" in err
+
+
+def test_an_osc_port_in_use_names_the_port_and_what_to_do():
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        port = str(taken.getsockname()[1])
+        r = perform("live", "--headless", "--source", "synthetic", "--frames", "1", "--osc-port", port, timeout=120)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert f"--osc-port {port}" in r.stderr and "already in use" in r.stderr and "stop" in r.stderr
+    assert "perform live:" not in r.stdout  # refused before the models were loaded and the show started
+
+
+def _unwritable_folder(tmp_path: Path) -> Path:
+    """A folder this process cannot create files in: a read-only one, or (as root, whom modes do not stop)
+    a system folder that refuses new files."""
+    ro = tmp_path / "read-only"
+    ro.mkdir()
+    ro.chmod(0o555)
+    try:
+        (ro / "probe").touch()
+    except OSError:
+        return ro
+    (ro / "probe").unlink()
+    for candidate in (Path("/sys"), Path("/proc")):
+        try:
+            (candidate / "perform-probe.mp4").touch()
+        except OSError:
+            return candidate
+    pytest.skip("no folder here refuses new files to this user")
+
+
+def test_rehearse_into_a_folder_it_cannot_write_is_refused_before_rendering(tmp_path):
+    folder = _unwritable_folder(tmp_path)
+    out = folder / "x.mp4"
+    r = perform("rehearse", "--synthetic", "--to", "0.2", "--size", "64x64", "--out", str(out), "--no-progress",
+                timeout=120)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "--out" in r.stderr and str(folder) in r.stderr and "cannot write" in r.stderr
+    assert "perform rehearse:" not in r.stdout  # nothing rendered
+
+
+@pytest.mark.gl
+def test_rehearse_refuses_to_overwrite_its_input_video(tmp_path):
+    video = tmp_path / "take.mp4"
+    original = (ROOT / "setlists" / "sessions" / "demo" / "crops.mp4").read_bytes()
+    video.write_bytes(original)
+    r = perform("rehearse", "--video", str(video), "--out", str(video), "--no-progress", timeout=120)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "--out" in r.stderr and "--video" in r.stderr and "overwrite" in r.stderr
+    assert video.read_bytes() == original
+
+
+def test_model_option_takes_a_shipped_name_a_name_in_dot_models_or_a_path(tmp_path, monkeypatch):
+    from perform.engine.app import load_setlist_or_default
+    from perform.setlist.paths import shipped_models_dir
+
+    monkeypatch.chdir(tmp_path)
+    shipped = (shipped_models_dir() / "face-64.json").resolve()
+    assert load_setlist_or_default(None, "face-64", None, None).scenes[0].model_path == shipped
+    sl = load_setlist_or_default(str(ROOT / "setlists" / "osc.toml"), "face-64", None, None)
+    assert {s.model_path for s in sl.scenes} == {shipped}
+    (tmp_path / "models").mkdir()
+    for suffix in (".json", ".safetensors"):
+        (tmp_path / "models" / f"mine{suffix}").write_bytes(shipped.with_suffix(suffix).read_bytes())
+    assert load_setlist_or_default(None, "mine", None, None).scenes[0].model_path == tmp_path / "models" / "mine.json"
+    assert load_setlist_or_default(None, "models/mine.safetensors", None, None).scenes[0].model_path == \
+        tmp_path / "models" / "mine.json"
+
+
+def test_an_unknown_model_name_lists_the_models_there_are(tmp_path, monkeypatch, capsys):
+    from perform.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["rehearse", "--synthetic", "--model", "face-46", "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "--model face-46: no such model" in err
+    assert "face-64" in err and "pair-diametric" in err and "card missing" not in err

@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 import runpy
 import sys
-from pathlib import Path
 
-import perform
 from perform.errors import PerformError
+from perform.resources import REPO_ROOT
 
 BENCHES = {
     "live": "bench_live.py",
@@ -24,7 +23,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    bench_dir = Path(perform.__file__).resolve().parent.parent / "bench"
+    bench_dir = REPO_ROOT / "bench"  # benchmarks are development tools: not in the wheel
     script = bench_dir / BENCHES[args.name]
     if not script.is_file():
         raise PerformError(f"benchmark {script} not found (benchmarks run from a clone of the repository)")

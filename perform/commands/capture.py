@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from perform.commands import options
 from perform.errors import PerformError
 
 
@@ -12,8 +13,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     src.add_argument("--images", metavar="DIR", help="a folder of photos (searched recursively)")
     src.add_argument("--video", metavar="FILE", nargs="+", help="one or more video files")
     src.add_argument("--camera", metavar="N", type=int, help="a camera index (with --seconds)")
-    p.add_argument("--seconds", type=float, default=30.0, help="how long to capture from the camera (default 30)")
-    p.add_argument("--every", type=float, default=0.2, metavar="S",
+    p.add_argument("--seconds", type=options.duration, default=30.0, help="how long to capture from the camera (default 30)")
+    p.add_argument("--every", type=options.duration, default=0.2, metavar="S",
                    help="for video and camera: take a frame every S seconds (default 0.2)")
     p.add_argument("--size", type=int, choices=(64, 128, 256), default=64, help="crop side in pixels (default 64)")
     p.add_argument("--dedup", type=float, default=2.5,
@@ -32,8 +33,6 @@ def run(args: argparse.Namespace) -> int:
     elif args.video:
         items, origin = capture.video_frames(args.video, args.every), " ".join(args.video)
     else:
-        if args.seconds <= 0:
-            raise PerformError(f"--seconds must be > 0, got {args.seconds}")
         items, origin = capture.camera_frames(args.camera, args.seconds, args.every), f"camera:{args.camera}"
     report = capture.capture_images(items, args.out, args.size, dedup=args.dedup, progress=not args.no_progress,
                                     total=total, description={"origin": origin})

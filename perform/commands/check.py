@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from perform.commands import options
 from perform.errors import PerformError
 
 
@@ -11,7 +12,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("setlists", nargs="+", metavar="SETLIST", help="setlist TOML files to check")
     p.add_argument("--no-gl", action="store_true", help="skip compiling shaders (no headless OpenGL)")
     p.add_argument("--no-timing", action="store_true", help="skip the quick model timing")
-    p.add_argument("--device", default="cpu", help="device to load and time models on (default: cpu)")
+    p.add_argument("--device", type=options.device, default="cpu", help="device to load and time models on (default: cpu)")
     p.add_argument("--strict", action="store_true", help="warnings fail the check too")
 
 

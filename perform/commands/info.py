@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib.metadata as md
 import platform
+from pathlib import Path
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -22,9 +23,14 @@ def run(args: argparse.Namespace) -> int:
     from perform import __version__
     from perform.setlist.paths import shipped_models_dir
     from perform.nets.checkpoint import CheckpointError, read_card
+    from perform.errors import PerformError
     from perform.nets.device import pick_device
 
-    print(f"perform {__version__} on Python {platform.python_version()} ({platform.system()} {platform.machine()})")
+    import perform
+    from perform.render.shaders import find_shader_dir
+
+    print(f"perform {__version__} on Python {platform.python_version()} ({platform.system()} {platform.machine()})"
+          f" from {Path(perform.__file__).parent}")
     parts = ("torch", "mediapipe", "numpy", "opencv-contrib-python", "moderngl", "pygame", "python-osc", "av", "safetensors")
     print("  " + ", ".join(f"{d} {_version(d)}" for d in parts))
     print(f"torch device (auto): {pick_device(None)}")
@@ -37,6 +43,10 @@ def run(args: argparse.Namespace) -> int:
             ctx.release()
         except Exception as e:  # info must report, not fail
             print(f"headless GL: unavailable ({e})")
+    try:
+        print(f"shaders in {find_shader_dir()}")
+    except PerformError as e:
+        print(f"shaders: {e}")
     folder = shipped_models_dir()
     cards = sorted(folder.glob("*.json")) if folder.is_dir() else []
     print(f"models in {folder}: {len(cards)}")

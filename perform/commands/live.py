@@ -4,17 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-
-
-def parse_size(text: str) -> tuple[int, int]:
-    """A WIDTHxHEIGHT option; argparse turns the error into a usage message naming the option."""
-    try:
-        w, h = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected WIDTHxHEIGHT, e.g. 1280x720") from None
-    if not (16 <= w <= 16384 and 16 <= h <= 16384):
-        raise argparse.ArgumentTypeError(f"{text!r}: width and height must be between 16 and 16384")
-    return w, h
+from perform.commands import options
+from perform.commands.options import parse_size
 
 
 def add_source_arguments(p: argparse.ArgumentParser) -> None:
@@ -22,13 +13,14 @@ def add_source_arguments(p: argparse.ArgumentParser) -> None:
                    help="'camera' (default), 'camera:N', 'synthetic' (a camera with no hardware), or a video file")
     p.add_argument("--camera", type=int, default=None, metavar="N", help="camera index (same as --source camera:N)")
     p.add_argument("--capture-size", type=parse_size, default=(1280, 720), metavar="WxH", help="camera resolution to ask for")
-    p.add_argument("--capture-fps", type=float, default=30.0, help="camera frame rate to ask for")
+    p.add_argument("--capture-fps", type=options.fps, default=30.0, help="camera frame rate to ask for")
     p.add_argument("--no-track", action="store_true", help="face tracking off (the model is driven by OSC and LFOs only)")
 
 
 def add_model_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", default=None, help="model (.safetensors/.json or stem) for every scene, overriding the setlist")
-    p.add_argument("--device", default="auto", help="torch device: auto (cuda, then mps, then cpu), cpu, cuda, cuda:N, mps")
+    p.add_argument("--model", default=None, help="model for every scene, overriding the setlist: a name (face-64; see `perform info`), "
+                        "a name in ./models, or a path to its .safetensors/.json")
+    p.add_argument("--device", type=options.device, default="auto", help="torch device: auto (cuda, then mps, then cpu), cpu, cuda, cuda:N, mps")
     p.add_argument("--torch-threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     p.add_argument("--inference", choices=("process", "thread"), default="process",
                    help="run the model in its own process (default: torch never waits on the GIL held by "
@@ -37,13 +29,13 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def add_osc_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--osc-port", type=int, default=9000, help="OSC UDP port to listen on (default 9000; 0 = off)")
-    p.add_argument("--osc-host", default="127.0.0.1",
+    p.add_argument("--osc-port", type=options.port_or_off, default=9000, help="OSC UDP port to listen on (default 9000; 0 = off)")
+    p.add_argument("--osc-host", type=options.local_address, default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1; 0.0.0.0 listens on the LAN, an explicit choice)")
     p.add_argument("--osc-allow", action="append", default=[], metavar="IP", help="accept OSC only from these senders (repeatable)")
     p.add_argument("--osc-out", action="append", default=[], metavar="HOST:PORT",
                    help="send face features and state here (repeatable)")
-    p.add_argument("--osc-reply-port", type=int, default=None, metavar="PORT",
+    p.add_argument("--osc-reply-port", type=options.port, default=None, metavar="PORT",
                    help="answer commands on this port of the sender's host (default: the sender's own port)")
 
 
@@ -61,11 +53,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fullscreen", action="store_true", help="start fullscreen (F toggles)")
     p.add_argument("--display", type=int, default=0, help="display index for the window")
     p.add_argument("--no-vsync", action="store_true", help="do not wait for vertical sync")
-    p.add_argument("--fps", type=float, default=None, help="frame pacing without vsync (headless default 60; 0 = unpaced)")
+    p.add_argument("--fps", type=options.fps_or_unpaced, default=None, help="frame pacing without vsync (headless default 60; 0 = unpaced)")
     p.add_argument("--no-hud", action="store_true", help="start with the HUD hidden (H toggles)")
     p.add_argument("--record", default=None, metavar="DIR", help="record the run's inputs to a session folder")
     p.add_argument("--record-video", action="store_true", help="with --record: keep the camera video too")
-    p.add_argument("--stats-json", default=None, metavar="FILE", help="write the timing summary as JSON")
+    p.add_argument("--stats-json", type=options.output_file, default=None, metavar="FILE", help="write the timing summary as JSON")
     p.add_argument("--status-file", default=None, metavar="FILE",
                    help="keep a small JSON health report here (frames, generated images, errors), rewritten "
                         "a few times a second (perform soak reads it)")

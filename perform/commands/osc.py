@@ -6,6 +6,7 @@ import argparse
 import socket
 import time
 
+from perform.commands import options
 from perform.errors import PerformError
 
 
@@ -17,7 +18,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    "instead of each event")
     p.add_argument("--host", default="127.0.0.1", help="--send: where to; --listen: interface to bind "
                    "(0.0.0.0 listens on the network, which is printed) [127.0.0.1]")
-    p.add_argument("--port", type=int, default=9000, help="UDP port [9000]")
+    p.add_argument("--port", type=options.port, default=9000, help="UDP port [9000]")
     p.add_argument("--allow", nargs="+", metavar="HOST", help="--listen: allowed senders (hosts or networks, e.g. 192.168.1.0/24)")
     p.add_argument("--wait", type=float, default=0.5, metavar="S",
                    help="--send: seconds to wait for a /perform/reply (0: do not wait) [0.5]")
@@ -53,8 +54,6 @@ def _send(host: str, port: int, address: str, values: list, wait_s: float) -> in
 
     if not address.startswith("/"):
         raise PerformError(f"--send: address {address!r} must start with '/'")
-    if not 0 < port < 65536:
-        raise PerformError(f"--port {port}: expected 1..65535")
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.bind(("", 0))  # a fixed source port, so the reply finds us
         try:
@@ -83,7 +82,7 @@ def _listen(args: argparse.Namespace) -> int:
     try:
         server = OSCServer(state, args.host, args.port, args.allow)
     except OSError as e:
-        raise PerformError(str(e)) from None
+        raise PerformError(options.osc_bind_problem(e, args.host, args.port, "--port", "--host")) from None
     except ValueError as e:
         raise PerformError(f"--allow: {e}") from None
     print(f"listening for OSC on {args.host}:{server.port} (Ctrl-C to stop)")

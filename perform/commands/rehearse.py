@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from perform.commands.live import add_model_arguments, parse_size
+from perform.commands import options
+from perform.commands.live import add_model_arguments
+from perform.commands.options import parse_size
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -13,19 +15,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     src.add_argument("--session", default=None, metavar="DIR", help="a recorded session folder (face track + events)")
     src.add_argument("--video", default=None, metavar="FILE", help="a face video, tracked on the fly")
     src.add_argument("--synthetic", action="store_true", help="the synthetic camera")
-    p.add_argument("--out", default=None, metavar="FILE.mp4", help="render to this H.264 video")
+    p.add_argument("--out", type=options.output_file, default=None, metavar="FILE.mp4", help="render to this H.264 video")
     p.add_argument("--audio", default=None, metavar="FILE", help="mux this audio track into --out (to check sync)")
     p.add_argument("--preview", action="store_true", help="show a window at real time instead (hot reload)")
-    p.add_argument("--from", dest="t_from", type=float, default=0.0, metavar="S", help="start at this time (s)")
-    p.add_argument("--to", dest="t_to", type=float, default=None, metavar="S", help="stop at this time (s)")
-    p.add_argument("--fps", type=float, default=None, help="frame rate (default: the setlist's)")
+    p.add_argument("--from", dest="t_from", type=options.seconds, default=0.0, metavar="S", help="start at this time (s)")
+    p.add_argument("--to", dest="t_to", type=options.duration, default=None, metavar="S", help="stop at this time (s)")
+    p.add_argument("--fps", type=options.fps, default=None, help="frame rate (default: the setlist's)")
     p.add_argument("--size", type=parse_size, default=None, metavar="WxH", help="output size (default: the setlist's)")
-    p.add_argument("--crf", type=int, default=18, help="H.264 quality, 0 (lossless) .. 51 (default 18)")
+    p.add_argument("--crf", type=options.integer(0, 51, what="an H.264 quality"), default=18, help="H.264 quality, 0 (lossless) .. 51 (default 18)")
     p.add_argument("--x264-preset", default="superfast",
                    choices=("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"),
                    help="encoder speed; at a given --crf slower presets make smaller files (default superfast)")
-    p.add_argument("--hashes", default=None, metavar="FILE", help="write a sha256 per frame (determinism checks)")
-    p.add_argument("--stats-json", default=None, metavar="FILE", help="write the timing summary as JSON")
+    p.add_argument("--hashes", type=options.output_file, default=None, metavar="FILE", help="write a sha256 per frame (determinism checks)")
+    p.add_argument("--stats-json", type=options.output_file, default=None, metavar="FILE", help="write the timing summary as JSON")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_model_arguments(p)
 

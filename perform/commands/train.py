@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import fields
 
+from perform.commands import options
 from perform.errors import PerformError
 from perform.training.vaegan.config import PRESETS, TrainConfig, field_types
 
@@ -22,7 +23,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", metavar="DIR", help="run folder (checkpoints, grids, logs, model export); default runs/<data folder name>")
     p.add_argument("--preset", choices=sorted(PRESETS), help="starting values: cpu-small (64 px, a 2-core CPU in under an hour) or gpu (128 px)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out exactly where its last checkpoint left off")
-    p.add_argument("--device", default=None, help="auto (default), cpu, cuda, cuda:1, mps")
+    p.add_argument("--device", type=options.device, default=None, help="auto (default), cpu, cuda, cuda:1, mps")
     p.add_argument("--export", metavar="PATH", help="instead of training: export the run in --out as a shippable model "
                    "(encoder + EMA generator, latent directions from DATA_DIR) to PATH.safetensors/.json")
     p.add_argument("--fp32", action="store_true", help="with --export: keep float32 weights (default: float16, half the size)")

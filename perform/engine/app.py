@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from perform.engine.conductor import Conductor, load_models
 from perform.engine.defaults import UNTRAINED, default_setlist
@@ -18,18 +19,14 @@ def load_setlist_or_default(path: str | None, model_override: str | None, size: 
     """The setlist at `path` (validated), or the one-scene default; --model replaces every scene's model."""
     from dataclasses import replace
 
+    card = find_model_option(model_override) if model_override else None
     if path is None:
-        sl = default_setlist(model_override)
+        sl = default_setlist(str(card) if card else None)
     else:
         from perform.setlist.loader import load_setlist
 
         sl = load_setlist(path)
-        if model_override:
-            from perform.nets.checkpoint import paths_for
-
-            card = paths_for(model_override)[1]
-            if not card.exists():
-                raise PerformError(f"--model {model_override}: model card {card} not found")
+        if card is not None:
             sl = replace(sl, scenes=tuple(replace(s, model=model_override, model_path=card) for s in sl.scenes))
     show = sl.show
     if size is not None:
@@ -37,6 +34,19 @@ def load_setlist_or_default(path: str | None, model_override: str | None, size: 
     if fps is not None:
         show = replace(show, fps=fps)
     return replace(sl, show=show)
+
+
+def find_model_option(ref: str) -> Path:
+    """The card of the model --model names: a path, or a name in ./models, $PERFORM_MODELS or the shipped models."""
+    from perform.setlist.paths import known_models, model_dirs, resolve_model
+
+    card = resolve_model(ref, None)
+    if card is None:
+        names = known_models(None)
+        where = ", ".join(str(d) for d in model_dirs(None) if d.is_dir())
+        raise PerformError(f"--model {ref}: no such model (looked in {where}); "
+                           + (f"models there: {', '.join(names)}" if names else "there are no models there"))
+    return card
 
 
 def build_models(setlist: Setlist, device: str | None, cache: dict | None = None) -> dict[str, GenerativeModel]:

@@ -9,6 +9,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from perform.control.osc_routes import ENGINE_ANSWERED
+from perform.control.osc_server import OSCServer
+from perform.control.state import ControlState
 from perform.engine.app import build_models, load_setlist_or_default, make_conductor, set_torch_threads
 from perform.engine.live import LiveOptions, LiveRunner
 from perform.engine.stop import StopRequest, stop_on_signals
@@ -90,22 +93,42 @@ def run_live(cfg: LiveConfig, stop: StopRequest | None = None) -> int:
     (files finished, summary printed, --stats-json written) and returns 0."""
     stop = stop or StopRequest()
     with stop_on_signals(stop):  # first thing: a signal during start-up must not kill a half-open recording
-        return _run_live(cfg, stop)
+        # one torch thread by default on a CPU: MediaPipe and the GL renderer need the other core, and
+        # oversubscribed OpenMP threads spin-wait each other into stalls
+        threads = cfg.torch_threads or (1 if cfg.device in ("auto", "cpu") else None)
+        set_torch_threads(threads)
+        osc_targets = [parse_host_port(t) for t in cfg.osc_out]  # bad options fail before anything starts
+        control = ControlState()
+        # bound before the slow setup: a port another program holds is the user's to fix, said at once
+        server = open_osc_server(cfg, control)
+        try:
+            return _run_live(cfg, threads, osc_targets, control, server, stop)
+        finally:
+            if server is not None:
+                server.close()
 
 
-def _run_live(cfg: LiveConfig, stop: StopRequest) -> int:
-    from perform.control.osc_routes import ENGINE_ANSWERED
-    from perform.control.osc_server import OSCServer
-    from perform.control.state import ControlState
+def open_osc_server(cfg: LiveConfig, control: ControlState) -> OSCServer | None:
+    """The OSC server bound (not yet receiving), or None with --osc-port 0; PerformError saying what to do."""
+    from perform.commands.options import osc_bind_problem
+
+    if not cfg.osc_port:
+        return None
+    try:
+        return OSCServer(control, host=cfg.osc_host, port=cfg.osc_port, allow=cfg.osc_allow or None,
+                         reply_port=cfg.osc_reply_port, engine_answers=ENGINE_ANSWERED)
+    except OSError as e:
+        raise PerformError(osc_bind_problem(e, cfg.osc_host, cfg.osc_port)) from None
+    except ValueError as e:  # a bad --osc-allow network
+        raise PerformError(f"--osc-allow: {e}") from None
+
+
+def _run_live(cfg: LiveConfig, threads: int | None, osc_targets: list[tuple[str, int]], control: ControlState,
+              server: OSCServer | None, stop: StopRequest) -> int:
     from perform.engine.presenter import ChainPresenter
     from perform.sources.factory import open_source
     from perform.tracking.tracker import FaceTracker
 
-    # one torch thread by default on a CPU: MediaPipe and the GL renderer need the other core, and
-    # oversubscribed OpenMP threads spin-wait each other into stalls
-    threads = cfg.torch_threads or (1 if cfg.device in ("auto", "cpu") else None)
-    set_torch_threads(threads)
-    osc_targets = [parse_host_port(t) for t in cfg.osc_out]  # bad options fail before anything starts
     setlist = load_setlist_or_default(cfg.setlist, cfg.model, cfg.size, None)
     models = build_models(setlist, cfg.device)
     conductor = make_conductor(setlist, models)
@@ -122,12 +145,8 @@ def _run_live(cfg: LiveConfig, stop: StopRequest) -> int:
     source = open_source(cfg.source, size=cfg.capture_size, fps=cfg.capture_fps, stall_file=cfg.stall_file)
     tracker_factory = (lambda: FaceTracker(crop_size=crop_size)) if cfg.track else NullTracker
 
-    control = ControlState()
     conductor.control = control
-    server = None
-    if cfg.osc_port:
-        server = OSCServer(control, host=cfg.osc_host, port=cfg.osc_port, allow=cfg.osc_allow or None,
-                           reply_port=cfg.osc_reply_port, engine_answers=ENGINE_ANSWERED)
+    if server is not None:
         declare_controls(server.router, conductor)
         conductor.reply = server.reply
         server.start()
@@ -217,8 +236,6 @@ def _run_live(cfg: LiveConfig, stop: StopRequest) -> int:
     try:
         runner.run()
     finally:
-        if server is not None:
-            server.close()
         if sender is not None:
             sender.close()
         if recorder is not None:

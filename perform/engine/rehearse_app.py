@@ -70,6 +70,17 @@ def _input_for(cfg: RehearseConfig, setlist: Setlist):
     return session, video, synthetic
 
 
+def _refuse_overwriting_inputs(out: str | None, others: dict[str, str | None]) -> None:
+    """--out must not name a file the render reads (or another output): it would be destroyed unannounced."""
+    if not out:
+        return
+    target = Path(out).expanduser().resolve()
+    for option, other in others.items():
+        if other and Path(other).expanduser().resolve() == target:
+            raise PerformError(f"--out {out} is also {option} {other}: rendering would overwrite it; "
+                               "choose another output file")
+
+
 def require_face(src, name: str, samples: int = 12) -> None:
     """Refuse a video in which no face can be found in frames sampled across it (before rendering anything)."""
     from perform.tracking.tracker import create_face_mesh, detect_landmarks
@@ -140,6 +151,8 @@ def _run_rehearse(cfg: RehearseConfig, stop: StopRequest) -> int | None:
     models = build_models(setlist, cfg.device)
     crop_size = next(iter(models.values())).resolution
     session_dir, video, synthetic = _input_for(cfg, setlist)
+    _refuse_overwriting_inputs(cfg.out, {"--video": video, "--audio": cfg.audio, "--hashes": cfg.hashes,
+                                         "--stats-json": cfg.stats_json})
 
     events: list[ControlEvent] = []
     length_s: float | None = None

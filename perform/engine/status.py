@@ -72,7 +72,8 @@ class LiveStatus:
             "reload_error": reload_error.splitlines()[0][:200] if reload_error else None,
             "setlist_reloads": getattr(self._reloader, "reloads", 0),
             "setlist_failures": getattr(self._reloader, "failures", 0),
-            "shader_errors": sum(len(c.shader_errors) for c in self._presenter.chains.values()),
+            # each chain counted once: a chain two scenes share has a copy per scene, compiled from the same files
+            "shader_errors": sum(len(pool[0].shader_errors) for pool in self._presenter.chains.values() if pool),
             "shader_errors_seen": len(self._presenter.shader_errors),
             "errors": self._runner.reporter.total(),
             "osc_accepted": self._osc.get("accepted") if self._osc is not None else 0,

@@ -1,7 +1,8 @@
 """Checkpoints: a safetensors file of weights plus a JSON model card beside it (same stem).
 
 No pickle is ever loaded: a model file from a stranger must not run code. Loading checks the card
-against the weights and names the file and the key on any mismatch.
+against the weights (the card must list every tensor) and that every weight is finite, and names the file
+and the tensor on any problem.
 """
 
 from __future__ import annotations
@@ -97,9 +98,26 @@ def load_checkpoint(path: str | os.PathLike, device: torch.device | str = "cpu")
     except (SafetensorError, OSError, ValueError) as e:
         raise CheckpointError(f"{weights}: cannot read safetensors: {e}") from None
     listed = card.get("tensors")
-    if isinstance(listed, dict):
-        check_tensors(tensors, {k: tuple(v["shape"]) for k, v in listed.items()}, f"{weights} vs its card {card_path.name}")
+    if not isinstance(listed, dict) or not listed:
+        raise CheckpointError(f"{card_path}: model card has no 'tensors' list (each tensor's shape), so the weights "
+                              "cannot be checked; re-export the model with `perform train --export`")
+    try:
+        expected = {k: tuple(v["shape"]) for k, v in listed.items()}
+    except (TypeError, KeyError):
+        raise CheckpointError(f"{card_path}: model card 'tensors' entries need a 'shape' list") from None
+    check_tensors(tensors, expected, f"{weights} vs its card {card_path.name}")
+    check_finite(tensors, str(weights))
     return tensors, card
+
+
+def check_finite(tensors: dict[str, torch.Tensor], where: str) -> None:
+    """Raise naming the first tensor holding NaN or infinity: such weights render black, silently."""
+    for k, t in tensors.items():
+        if t.is_floating_point():
+            bad = int((~torch.isfinite(t)).sum())
+            if bad:
+                raise CheckpointError(f"{where}: tensor {k!r} holds {bad} NaN/infinite value(s) of {t.numel()}; "
+                                      "the model is broken (a diverged training run?): export it again or retrain")
 
 
 def check_tensors(tensors: dict[str, torch.Tensor], expected: dict[str, tuple[int, ...]], where: str) -> None:

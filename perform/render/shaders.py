@@ -31,12 +31,14 @@ class ShaderCompileError(PerformError):
 
 
 def find_shader_dir() -> Path:
-    """The shaders/ folder: $PERFORM_SHADER_DIR, else beside the package (a clone or an editable install)."""
+    """The shaders/ folder: $PERFORM_SHADER_DIR, else the installed package's copy or a clone's folder."""
+    from perform.resources import data_dir
+
     candidates: list[Path] = []
     env = os.environ.get(ENV_SHADER_DIR)
     if env:
         candidates.append(Path(env))
-    candidates.append(Path(__file__).resolve().parents[2] / "shaders")
+    candidates.append(data_dir("shaders", VERTEX_SHADER))
     for c in candidates:
         if (c / VERTEX_SHADER).is_file():
             return c

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 import warnings
+from typing import Callable
 
 import moderngl
 
@@ -20,11 +22,14 @@ log = logging.getLogger(__name__)
 class Window:
     """One window on display `display`; the engine draws to `screen` and calls `swap()` once a frame.
 
-    Keys are only reported (`poll_events`): what `f` or `escape` mean is the engine's business.
+    Keys are only reported (`poll_events`): what `f` or `escape` mean is the engine's business. The mouse
+    cursor hides once it has been still for `cursor_idle_s` (it would sit over the picture on the projector)
+    and shows again when it moves; `clock` is that timer's time source.
     """
 
     def __init__(self, size: tuple[int, int] = (1280, 720), fullscreen: bool = False, display: int = 0,
-                 vsync: bool = True, title: str = "perform") -> None:
+                 vsync: bool = True, title: str = "perform", cursor_idle_s: float = 2.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         try:
             pygame.display.init()
         except pygame.error as exc:
@@ -50,8 +55,21 @@ class Window:
             pygame.display.quit()
             raise PerformError(f"the window's OpenGL context is not usable (need GL 3.3 core): {exc}") from exc
         configure_context(self.ctx)
-        pygame.mouse.set_visible(not fullscreen)
+        self._clock = clock
+        self._cursor_idle_s = float(cursor_idle_s)
+        self._cursor_moved_at = clock()
+        self._cursor_shown = True
+        self._show_cursor(not fullscreen)
         self._closed = False
+
+    def _show_cursor(self, shown: bool) -> None:
+        if shown != self._cursor_shown:
+            pygame.mouse.set_visible(shown)
+            self._cursor_shown = shown
+
+    @property
+    def cursor_shown(self) -> bool:
+        return self._cursor_shown
 
     def _set_mode(self, vsync: bool) -> bool:
         flags = pygame.OPENGL | pygame.DOUBLEBUF
@@ -87,10 +105,15 @@ class Window:
         return (max(int(w), 1), max(int(h), 1))
 
     def poll_events(self) -> list[str]:
-        """Names of keys pressed since the last call ("f", "escape", "space", "ctrl+q"), and "quit"."""
+        """Names of keys pressed since the last call ("f", "escape", "space", "ctrl+q"), and "quit".
+        Also shows the cursor on motion and hides it when it has been still for cursor_idle_s."""
         names: list[str] = []
+        now = self._clock()
         for event in pygame.event.get():
-            if event.type in (pygame.QUIT, pygame.WINDOWCLOSE):
+            if event.type == pygame.MOUSEMOTION:
+                self._cursor_moved_at = now
+                self._show_cursor(True)
+            elif event.type in (pygame.QUIT, pygame.WINDOWCLOSE):
                 names.append("quit")
             elif event.type == pygame.KEYDOWN:
                 name = pygame.key.name(event.key)
@@ -100,6 +123,8 @@ class Window:
                 if mods & pygame.KMOD_CTRL:
                     name = "ctrl+" + name
                 names.append(name)
+        if self._cursor_shown and now - self._cursor_moved_at >= self._cursor_idle_s:
+            self._show_cursor(False)
         return names
 
     def toggle_fullscreen(self) -> bool:
@@ -110,7 +135,8 @@ class Window:
             log.warning("cannot toggle fullscreen here: %s", exc)
             return self.fullscreen
         self.fullscreen = not self.fullscreen
-        pygame.mouse.set_visible(not self.fullscreen)
+        self._cursor_moved_at = self._clock()  # back in a window, the cursor shows until it is still again
+        self._show_cursor(not self.fullscreen)
         return self.fullscreen
 
     def swap(self) -> None:

@@ -5,19 +5,23 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import perform
+from perform.resources import data_dir
 
 MODELS_ENV = "PERFORM_MODELS"  # extra folders of models, separated by os.pathsep
 
 
 def shipped_models_dir() -> Path:
-    """The repository's models/ folder (the shipped checkpoints)."""
-    return Path(perform.__file__).resolve().parent.parent / "models"
+    """The shipped checkpoints: the installed package's models/, or a clone's."""
+    return data_dir("models", "*.json")
 
 
-def model_dirs(setlist_dir: Path) -> list[Path]:
-    """Folders searched, in order, for a model given by a relative path or a stem."""
-    dirs = [setlist_dir, setlist_dir / "models", setlist_dir.parent / "models"]
+def model_dirs(setlist_dir: Path | None) -> list[Path]:
+    """Folders searched, in order, for a model given by a relative path or a stem: beside the setlist (None: a
+    model named on the command line, looked for from the working folder), $PERFORM_MODELS, ./models, the shipped."""
+    if setlist_dir is None:
+        dirs = [Path.cwd()]
+    else:
+        dirs = [setlist_dir, setlist_dir / "models", setlist_dir.parent / "models"]
     dirs += [Path(p) for p in os.environ.get(MODELS_ENV, "").split(os.pathsep) if p]
     dirs += [Path.cwd() / "models", shipped_models_dir()]
     seen: list[Path] = []
@@ -34,7 +38,7 @@ def _card(candidate: Path) -> Path | None:
     return card if card.is_file() else None
 
 
-def resolve_model(ref: str, setlist_dir: Path) -> Path | None:
+def resolve_model(ref: str, setlist_dir: Path | None) -> Path | None:
     """The card path of model `ref` ("face-64", "models/face-64.safetensors", "/abs/x.json"), or None."""
     p = Path(os.path.expanduser(ref))
     if p.is_absolute():
@@ -46,10 +50,11 @@ def resolve_model(ref: str, setlist_dir: Path) -> Path | None:
     return None
 
 
-def known_models(setlist_dir: Path) -> list[str]:
+def known_models(setlist_dir: Path | None) -> list[str]:
     """Stems of the model cards in the searched folders, for 'did you mean' hints."""
     names: list[str] = []
     for d in model_dirs(setlist_dir):
         if d.is_dir():
-            names += [c.stem for c in sorted(d.glob("*.json")) if c.with_suffix(".safetensors").exists()]
+            names += [c.stem for c in sorted(d.glob("*.json"))
+                      if c.with_suffix(".safetensors").exists() and c.stem not in names]
     return names

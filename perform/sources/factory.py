@@ -1,4 +1,4 @@
-"""open_source: a source from a short spec string ("synthetic", "camera:1", "2", "take.mp4")."""
+"""open_source: a source from a short spec string ("synthetic", "camera", "camera:1", "2", "take.mp4")."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 from perform.errors import PerformError
 from perform.sources.frame import Source
 
-SPEC_HELP = "'synthetic', 'synthetic:SEED', 'camera:N' (or just N) or a video file path"
+SPEC_HELP = "'synthetic', 'synthetic:SEED', 'camera' (camera 0), 'camera:N' (or just N) or a video file path"
 
 
 def parse_spec(spec: str) -> tuple[str, Any]:
@@ -18,6 +18,8 @@ def parse_spec(spec: str) -> tuple[str, Any]:
     s = spec.strip()
     if m := re.fullmatch(r"synthetic(?::(-?\d+))?", s):
         return "synthetic", int(m.group(1)) if m.group(1) else None
+    if s == "camera":
+        return "camera", 0
     if m := re.fullmatch(r"(?:camera:)?(\d+)", s):
         return "camera", int(m.group(1))
     if s.startswith("camera:"):

@@ -35,7 +35,12 @@ def read_asset(name: str) -> bytes:
 
 def decode_image(data: bytes, what: str) -> np.ndarray:
     """(H, W, 3) uint8 RGB from encoded image bytes (PNG, JPEG, ...); ValueError naming `what` if not one."""
-    arr = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
+    if not data:
+        raise ValueError(f"{what}: empty file (0 bytes)")
+    try:
+        arr = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
+    except cv2.error:  # OpenCV asserts on some malformed headers instead of returning None
+        arr = None
     if arr is None:
         raise ValueError(f"{what}: not a readable image")
     return cv2.cvtColor(arr, cv2.COLOR_BGR2RGB)

@@ -2,13 +2,16 @@
 
 Every image goes through MediaPipe's face mesh and perform.tracking.align, so the crops are framed exactly as
 `perform live` frames the performer. Nothing here is fatal per image: unreadable files, images with no face,
-faces too small and near-duplicates are counted and listed in skipped.txt with the reason.
+faces too small and near-duplicates are counted and listed in skipped.txt with the reason. A dataset is
+written into OUT.partial and moved into place only when complete, so a crash never leaves a half dataset.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -105,17 +108,49 @@ def capture_images(images: Iterable[tuple[str, np.ndarray] | CaptureItem], out_d
     description: extra fields for dataset.json (origin, licence, ...).
     Raises PerformError only for problems with out_dir; never for a bad image.
     """
-    from tqdm import tqdm
-
     if size not in SIZES:
         raise PerformError(f"crop size must be one of {', '.join(map(str, SIZES))}, got {size}")
     out = Path(out_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise PerformError(f"cannot create {out}: {exc}") from exc
     if (out / MANIFEST).exists():
         raise PerformError(f"{out} already holds a dataset ({MANIFEST}); choose a new folder")
+    if out.exists() and not out.is_dir():
+        raise PerformError(f"{out} is a file; --out needs a folder")
+    work = out.resolve().with_name(out.resolve().name + ".partial")
+    try:
+        if work.exists():  # left by a run that was killed: nothing in it was published
+            shutil.rmtree(work)
+        work.mkdir(parents=True)
+    except OSError as exc:
+        raise PerformError(f"cannot create {work}: {exc}") from exc
+    try:
+        report = _capture_into(work, images, size, dedup, min_face_scale, progress, total, description)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    _publish(work, out)
+    return CaptureReport(out, *report)
+
+
+def _publish(work: Path, out: Path) -> None:
+    """Move the finished dataset into place: the folder itself if `out` is new, else file by file with the
+    manifest last (a dataset is one with a manifest)."""
+    try:
+        if not out.exists():
+            os.replace(work, out)
+            return
+        for p in sorted(work.iterdir(), key=lambda p: p.name == MANIFEST):
+            os.replace(p, out / p.name)
+        work.rmdir()
+    except OSError as exc:
+        raise PerformError(f"cannot move the dataset from {work} to {out}: {exc}") from exc
+
+
+def _capture_into(out: Path, images: Iterable[tuple[str, np.ndarray] | CaptureItem], size: int, dedup: float,
+                  min_face_scale: float, progress: bool, total: int | None,
+                  description: dict[str, Any] | None) -> tuple:
+    """Write the crops, manifest, skipped list, contact sheet and dataset.json into `out`; the report's fields
+    after out_dir."""
+    from tqdm import tqdm
 
     mesh = create_face_mesh(static=True)
     thumbs = np.zeros((0, _THUMB * _THUMB), np.float32)
@@ -131,7 +166,11 @@ def capture_images(images: Iterable[tuple[str, np.ndarray] | CaptureItem], out_d
                 item = _as_item(raw)
                 seen += 1
                 bar.set_postfix(saved=len(files), skipped=len(skipped), refresh=False)
-                why, rec, crop = _one(item, mesh, size, min_face_scale)
+                try:
+                    why, rec, crop = _one(item, mesh, size, min_face_scale)
+                except Exception as exc:  # noqa: BLE001 - one strange image must not cost the whole dataset
+                    log.debug("capture: %s failed", item.name, exc_info=True)
+                    why, rec, crop = f"failed: {type(exc).__name__}: {exc}", {}, None
                 if why:
                     skipped.append((item.name, why))
                     continue
@@ -159,7 +198,7 @@ def capture_images(images: Iterable[tuple[str, np.ndarray] | CaptureItem], out_d
     info = {"created_by": "perform capture", "size": size, "count": len(files), "seen": seen,
             "near_duplicates": dups, **(description or {})}
     (out / "dataset.json").write_text(json.dumps(info, indent=2) + "\n")
-    return CaptureReport(out, size, seen, len(files), dups, tuple(skipped), tuple(files))
+    return size, seen, len(files), dups, tuple(skipped), tuple(files)
 
 
 def _one(item: CaptureItem, mesh, size: int, min_face_scale: float) -> tuple[str, dict, np.ndarray | None]:

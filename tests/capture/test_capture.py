@@ -96,3 +96,41 @@ def test_video_capture_samples_frames_and_skips_bad_video(tmp_path, faces):
     assert items[-1].image is None and "bad.mp4" in items[-1].error
     report = capture_images(items, tmp_path / "v", 64, progress=False)
     assert report.saved == 3 and "bad.mp4" in report.skipped[0][1]
+
+
+def test_an_empty_image_file_is_skipped_and_reported(tmp_path, faces):
+    src = tmp_path / "photos"
+    src.mkdir()
+    _write(src / "a.jpg", faces[0][1])
+    (src / "empty.jpg").write_bytes(b"")
+    out = tmp_path / "set"
+    assert main(["capture", "--images", str(src), "--out", str(out), "--no-progress"]) == 0
+    skipped = dict(line.split("\t") for line in (out / SKIPPED).read_text().splitlines())
+    assert "empty" in skipped["empty.jpg"] and "unreadable" in skipped["empty.jpg"]
+    assert len(list(out.glob("0*.png"))) == 1
+
+
+def test_a_capture_that_dies_midway_leaves_nothing_that_blocks_the_rerun(tmp_path, faces):
+    def dies_after_two():
+        yield from faces[:2]
+        raise KeyboardInterrupt  # the user's Ctrl-C, or a crash, halfway through
+
+    out = tmp_path / "set"
+    with pytest.raises(KeyboardInterrupt):
+        capture_images(dies_after_two(), out, 64, progress=False)
+    assert not out.exists() and not list(tmp_path.iterdir())  # no half dataset, no leftovers
+    report = capture_images(faces, out, 64, progress=False)
+    assert report.saved == 3 and (out / MANIFEST).exists()
+    assert not (tmp_path / "set.partial").exists()
+
+
+def test_capture_into_an_existing_empty_folder_and_a_stale_partial_from_a_killed_run(tmp_path, faces):
+    out = tmp_path / "set"
+    out.mkdir()
+    stale = tmp_path / "set.partial"
+    stale.mkdir()
+    (stale / "000000.png").write_bytes(b"half")  # what a killed run leaves
+    report = capture_images(faces, out, 64, progress=False)
+    assert report.saved == 3 and report.out_dir == out
+    assert sorted(p.name for p in out.glob("0*.png")) == ["000000.png", "000001.png", "000002.png"]
+    assert cv2.imread(str(out / "000000.png")) is not None and not stale.exists()

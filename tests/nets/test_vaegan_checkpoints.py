@@ -63,3 +63,39 @@ def test_a_pickle_given_as_a_checkpoint_is_refused(tmp_path):
     torch.save(net.state_dict(), tmp_path / "m.safetensors", _use_new_zipfile_serialization=False)  # raw pickle
     with pytest.raises(CheckpointError, match="pickle"):
         load_checkpoint(tmp_path / "m")
+
+
+def _shipped_copy_with(tmp_path, change):
+    """The shipped face-64 copied to tmp_path as 'm', its weights or card changed by `change(tensors, card)`."""
+    from safetensors.torch import load_file, save_file
+
+    from perform.setlist.paths import shipped_models_dir
+
+    src = shipped_models_dir() / "face-64"
+    tensors = load_file(str(src.with_suffix(".safetensors")))
+    card = json.loads(src.with_suffix(".json").read_text())
+    change(tensors, card)
+    save_file(tensors, str(tmp_path / "m.safetensors"))
+    (tmp_path / "m.json").write_text(json.dumps(card))
+    return tmp_path / "m"
+
+
+BAD_TENSOR = "generator_ema.fc.weight"
+
+
+def _poison(tensors, card):
+    t = tensors[BAD_TENSOR].clone()
+    t.view(-1)[:3] = float("nan")
+    tensors[BAD_TENSOR] = t
+
+
+def test_weights_holding_nan_are_refused_naming_the_file_and_the_tensor(tmp_path):
+    path = _shipped_copy_with(tmp_path, _poison)
+    with pytest.raises(CheckpointError, match=rf"m\.safetensors: tensor '{BAD_TENSOR}' holds 3 NaN"):
+        load_model(path, device="cpu")
+
+
+def test_a_card_without_its_tensor_list_is_refused(tmp_path):
+    path = _shipped_copy_with(tmp_path, lambda tensors, card: card.pop("tensors"))
+    with pytest.raises(CheckpointError, match=r"m\.json: model card has no 'tensors' list"):
+        load_model(path, device="cpu")

@@ -59,8 +59,35 @@ SCRIPT = textwrap.dedent("""
 """)
 
 
-@pytest.mark.skipif(XVFB is None, reason="no Xvfb binary to host a window (apt-get install xvfb)")
-def test_window_draws_reports_keys_and_toggles_fullscreen(tmp_path):
+CURSOR_SCRIPT = textwrap.dedent("""
+    import pygame
+    from perform.render.window import Window
+
+    now = [100.0]  # the window's clock, moved by hand: no sleeping
+    with Window((160, 120), vsync=False, cursor_idle_s=2.0, clock=lambda: now[0]) as w:
+        def moved():
+            pygame.event.post(pygame.event.Event(pygame.MOUSEMOTION, pos=(20, 20), rel=(3, 1), buttons=(0, 0, 0)))
+
+        assert w.poll_events() == [] and pygame.mouse.get_visible()
+        now[0] += 1.5
+        moved()
+        w.poll_events()
+        now[0] += 1.9
+        assert w.poll_events() == [] and pygame.mouse.get_visible(), "hidden before 2 s of stillness"
+        now[0] += 0.2
+        w.poll_events()
+        assert not pygame.mouse.get_visible() and not w.cursor_shown, "still shown after 2 s still"
+        now[0] += 10.0
+        w.poll_events()
+        assert not pygame.mouse.get_visible()
+        moved()
+        w.poll_events()
+        assert pygame.mouse.get_visible() and w.cursor_shown, "not shown again when moved"
+    print("CURSOR-OK")
+""")
+
+
+def _run_under_xvfb(script: str, marker: str) -> None:
     display = f":{90 + os.getpid() % 400}"
     xvfb = subprocess.Popen([XVFB, display, "-screen", "0", "320x240x24", "-nolisten", "tcp"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -72,8 +99,21 @@ def test_window_draws_reports_keys_and_toggles_fullscreen(tmp_path):
         assert xvfb.poll() is None, "Xvfb exited at start"
         env = {**os.environ, "DISPLAY": display, "SDL_VIDEODRIVER": "x11", "SDL_AUDIODRIVER": "dummy"}
         # a child process: the window and its GL driver are process-global, and a driver crash must not take pytest
-        result = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=120)
-        assert "WINDOW-OK" in result.stdout, result.stdout + result.stderr
+        result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+        assert marker in result.stdout, result.stdout + result.stderr
     finally:
         xvfb.terminate()
         xvfb.wait(timeout=10)
+
+
+needs_xvfb = pytest.mark.skipif(XVFB is None, reason="no Xvfb binary to host a window (apt-get install xvfb)")
+
+
+@needs_xvfb
+def test_window_draws_reports_keys_and_toggles_fullscreen():
+    _run_under_xvfb(SCRIPT, "WINDOW-OK")
+
+
+@needs_xvfb
+def test_the_cursor_hides_when_still_and_shows_when_moved():
+    _run_under_xvfb(CURSOR_SCRIPT, "CURSOR-OK")

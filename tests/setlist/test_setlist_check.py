@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import torch
 
 from perform.cli import main
 from perform.setlist.check import check_setlist
@@ -153,3 +154,21 @@ def test_warnings_unreachable_scene_and_short_scene(show_dir):
     assert report.ok
     warnings = "\n".join(str(p) for p in report.warnings)
     assert "reached only by hand" in warnings and "'three'" in warnings
+
+
+def test_check_names_the_tensor_holding_nan(show_dir, capsys):
+    from safetensors.torch import load_file, save_file
+
+    from perform.setlist.paths import shipped_models_dir
+
+    models = show_dir / "models"
+    models.mkdir()
+    src = shipped_models_dir() / "face-64"
+    tensors = load_file(str(src.with_suffix(".safetensors")))
+    tensors["encoder.head.weight"] = torch.full_like(tensors["encoder.head.weight"], float("nan"))
+    save_file(tensors, str(models / "nan-face.safetensors"))
+    shutil.copy(src.with_suffix(".json"), models / "nan-face.json")
+    show = write(show_dir, GOOD.replace('"tiny-a"', '"nan-face"').replace('"tiny-b"', '"nan-face"'))
+    assert main(["check", "--no-gl", "--no-timing", str(show)]) == 2
+    out = capsys.readouterr().out
+    assert "FAILED" in out and "nan-face.safetensors" in out and "'encoder.head.weight'" in out and "NaN" in out

@@ -69,6 +69,7 @@ def test_specs():
     assert parse_spec("synthetic") == ("synthetic", None)
     assert parse_spec("synthetic:7") == ("synthetic", 7)
     assert parse_spec("camera:2") == ("camera", 2) and parse_spec("1") == ("camera", 1)
+    assert parse_spec("camera") == ("camera", 0)  # what `perform live --help` shows as the default
     with pytest.raises(PerformError, match="camera:N"):
         parse_spec("camera:x")
     src = open_source("synthetic:5", size=(32, 24), fps=10)
