@@ -1,4 +1,4 @@
-"""Device choice: a misspelt --device is a clean error naming the flag, not torch's RuntimeError."""
+"""Device choice: a misspelt --device is a clean usage error naming the flag and the value, not torch's RuntimeError."""
 
 from pathlib import Path
 
@@ -16,12 +16,14 @@ def test_cpu_and_auto_pick_a_device():
     assert isinstance(pick_device(None), torch.device)
 
 
-def test_an_unknown_device_is_a_value_error_naming_the_flag():
-    with pytest.raises(ValueError, match="--device bogus"):
+def test_an_unknown_device_is_a_value_error_naming_it():
+    with pytest.raises(ValueError, match="'bogus': not a device"):
         pick_device("bogus")
 
 
 def test_perform_train_reports_an_unknown_device_as_a_user_error(tmp_path, capsys):
-    rc = main(["train", "--recipe", "unstable-equilibrium", "--config", str(RECIPE), "--device", "bogus", "--out", str(tmp_path)])
-    assert rc == 2 and "--device bogus" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stopped:
+        main(["train", "--recipe", "unstable-equilibrium", "--config", str(RECIPE), "--device", "bogus", "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert stopped.value.code == 2 and "--device" in err and "'bogus': not a device" in err
     assert not any(tmp_path.iterdir())  # failed before writing anything

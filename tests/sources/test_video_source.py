@@ -45,12 +45,14 @@ def test_loop_wraps(clip):
     v.close()
 
 
-def test_live_read_gives_every_frame_then_ends(clip):
+def test_live_read_gives_frames_in_order_then_ends(clip):
     v = open_source(str(clip), size=(1, 1), fps=99)  # options for other kinds are ignored
     levels = []
     while (f := v.read(1.0)) is not None:
         levels.append(_level(f))
-    assert levels == list(range(45)) and v.status == "ended"
+    # on the live clock a late reader skips ahead (a loaded machine may), but never repeats or goes back
+    assert levels[0] == 0 and levels[-1] == 44 and all(a < b for a, b in zip(levels, levels[1:]))
+    assert v.status == "ended"
     v.close()
 
 
