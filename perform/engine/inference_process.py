@@ -34,6 +34,19 @@ START_TIMEOUT_S = 120.0  # importing torch and loading models in a fresh interpr
 LOAD_TIMEOUT_S = 60.0    # loading the models a hot reload added
 POLL_S = 0.05            # waits on the child are sliced this fine, to honour close() and the watchdog
 CLOSE_WAIT_S = 1.0       # close(): each of stop, terminate and kill gets this long
+NOTE_HOLD_S = 3.0        # a restart stays on the HUD this long (it may take a tenth of a second: long enough to read)
+
+
+def _process_context():
+    """Where children come from: a fork server that has imported torch and the model code once (a restart
+    then costs loading the model, not seconds of importing torch: a killed child's image returns sooner);
+    spawn where there is no fork server (Windows). Either way the child starts from a clean, single-threaded
+    process: no inherited threads, GL context or locks of the show's process."""
+    if "forkserver" not in mp.get_all_start_methods():
+        return mp.get_context("spawn")
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(["perform.engine.inference_child", "perform.engine.plan", "perform.nets.model"])
+    return ctx
 
 
 class InferenceStalled(RuntimeError):
@@ -71,7 +84,8 @@ class InferenceProcess:
         self._dead = True
         self._killed_at: float | None = None
         self.restarts = 0
-        self.note = ""  # for the HUD: why the image is held, while it is
+        self.note = ""  # for the HUD: why the image is held, while it is, and a restart for NOTE_HOLD_S after
+        self._note_until = 0.0
         self.proc: Any = None
         self._conn: Any = None
         with self._io:
@@ -79,7 +93,7 @@ class InferenceProcess:
 
     # -- the child's life ----------------------------------------------------------------------------
     def _start(self) -> None:
-        ctx = mp.get_context("spawn")  # a clean interpreter: no inherited threads, GL context or locks
+        ctx = _process_context()
         self._conn, child = ctx.Pipe()
         self._sent.clear()
         self.proc = ctx.Process(target=serve, args=(child, dict(self._specs), self._device, self._threads),
@@ -122,7 +136,10 @@ class InferenceProcess:
             t0 = time.perf_counter()
             self._start()
             self.restarts += 1
-            log.warning("inference process restarted in %.1f s (pid %s)", time.perf_counter() - t0, self.proc.pid)
+            took_s = time.perf_counter() - t0
+            self.note = f"inference process {why}: restarted in {took_s:.1f} s"
+            self._note_until = time.perf_counter() + NOTE_HOLD_S
+            log.warning("inference process restarted in %.1f s (pid %s)", took_s, self.proc.pid)
 
     def _end_child(self) -> None:
         """Kill and reap the child, close our end of the pipe (caller holds _io)."""
@@ -289,5 +306,6 @@ class InferenceProcess:
         if kind != "images":
             raise RuntimeError(f"inference process: {detail}")
         images, infer_ms = detail
-        self.note = ""
+        if self.note and time.perf_counter() >= self._note_until:
+            self.note = ""
         return Generated(plan, images, infer_ms, time.perf_counter())

@@ -16,7 +16,7 @@ PROC = Path("/proc")
 @dataclass(frozen=True, slots=True)
 class ProcSample:
     pid: int
-    role: str          # "main", "inference", "resource-tracker", or the command's first words
+    role: str          # "main", "inference", "fork-server", "resource-tracker", or the command's first words
     rss_kb: int
     threads: int
     open_files: int    # entries in /proc/<pid>/fd: files, pipes, sockets, eventfds
@@ -72,14 +72,25 @@ def children(pid: int) -> list[int]:
     return sorted(found)
 
 
+def _cmdline(pid: int) -> str | None:
+    try:
+        return (PROC / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        return None
+
+
 def role(pid: int) -> str:
     """What a process of the show is, from its command line."""
-    try:
-        cmd = (PROC / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
-    except OSError:
+    cmd = _cmdline(pid)
+    if cmd is None:
         return "gone"
     if "multiprocessing.spawn" in cmd:
-        return "inference"  # the only spawned worker the live show starts
+        return "inference"  # the only spawned worker the live show starts (where there is no fork server)
+    if "multiprocessing.forkserver" in cmd:
+        # the inference process is forked from the fork server and keeps its command line
+        parent = _parent(pid)
+        parent_cmd = _cmdline(parent) if parent is not None else None
+        return "inference" if parent_cmd and "multiprocessing.forkserver" in parent_cmd else "fork-server"
     if "resource_tracker" in cmd:
         return "resource-tracker"
     if "perform" in cmd and " live" in cmd:

@@ -130,6 +130,9 @@ def test_a_frozen_child_is_killed_by_the_watchdog_and_restarted(model_dir, caplo
         proc.restart()  # the infer worker's recovery hook
         assert proc.pid not in (None, old) and proc.restarts == 1
         assert np.array_equal(proc.generate(plan_for(z)).images[0], generate(plan_for(z), models).images[0])
+        assert "restarted" in proc.note  # on the HUD a little while, however fast the restart was
+        proc._note_until = 0.0  # ... then gone with the next image
+        proc.generate(plan_for(z))
         assert proc.note == ""
     finally:
         proc.close()
