@@ -6,7 +6,7 @@ uniform sampler2D u_input0;    // the image so far (or source slot 0)
 uniform sampler2D u_input1;    // source slot 1 (second generator, incoming scene)
 
 in vec2 v_uv;
-layout(location = 0) out vec4 f_colour;  // location 0: a pass may add more outputs
+out vec4 f_colour;
 
 const float PI = 3.14159265358979;
 

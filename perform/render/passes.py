@@ -198,8 +198,8 @@ class DisplayPass(RenderPass):
     16:9 output shades 56% of the pixels, and on llvmpipe the output-sized pass is most of a frame's cost.
     With `opacity` < 1 (the incoming layer of a transition) it blends over what the target holds and
     shades the whole output instead, bars black: clearing them would cut holes in the layer below.
-    `fsr` (edge-adaptive, shaders/fsr.glsl) first sharpens and analyses the image at the source size into
-    two targets this pass owns, then upscales from them; `sharpness` 0 leaves the texels as they are.
+    `fsr` (edge-adaptive, shaders/fsr.glsl) first sharpens the image at the source size into a target this
+    pass owns, then upscales it; `sharpness` 0 skips the sharpening.
     """
 
     type_name = "display"
@@ -214,7 +214,7 @@ class DisplayPass(RenderPass):
         self.flip_y = False
         self.opacity = 1.0
         self._sampler_filter = -1
-        self._prep: tuple[moderngl.Texture, moderngl.Texture, moderngl.Framebuffer] | None = None
+        self._sharpened: tuple[moderngl.Texture, moderngl.Framebuffer] | None = None
 
     def variant(self) -> str:
         f = self.values["filter"]
@@ -224,9 +224,9 @@ class DisplayPass(RenderPass):
              size: tuple[int, int], origin: tuple[int, int] = (0, 0)) -> None:
         src = inputs[0].size
         fsr = self.values["filter"] > 2.5
-        if fsr:  # before any blending: the source-sized targets are replaced, not blended into
+        if fsr and self.values["sharpness"] > 0.0:  # before any blending: the target is replaced, not blended
             self.ctx.disable(moderngl.BLEND)
-            inputs = self._fsr_prep(inputs[0])
+            inputs = (self._sharpen(inputs[0]),)
         fit = int(round(self.values["fit"]))
         x, y, w, h = fit_rect(src, size) if fit == 0 else (0, 0, *size)
         over = self.opacity < 1.0
@@ -246,14 +246,11 @@ class DisplayPass(RenderPass):
         self._set("u_input_size", (float(src[0]), float(src[1])))
         self._set("u_flip_y", 1.0 if self.flip_y else 0.0)
         self._set("u_opacity", float(self.opacity))
-        # nearest is the sampler's job; linear, bicubic (9 linear taps) and fsr (its analysis) want linear
+        # nearest is the sampler's job; linear and bicubic (9 linear taps) want linear; fsr reads texels
         f = moderngl.NEAREST if self.values["filter"] < 0.5 else moderngl.LINEAR
         if f != self._sampler_filter:
             self.sampler.filter = (f, f)
             self._sampler_filter = f
-        if fsr:
-            inputs[1].use(location=1)
-            self.sampler.use(location=1)
         if over:
             self.ctx.enable(moderngl.BLEND)
             # colour: over; alpha: the target's own (a window's alpha must stay opaque)
@@ -264,14 +261,13 @@ class DisplayPass(RenderPass):
             if over:
                 self.ctx.disable(moderngl.BLEND)
 
-    def _fsr_prep(self, image: moderngl.Texture) -> tuple[moderngl.Texture, moderngl.Texture]:
-        """Sharpen and analyse the image at its own size (FSR_PREP); returns (sharpened, analysis)."""
-        if self._prep is None or self._prep[0].size != image.size:
-            self._release_prep()  # a new source size: rare, not per frame
-            colour = self.ctx.texture(image.size, 4)
-            analysis = self.ctx.texture(image.size, 4, dtype="f2")  # signed gradients
-            self._prep = (colour, analysis, self.ctx.framebuffer(color_attachments=[colour, analysis]))
-        colour, analysis, fbo = self._prep
+    def _sharpen(self, image: moderngl.Texture) -> moderngl.Texture:
+        """The image sharpened at its own size (the FSR_PREP variant) into this pass's target."""
+        if self._sharpened is None or self._sharpened[0].size != image.size:
+            self._release_sharpened()  # a new source size: rare, not per frame
+            sharpened = self.ctx.texture(image.size, 4)
+            self._sharpened = (sharpened, self.ctx.framebuffer(color_attachments=[sharpened]))
+        sharpened, fbo = self._sharpened
         program, vao, uniforms = self._programs["fsr_prep"]
         fbo.use()
         fbo.viewport = (0, 0, *image.size)
@@ -280,16 +276,16 @@ class DisplayPass(RenderPass):
         if "u_sharpness" in uniforms:
             uniforms["u_sharpness"].value = self.values["sharpness"]
         vao.render(moderngl.TRIANGLES, vertices=3)
-        return colour, analysis
+        return sharpened
 
-    def _release_prep(self) -> None:
-        if self._prep is not None:
-            for obj in reversed(self._prep):
+    def _release_sharpened(self) -> None:
+        if self._sharpened is not None:
+            for obj in reversed(self._sharpened):
                 obj.release()
-            self._prep = None
+            self._sharpened = None
 
     def release(self) -> None:
-        self._release_prep()
+        self._release_sharpened()
         super().release()
 
 
