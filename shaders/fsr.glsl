@@ -11,8 +11,9 @@
 // acts at the scale the detail is, for no output-sized cost. The sharpened value stays within its
 // cross's range: at this scale an overshoot would be a halo 8-17 pixels wide.
 // Measured on llvmpipe and left out: the edge analysis precomputed per texel into a half-float target
-// (one bilinear fetch instead of 12 lumas and four gradients: 2 ms slower at 720p), and a bilinear
-// shortcut for flat footprints (llvmpipe runs both sides of a branch under a mask: 1 ms slower, no gain).
+// (one bilinear fetch instead of 12 lumas and four gradients: 1-2 ms slower at 720p), and a bilinear
+// shortcut for flat footprints (llvmpipe runs both sides of a branch under a mask: 1-2 ms slower, even
+// on a flat image).
 
 // FSR's luma approximation (0..2): cheap, and green-weighted like the eye
 float fsr_luma(vec3 c) { return 0.5 * c.r + c.g + 0.5 * c.b; }

@@ -2,7 +2,7 @@
 
     python tools/upscale_stills.py docs/upscale-face64.png [--model models/face-64] [--output 1280x720]
 
-Generates one image at the model's mean latent (perform's own loading code), draws it through a display
+Generates one image (perform's own model loading) at a latent drawn from the card's latent statistics, draws it through a display
 pass with each filter at the output size (contain, as a show draws it), crops the same square from each
 and writes them side by side (fsr at sharpness 0 and 1), labelled, as one PNG.
 """
