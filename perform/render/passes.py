@@ -268,7 +268,7 @@ class DisplayPass(RenderPass):
             sharpened = self.ctx.texture(image.size, 4)
             self._sharpened = (sharpened, self.ctx.framebuffer(color_attachments=[sharpened]))
         sharpened, fbo = self._sharpened
-        program, vao, uniforms = self._programs["fsr_prep"]
+        _, vao, uniforms = self._programs["fsr_prep"]
         fbo.use()
         fbo.viewport = (0, 0, *image.size)
         image.use(location=0)
