@@ -2,7 +2,8 @@
 #include "common.glsl"
 // The one pass at output resolution: draws the image into the viewport the chain fitted it to
 // (contain: the letterbox bars are cleared, not shaded), crops for cover, filters, and flips for a window.
-// Variants: BICUBIC defined for Catmull-Rom; otherwise the sampler's nearest or linear filter.
+// Variants: BICUBIC defined for Catmull-Rom; FSR for edge-adaptive upscaling (fsr.glsl), whose FSR_PREP
+// variant runs first at the source size; otherwise the sampler's nearest or linear filter.
 // Over another layer (a scene transition) it shades the whole output, black outside the fitted rectangle,
 // with alpha u_opacity: the blend puts it over what is there, bars included.
 uniform vec2 u_origin;         // viewport origin in pixels
@@ -11,6 +12,10 @@ uniform vec2 u_offset;
 uniform float u_flip_y;        // 1: GL order target (a window), 0: image order (read back top-down)
 uniform vec2 u_input_size;     // texels
 uniform float u_opacity;       // 1 drawn alone; < 1 blended over the layer below
+
+#if defined(FSR) || defined(FSR_PREP)
+#include "fsr.glsl"
+#endif
 
 #ifdef BICUBIC
 // Catmull-Rom in 9 bilinear taps (the hardware filter does the rest), after TheRealMJP.
@@ -36,15 +41,21 @@ vec3 bicubic(sampler2D tex, vec2 uv, vec2 size) {
 }
 #endif
 
+#ifdef FSR_PREP
+void main() { fsr_prep(); }
+#else
 void main() {
     vec2 uv = (gl_FragCoord.xy - u_origin) / u_resolution;
     float inside = step(0.0, uv.x) * step(uv.x, 1.0) * step(0.0, uv.y) * step(uv.y, 1.0);
     if (u_flip_y > 0.5) uv.y = 1.0 - uv.y;
     uv = uv * u_scale + u_offset;
-#ifdef BICUBIC
+#if defined(FSR)
+    vec3 c = easu(uv);
+#elif defined(BICUBIC)
     vec3 c = bicubic(u_input0, uv, u_input_size);
 #else
     vec3 c = texture(u_input0, uv).rgb;
 #endif
     f_colour = vec4(c * inside, u_opacity);
 }
+#endif

@@ -183,16 +183,8 @@ class ShaderChain:
         assert fbo is not None
         size = target_size or (fbo.size if target is not None else self.output_size)
         self._final.flip_y = (target is not None) if flip_y is None else flip_y
-        self._final.opacity = min(max(float(opacity), 0.0), 1.0)
-        if self._final.opacity < 1.0:
-            ctx.enable(moderngl.BLEND)
-            # colour: over; alpha: the target's own (a window's alpha must stay opaque)
-            ctx.blend_func = moderngl.SRC_ALPHA, moderngl.ONE_MINUS_SRC_ALPHA, moderngl.ZERO, moderngl.ONE
-        try:
-            self._final.draw(fbo, inputs, time_s, frame, size)
-        finally:
-            if self._final.opacity < 1.0:
-                ctx.disable(moderngl.BLEND)
+        self._final.opacity = min(max(float(opacity), 0.0), 1.0)  # < 1: the display pass blends
+        self._final.draw(fbo, inputs, time_s, frame, size)
 
     def reset(self) -> None:
         """Forget what stateful passes remember (feedback trails): the chain starts afresh on its next image."""

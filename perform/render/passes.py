@@ -196,28 +196,37 @@ class DisplayPass(RenderPass):
 
     With `contain` only the fitted rectangle is shaded and the bars are cleared: a square 128 px image on a
     16:9 output shades 56% of the pixels, and on llvmpipe the output-sized pass is most of a frame's cost.
-    With `opacity` < 1 (the incoming layer of a transition, blended over the outgoing one by the chain) it
+    With `opacity` < 1 (the incoming layer of a transition) it blends over what the target holds and
     shades the whole output instead, bars black: clearing them would cut holes in the layer below.
+    `fsr` (edge-adaptive, shaders/fsr.glsl) first sharpens the image at the source size into a target this
+    pass owns, then upscales it; `sharpness` 0 skips the sharpening.
     """
 
     type_name = "display"
     fragment = "display.frag"
-    params = {"filter": Param(1, 0, 2), "fit": Param(0, 0, 2)}
-    choices = {"filter": {"nearest": 0, "linear": 1, "bicubic": 2}, "fit": {"contain": 0, "cover": 1, "stretch": 2}}
-    variants = {"": {}, "bicubic": {"BICUBIC": "1"}}
+    params = {"filter": Param(1, 0, 3), "fit": Param(0, 0, 2), "sharpness": Param(0.8, 0.0, 1.0)}
+    choices = {"filter": {"nearest": 0, "linear": 1, "bicubic": 2, "fsr": 3},
+               "fit": {"contain": 0, "cover": 1, "stretch": 2}}
+    variants = {"": {}, "bicubic": {"BICUBIC": "1"}, "fsr": {"FSR": "1"}, "fsr_prep": {"FSR_PREP": "1"}}
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.flip_y = False
         self.opacity = 1.0
         self._sampler_filter = -1
+        self._sharpened: tuple[moderngl.Texture, moderngl.Framebuffer] | None = None
 
     def variant(self) -> str:
-        return "bicubic" if self.values["filter"] > 1.5 else ""
+        f = self.values["filter"]
+        return "fsr" if f > 2.5 else "bicubic" if f > 1.5 else ""
 
     def draw(self, fbo: moderngl.Framebuffer, inputs: Sequence[moderngl.Texture], time_s: float, frame: int,
              size: tuple[int, int], origin: tuple[int, int] = (0, 0)) -> None:
         src = inputs[0].size
+        fsr = self.values["filter"] > 2.5
+        if fsr and self.values["sharpness"] > 0.0:  # before any blending: the target is replaced, not blended
+            self.ctx.disable(moderngl.BLEND)
+            inputs = (self._sharpen(inputs[0]),)
         fit = int(round(self.values["fit"]))
         x, y, w, h = fit_rect(src, size) if fit == 0 else (0, 0, *size)
         over = self.opacity < 1.0
@@ -237,12 +246,47 @@ class DisplayPass(RenderPass):
         self._set("u_input_size", (float(src[0]), float(src[1])))
         self._set("u_flip_y", 1.0 if self.flip_y else 0.0)
         self._set("u_opacity", float(self.opacity))
-        # nearest is the sampler's job; linear and bicubic (9 linear taps) both want linear sampling
+        # nearest is the sampler's job; linear and bicubic (9 linear taps) want linear; fsr reads texels
         f = moderngl.NEAREST if self.values["filter"] < 0.5 else moderngl.LINEAR
         if f != self._sampler_filter:
             self.sampler.filter = (f, f)
             self._sampler_filter = f
-        super().draw(fbo, inputs, time_s, frame, (w, h), origin=(x, y), viewport=(0, 0, *size) if over else None)
+        if over:
+            self.ctx.enable(moderngl.BLEND)
+            # colour: over; alpha: the target's own (a window's alpha must stay opaque)
+            self.ctx.blend_func = moderngl.SRC_ALPHA, moderngl.ONE_MINUS_SRC_ALPHA, moderngl.ZERO, moderngl.ONE
+        try:
+            super().draw(fbo, inputs, time_s, frame, (w, h), origin=(x, y), viewport=(0, 0, *size) if over else None)
+        finally:
+            if over:
+                self.ctx.disable(moderngl.BLEND)
+
+    def _sharpen(self, image: moderngl.Texture) -> moderngl.Texture:
+        """The image sharpened at its own size (the FSR_PREP variant) into this pass's target."""
+        if self._sharpened is None or self._sharpened[0].size != image.size:
+            self._release_sharpened()  # a new source size: rare, not per frame
+            sharpened = self.ctx.texture(image.size, 4)
+            self._sharpened = (sharpened, self.ctx.framebuffer(color_attachments=[sharpened]))
+        sharpened, fbo = self._sharpened
+        _, vao, uniforms = self._programs["fsr_prep"]
+        fbo.use()
+        fbo.viewport = (0, 0, *image.size)
+        image.use(location=0)
+        self.sampler.use(location=0)
+        if "u_sharpness" in uniforms:
+            uniforms["u_sharpness"].value = self.values["sharpness"]
+        vao.render(moderngl.TRIANGLES, vertices=3)
+        return sharpened
+
+    def _release_sharpened(self) -> None:
+        if self._sharpened is not None:
+            for obj in reversed(self._sharpened):
+                obj.release()
+            self._sharpened = None
+
+    def release(self) -> None:
+        self._release_sharpened()
+        super().release()
 
 
 def fit_rect(src: tuple[int, int], dst: tuple[int, int]) -> tuple[int, int, int, int]:

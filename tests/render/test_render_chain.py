@@ -50,7 +50,7 @@ def test_display_contain_letterboxes_a_square_image_on_a_wide_output(ctx, patter
     np.testing.assert_array_equal(out[:, 8:24], np.repeat(np.repeat(pattern, 2, 0), 2, 1))
 
 
-@pytest.mark.parametrize("filt", ["linear", "bicubic"])
+@pytest.mark.parametrize("filt", ["linear", "bicubic", "fsr"])
 def test_smooth_filters_keep_a_flat_image_flat_and_a_ramp_monotonic(ctx, filt):
     ramp = np.repeat(np.linspace(0, 255, 16).astype(np.uint8)[None, :, None], 16, 0).repeat(3, 2)
     out = run(ctx, [PassSpec("display", params={"filter": filt})], ramp, size=(64, 64))
