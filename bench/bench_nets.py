@@ -1,0 +1,145 @@
+"""Net inference speed and reduced-precision error: generate (and encode) p50/p95, channels_last vs contiguous.
+
+    python bench/bench_nets.py [--device cpu] [--precision fp32 bf16] [--sizes 64 128] [--calls 200] [--threads 1]
+    python bench/bench_nets.py --error [--precision bf16]    # image error vs fp32, uint8 levels
+
+Models: models/face-64 (the shipped VAE-GAN) at 64 px, an untrained 128 px VAE-GAN, and the shipped pair
+models/pair-tug-of-war (side by side). One torch thread by default, as `perform live` uses on a CPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+ERROR_SEED, ERROR_LATENTS = 1234, 64
+
+
+def _models(size: int, device: str, precision: str):
+    from perform.nets.model import load_model
+
+    if size == 64:
+        yield "face-64", load_model(ROOT / "models" / "face-64", device, precision)
+        yield "pair-tug-of-war", load_model(ROOT / "models" / "pair-tug-of-war", device, precision)
+    else:
+        yield f"untrained-{size}", untrained(size, device, precision)
+
+
+def untrained(size: int, device: str, precision: str):
+    """A seeded random VAE-GAN whose BatchNorm statistics are set from its own activations (in fp32, then
+    copied): with the default statistics the image is flat grey and every precision agrees trivially."""
+    import torch
+
+    from perform.nets.model import random_vaegan
+    from perform.nets.pair import warm_batchnorm
+    from perform.nets.vaegan import VAEGANConfig
+
+    cfg = VAEGANConfig(resolution=size)
+    ref = random_vaegan(cfg, seed=0, device="cpu")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        warm_batchnorm(ref.net.generator, [torch.randn(16, cfg.latent_dim) for _ in range(2)])
+    model = random_vaegan(cfg, seed=0, device=device, precision=precision)
+    model.net.load_state_dict(ref.net.state_dict())  # copies into the placed (dtype, layout) parameters
+    return model
+
+
+def _contiguous(model) -> None:
+    """The model's nets back in NCHW (the layout before channels_last)."""
+    import torch
+
+    for net in [getattr(model, n) for n in ("net", "gen_a", "gen_b") if hasattr(model, n)]:
+        net.to(memory_format=torch.contiguous_format)
+
+
+def _time(fn, calls: int, sync) -> tuple[float, float]:
+    for _ in range(min(20, calls)):  # warm-up: first calls allocate and pick kernels
+        fn()
+    ts = []
+    for _ in range(calls):
+        t0 = time.perf_counter()
+        fn()
+        sync()
+        ts.append((time.perf_counter() - t0) * 1000.0)
+    return float(np.percentile(ts, 50)), float(np.percentile(ts, 95))
+
+
+def bench_speed(args) -> list[dict]:
+    import torch
+
+    sync = torch.cuda.synchronize if args.device.startswith("cuda") else (lambda: None)
+    rows = []
+    for size in args.sizes:
+        for precision in args.precision:
+            for layout in ("contiguous", "channels_last"):
+                for name, model in _models(size, args.device, precision):
+                    if layout == "contiguous":
+                        _contiguous(model)
+                    rng = np.random.default_rng(0)
+                    z = rng.standard_normal(model.latent_dim).astype(np.float32)
+                    crop = rng.integers(0, 256, (model.resolution, model.resolution, 3), dtype=np.uint8)
+                    row = {"model": name, "size": size, "precision": precision, "layout": layout, "device": args.device}
+                    row["generate_p50_ms"], row["generate_p95_ms"] = _time(lambda: model.generate(z), args.calls, sync)
+                    if hasattr(model, "encode"):
+                        row["encode_p50_ms"], row["encode_p95_ms"] = _time(lambda: model.encode(crop), args.calls, sync)
+                    rows.append(row)
+                    enc = f"  encode p50 {row['encode_p50_ms']:6.2f} p95 {row['encode_p95_ms']:6.2f}" if "encode_p50_ms" in row else ""
+                    print(f"{name:<16} {size:>3}px {precision} {layout:<13} generate p50 {row['generate_p50_ms']:6.2f} "
+                          f"p95 {row['generate_p95_ms']:6.2f} ms{enc}", flush=True)
+    return rows
+
+
+def image_error(reference, model, n: int = ERROR_LATENTS, seed: int = ERROR_SEED) -> tuple[int, float]:
+    """(max, mean) absolute difference in uint8 levels between two models' images over a fixed batch of latents."""
+    zs = np.random.default_rng(seed).standard_normal((n, reference.latent_dim)).astype(np.float32)
+    diffs = [np.abs(reference.generate(z).astype(np.int16) - model.generate(z).astype(np.int16)) for z in zs]
+    d = np.stack(diffs)
+    return int(d.max()), float(d.mean())
+
+
+def bench_error(args) -> list[dict]:
+    rows = []
+    for size in args.sizes:
+        refs = dict(_models(size, "cpu", "fp32"))
+        for precision in [p for p in args.precision if p != "fp32"]:
+            for name, model in _models(size, args.device, precision):
+                mx, mean = image_error(refs[name], model)
+                rows.append({"model": name, "size": size, "precision": precision, "device": args.device,
+                             "max_abs_u8": mx, "mean_abs_u8": mean})
+                print(f"{name:<16} {size:>3}px {precision} on {args.device} vs fp32 cpu: max {mx} mean {mean:.3f} uint8 levels "
+                      f"({ERROR_LATENTS} latents, seed {ERROR_SEED})", flush=True)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N, mps")
+    p.add_argument("--precision", nargs="+", default=None, choices=("fp32", "bf16", "fp16"),
+                   help="default: fp32 (speed), bf16 (--error)")
+    p.add_argument("--sizes", nargs="+", type=int, default=[64, 128])
+    p.add_argument("--calls", type=int, default=200)
+    p.add_argument("--threads", type=int, default=1, help="torch threads (live uses 1 on a CPU)")
+    p.add_argument("--error", action="store_true", help="measure image error against fp32 on the CPU instead of speed")
+    p.add_argument("--json", default=None)
+    args = p.parse_args(argv)
+    import torch
+
+    from perform.nets.device import pick_device
+
+    pick_device(args.device)  # a clean message for a device this machine lacks
+    torch.set_num_threads(args.threads)
+    args.precision = args.precision or (["bf16"] if args.error else ["fp32"])
+    rows = bench_error(args) if args.error else bench_speed(args)
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
