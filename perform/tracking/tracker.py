@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 
+import cv2
 import numpy as np
 
 from perform.sources.frame import Frame
@@ -15,6 +16,19 @@ from perform.tracking.one_euro import OneEuroFilter
 
 _PRESENCE = FEATURE_NAMES.index("presence")
 _NEUTRAL = np.array([neutral_features()[n] for n in FEATURE_NAMES])
+# MediaPipe looks at faces through a 128 px detector and a 192 px mesh crop: a face in a 640 px wide frame
+# still fills them, and the landmarks agree with the full-size run to within the tracker's own frame-to-frame
+# jitter (docs/performance.md); the full 1280 px camera frame costs more to hand over and to resize inside.
+TRACK_WIDTH = 640
+
+
+def downscale(image: np.ndarray, width: int | None) -> np.ndarray:
+    """The image at `width` (aspect kept) if it is wider, else itself. Landmarks are normalised to the
+    image's size (z to its width), so those found in the small image are already the full frame's."""
+    h, w = image.shape[:2]
+    if not width or w <= width:
+        return image
+    return cv2.resize(image, (width, max(1, round(h * width / w))), interpolation=cv2.INTER_AREA)
 
 
 def detect_landmarks(face_mesh, image: np.ndarray) -> np.ndarray | None:
@@ -46,13 +60,17 @@ class FaceTracker:
     hold_s: a face missing for less than this keeps its last values (a one-frame miss is not a loss).
     release_s: after that, features ease towards neutral and presence falls to 0 over about this long.
     reacquire_s: when the face comes back, output blends from the held values to the tracked ones over this.
+    track_width: wider frames are scaled down to this width for MediaPipe (None: full size); the crop and
+      the features still come from the full frame.
 
     Not thread-safe; use one instance per thread (MediaPipe graphs are per instance).
     """
 
     def __init__(self, crop_size: int = 64, min_cutoff: float = 1.0, beta: float = 1.0, static: bool = False,
-                 hold_s: float = 0.15, release_s: float = 1.0, reacquire_s: float = 0.3) -> None:
+                 hold_s: float = 0.15, release_s: float = 1.0, reacquire_s: float = 0.3,
+                 track_width: int | None = TRACK_WIDTH) -> None:
         self.crop_size = int(crop_size)
+        self.track_width = track_width
         self.static = static
         self.hold_s, self.release_s, self.reacquire_s = hold_s, release_s, reacquire_s
         self._filter = OneEuroFilter(min_cutoff=min_cutoff, beta=beta, d_cutoff=1.0)
@@ -78,7 +96,7 @@ class FaceTracker:
         t = frame.t_capture_s
         dt = 0.0 if self._t_last is None else max(0.0, t - self._t_last)
         self._t_last = t
-        landmarks = detect_landmarks(self._mesh, frame.image)
+        landmarks = detect_landmarks(self._mesh, downscale(frame.image, self.track_width))
         h, w = frame.image.shape[:2]
         crop = None
         if landmarks is not None:
