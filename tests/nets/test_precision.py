@@ -115,3 +115,12 @@ def test_bf16_on_a_cpu_without_it_and_fp16_on_a_cpu_are_refused_clearly(monkeypa
         load_model(FACE64, "cpu", precision="bf16")
     with pytest.raises(ValueError, match=r"--precision fp16: for cuda or mps only"):
         random_vaegan(device="cpu", precision="fp16")
+
+
+def test_perform_rehearse_refuses_fp16_on_a_cpu_as_a_user_error_before_rendering(tmp_path, capsys):
+    from perform.cli import main
+
+    out = tmp_path / "x.mp4"
+    rc = main(["rehearse", "--synthetic", "--device", "cpu", "--precision", "fp16", "--to", "0.2", "--out", str(out)])
+    assert rc == 2 and "--precision fp16: for cuda or mps only" in capsys.readouterr().err
+    assert not out.exists()
