@@ -2,6 +2,7 @@
 
     python bench/bench_nets.py [--device cpu] [--precision fp32 bf16] [--sizes 64 128] [--calls 200] [--threads 1]
     python bench/bench_nets.py --error [--precision bf16]    # image error vs fp32, uint8 levels
+    python bench/bench_nets.py --device cuda --precision fp32 fp16 --compile   # on a GPU
 
 Models: models/face-64 (the shipped VAE-GAN) at 64 px, an untrained 128 px VAE-GAN, and the shipped pair
 models/pair-tug-of-war (side by side). One torch thread by default, as `perform live` uses on a CPU.
@@ -77,14 +78,19 @@ def bench_speed(args) -> list[dict]:
     rows = []
     for size in args.sizes:
         for precision in args.precision:
-            for layout in ("contiguous", "channels_last"):
+            for layout in args.layouts:
                 for name, model in _models(size, args.device, precision):
                     if layout == "contiguous":
                         _contiguous(model)
+                    if args.compile:
+                        from perform.nets.precision import compile_nets
+
+                        compile_nets(model)
                     rng = np.random.default_rng(0)
                     z = rng.standard_normal(model.latent_dim).astype(np.float32)
                     crop = rng.integers(0, 256, (model.resolution, model.resolution, 3), dtype=np.uint8)
-                    row = {"model": name, "size": size, "precision": precision, "layout": layout, "device": args.device}
+                    row = {"model": name, "size": size, "precision": precision, "layout": layout, "device": args.device,
+                           "compiled": args.compile}
                     row["generate_p50_ms"], row["generate_p95_ms"] = _time(lambda: model.generate(z), args.calls, sync)
                     if hasattr(model, "encode"):
                         row["encode_p50_ms"], row["encode_p95_ms"] = _time(lambda: model.encode(crop), args.calls, sync)
@@ -125,6 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sizes", nargs="+", type=int, default=[64, 128])
     p.add_argument("--calls", type=int, default=200)
     p.add_argument("--threads", type=int, default=1, help="torch threads (live uses 1 on a CPU)")
+    p.add_argument("--compile", action="store_true", help="torch.compile the nets (CUDA: CUDA graphs); the warm-up compiles")
+    p.add_argument("--layouts", nargs="+", default=["contiguous", "channels_last"], choices=("contiguous", "channels_last"))
     p.add_argument("--error", action="store_true", help="measure image error against fp32 on the CPU instead of speed")
     p.add_argument("--json", default=None)
     args = p.parse_args(argv)

@@ -65,6 +65,16 @@ def place(module: torch.nn.Module, device: torch.device, dtype: torch.dtype) -> 
     return module
 
 
+def compile_nets(model) -> None:
+    """torch.compile a loaded model's nets in place; on CUDA with CUDA graphs (mode 'reduce-overhead': one
+    launch per image instead of one per layer). Off unless asked for: the first images take seconds to
+    minutes to compile, and it is not measured on a GPU yet (docs/performance.md)."""
+    mode = "reduce-overhead" if model.device.type == "cuda" else "default"
+    nets = [model.net.encoder, model.net.generator] if hasattr(model, "net") else [model.gen_a, model.gen_b]
+    for net in nets:
+        net.compile(mode=mode)  # in place: parameter names (and a pair's snapshot blending) unchanged
+
+
 def to_uint8_hwc(x: torch.Tensor) -> torch.Tensor:
     """(B, 3, H, W) in [-1, 1], any float dtype -> (B, H, W, 3) uint8, on x's device (only bytes cross
     to the host). The arithmetic is fp32 whatever the net's precision, as tensor_to_images does."""
