@@ -59,24 +59,23 @@ def _contiguous(model) -> None:
         net.to(memory_format=torch.contiguous_format)
 
 
-def _time(fn, calls: int, sync) -> tuple[float, float]:
-    for _ in range(min(20, calls)):  # warm-up: first calls allocate and pick kernels
-        fn()
-    ts = []
-    for _ in range(calls):
-        t0 = time.perf_counter()
-        fn()
-        sync()
-        ts.append((time.perf_counter() - t0) * 1000.0)
-    return float(np.percentile(ts, 50)), float(np.percentile(ts, 95))
+def _timed(fn, sync) -> tuple[float, float]:
+    """(wall ms, this thread's CPU ms): on a shared machine the CPU time shows the work, the wall time the wait."""
+    t0, c0 = time.perf_counter(), time.thread_time()
+    fn()
+    sync()
+    return (time.perf_counter() - t0) * 1000.0, (time.thread_time() - c0) * 1000.0
 
 
 def bench_speed(args) -> list[dict]:
+    """Every configuration of a size timed in interleaved rounds, so a change in the machine's load during
+    the run falls on all of them alike (this machine is shared)."""
     import torch
 
     sync = torch.cuda.synchronize if args.device.startswith("cuda") else (lambda: None)
     rows = []
     for size in args.sizes:
+        cases = []  # (row, {stage: fn}, {stage: [ms]})
         for precision in args.precision:
             for layout in args.layouts:
                 for name, model in _models(size, args.device, precision):
@@ -89,15 +88,30 @@ def bench_speed(args) -> list[dict]:
                     rng = np.random.default_rng(0)
                     z = rng.standard_normal(model.latent_dim).astype(np.float32)
                     crop = rng.integers(0, 256, (model.resolution, model.resolution, 3), dtype=np.uint8)
-                    row = {"model": name, "size": size, "precision": precision, "layout": layout, "device": args.device,
-                           "compiled": args.compile}
-                    row["generate_p50_ms"], row["generate_p95_ms"] = _time(lambda: model.generate(z), args.calls, sync)
+                    fns = {"generate": lambda m=model, z=z: m.generate(z)}
                     if hasattr(model, "encode"):
-                        row["encode_p50_ms"], row["encode_p95_ms"] = _time(lambda: model.encode(crop), args.calls, sync)
-                    rows.append(row)
-                    enc = f"  encode p50 {row['encode_p50_ms']:6.2f} p95 {row['encode_p95_ms']:6.2f}" if "encode_p50_ms" in row else ""
-                    print(f"{name:<16} {size:>3}px {precision} {layout:<13} generate p50 {row['generate_p50_ms']:6.2f} "
-                          f"p95 {row['generate_p95_ms']:6.2f} ms{enc}", flush=True)
+                        fns["encode"] = lambda m=model, c=crop: m.encode(c)
+                    for fn in fns.values():  # warm-up: first calls allocate, pick kernels (and compile)
+                        for _ in range(10):
+                            fn()
+                    row = {"model": name, "size": size, "precision": precision, "layout": layout, "device": args.device,
+                           "compiled": args.compile, "threads": args.threads, "calls": args.calls}
+                    cases.append((row, fns, {k: [] for k in fns}))
+        rounds = 10
+        for _ in range(rounds):
+            for row, fns, times in cases:
+                for stage, fn in fns.items():
+                    times[stage] += [_timed(fn, sync) for _ in range(max(1, args.calls // rounds))]
+        for row, fns, times in cases:
+            line = f"{row['model']:<16} {size:>3}px {row['precision']} {row['layout']:<13}"
+            for stage, ts in times.items():
+                wall, cpu = np.array(ts).T
+                row[f"{stage}_p50_ms"], row[f"{stage}_p95_ms"] = float(np.percentile(wall, 50)), float(np.percentile(wall, 95))
+                row[f"{stage}_cpu_p50_ms"] = float(np.percentile(cpu, 50))
+                line += (f"  {stage} p50 {row[f'{stage}_p50_ms']:6.2f} p95 {row[f'{stage}_p95_ms']:6.2f} "
+                         f"(cpu p50 {row[f'{stage}_cpu_p50_ms']:6.2f}) ms")
+            print(line, flush=True)
+            rows.append(row)
     return rows
 
 

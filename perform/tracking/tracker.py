@@ -16,10 +16,11 @@ from perform.tracking.one_euro import OneEuroFilter
 
 _PRESENCE = FEATURE_NAMES.index("presence")
 _NEUTRAL = np.array([neutral_features()[n] for n in FEATURE_NAMES])
-# MediaPipe looks at faces through a 128 px detector and a 192 px mesh crop: a face in a 640 px wide frame
-# still fills them, and the landmarks agree with the full-size run to within the tracker's own frame-to-frame
-# jitter (docs/performance.md); the full 1280 px camera frame costs more to hand over and to resize inside.
-TRACK_WIDTH = 640
+# Off by default, by measurement (docs/performance.md): MediaPipe's cost hardly depends on the frame size up
+# to 1080p, where the resize costs what it saves; a 4K frame tracked at 640 px costs 13% less, but a smaller
+# face in it is found less precisely (2.4 px at 100 px eye distance), or, at other widths, not at all.
+# A 1280x720 frame at 640 px agrees with the full-size run within 0.8 px (at 100 px eye distance).
+TRACK_WIDTH: int | None = None
 
 
 def downscale(image: np.ndarray, width: int | None) -> np.ndarray:
@@ -28,7 +29,8 @@ def downscale(image: np.ndarray, width: int | None) -> np.ndarray:
     h, w = image.shape[:2]
     if not width or w <= width:
         return image
-    return cv2.resize(image, (width, max(1, round(h * width / w))), interpolation=cv2.INTER_AREA)
+    # linear, not area: area averaging a 4K frame costs more than MediaPipe saves on it; the landmarks agree as well
+    return cv2.resize(image, (width, max(1, round(h * width / w))), interpolation=cv2.INTER_LINEAR)
 
 
 def detect_landmarks(face_mesh, image: np.ndarray) -> np.ndarray | None:
@@ -60,8 +62,8 @@ class FaceTracker:
     hold_s: a face missing for less than this keeps its last values (a one-frame miss is not a loss).
     release_s: after that, features ease towards neutral and presence falls to 0 over about this long.
     reacquire_s: when the face comes back, output blends from the held values to the tracked ones over this.
-    track_width: wider frames are scaled down to this width for MediaPipe (None: full size); the crop and
-      the features still come from the full frame.
+    track_width: frames wider than this are scaled down to it for MediaPipe (None: always full size); the
+      crop and the features still come from the full frame.
 
     Not thread-safe; use one instance per thread (MediaPipe graphs are per instance).
     """
@@ -96,8 +98,8 @@ class FaceTracker:
         t = frame.t_capture_s
         dt = 0.0 if self._t_last is None else max(0.0, t - self._t_last)
         self._t_last = t
-        landmarks = detect_landmarks(self._mesh, downscale(frame.image, self.track_width))
         h, w = frame.image.shape[:2]
+        landmarks = detect_landmarks(self._mesh, downscale(frame.image, self.track_width))
         crop = None
         if landmarks is not None:
             raw = compute_features(landmarks, (w, h))
