@@ -1,7 +1,7 @@
 """Net inference speed and reduced-precision error: generate (and encode) p50/p95, channels_last vs contiguous.
 
     python bench/bench_nets.py [--device cpu] [--precision fp32 bf16] [--sizes 64 128] [--calls 200] [--threads 1]
-    python bench/bench_nets.py --error [--precision bf16]    # image error vs fp32, uint8 levels
+    python bench/bench_nets.py --error [--device cuda] [--precision fp32 fp16 bf16]   # image error vs CPU fp32, uint8 levels
     python bench/bench_nets.py --device cuda --precision fp32 fp16 --compile   # on a GPU
 
 Models: models/face-64 (the shipped VAE-GAN) at 64 px, an untrained 128 px VAE-GAN, and the shipped pair
@@ -127,7 +127,7 @@ def bench_error(args) -> list[dict]:
     rows = []
     for size in args.sizes:
         refs = dict(_models(size, "cpu", "fp32"))
-        for precision in [p for p in args.precision if p != "fp32"]:
+        for precision in [p for p in args.precision if (p, args.device) != ("fp32", "cpu")]:  # fp32 on a GPU: kernel choice
             for name, model in _models(size, args.device, precision):
                 mx, mean = image_error(refs[name], model)
                 rows.append({"model": name, "size": size, "precision": precision, "device": args.device,

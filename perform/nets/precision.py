@@ -39,10 +39,10 @@ def precision_dtype(precision: str, device: torch.device) -> torch.dtype:
     if device.type == "cpu":
         if precision == "fp16":
             raise PrecisionError("--precision fp16: for cuda or mps only (CPUs have no fast fp16 kernels); "
-                             "on a CPU use bf16 where it supports it, or fp32")
+                                 "on a CPU use bf16 where it supports it, or fp32")
         if not cpu_supports_bf16():
             raise PrecisionError(f"--precision bf16: this CPU ({torch.backends.cpu.get_cpu_capability()}) has no bf16 "
-                             "kernels (needs AVX-512 or newer); use fp32")
+                                 "kernels (needs AVX-512 or newer); use fp32")
     elif device.type == "cuda" and precision == "bf16" and not torch.cuda.is_bf16_supported():
         raise PrecisionError(f"--precision bf16: {torch.cuda.get_device_name(device)} does not support bf16; use fp16")
     elif device.type == "mps" and precision == "bf16":
