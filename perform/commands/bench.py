@@ -1,4 +1,6 @@
-"""`perform bench NAME [ARGS]`: run a benchmark from bench/ (live, render, osc-flood, offline)."""
+"""`perform bench NAME [ARGS]`: run a benchmark from bench/ (live, render, osc-flood, offline, nets, tracking).
+
+`perform bench nets --device cuda --precision fp32 fp16` times the generator on a chosen device."""
 
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ BENCHES = {
     "render": "bench_render.py",
     "osc-flood": "bench_osc_flood.py",
     "offline": "bench_offline.py",
+    "nets": "bench_nets.py",  # generate/encode p50/p95 (--device, --precision, --compile), or --error vs fp32
+    "tracking": "bench_tracking.py",
 }
 
 

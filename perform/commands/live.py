@@ -7,6 +7,8 @@ import argparse
 from perform.commands import options
 from perform.commands.options import parse_size
 
+PRECISIONS = ("fp32", "bf16", "fp16")  # perform.nets.precision.PRECISIONS, kept here so the CLI never imports torch
+
 
 def add_source_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--source", default=None,
@@ -22,6 +24,9 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
                         "a name in ./models, or a path to its .safetensors/.json")
     p.add_argument("--device", type=options.device, default="auto", help="torch device: auto (cuda, then mps, then cpu), cpu, cuda, cuda:N, mps")
     p.add_argument("--torch-threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    p.add_argument("--precision", choices=PRECISIONS, default="fp32",
+                   help="model arithmetic: fp32 (default, the reference), bf16 (CPUs with AVX-512, CUDA), fp16 (CUDA, "
+                        "MPS); image error vs fp32 in docs/performance.md")
     p.add_argument("--inference", choices=("process", "thread"), default="process",
                    help="run the model in its own process (default: torch never waits on the GIL held by "
                         "rendering and tracking; offline it overlaps drawing the previous frame, same frames) "

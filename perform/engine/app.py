@@ -49,14 +49,15 @@ def find_model_option(ref: str) -> Path:
     return card
 
 
-def build_models(setlist: Setlist, device: str | None, cache: dict | None = None) -> dict[str, GenerativeModel]:
-    """Load every model a setlist names; the key 'None' (an untrained scene) gets random weights."""
+def build_models(setlist: Setlist, device: str | None, cache: dict | None = None,
+                 precision: str = "fp32") -> dict[str, GenerativeModel]:
+    """Load every model a setlist names, to run in `precision`; the key 'None' (an untrained scene) gets random weights."""
     from perform.nets.model import load_model, random_vaegan
 
     def loader(path, dev):
         if path is None or str(path) in ("None", UNTRAINED):
-            return random_vaegan(seed=0, device=dev)
-        return load_model(path, dev)
+            return random_vaegan(seed=0, device=dev, precision=precision)
+        return load_model(path, dev, precision)
 
     return load_models(setlist, device, cache, loader)
 

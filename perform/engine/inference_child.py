@@ -20,14 +20,14 @@ from typing import Any
 
 
 def build(spec: tuple, device: str):
-    """A model from its spec: ('path', card path) or ('untrained', config dict, seed)."""
+    """A model from its spec: ('path', card path, precision) or ('untrained', config dict, seed, precision)."""
     from perform.nets.model import load_model, random_vaegan
     from perform.nets.vaegan import VAEGANConfig
 
     if spec[0] == "path":
-        return load_model(spec[1], device)
+        return load_model(spec[1], device, spec[2])
     if spec[0] == "untrained":
-        return random_vaegan(VAEGANConfig.from_dict(spec[1]), seed=spec[2], device=device)
+        return random_vaegan(VAEGANConfig.from_dict(spec[1]), seed=spec[2], device=device, precision=spec[3])
     raise ValueError(f"unknown model spec {spec!r}")
 
 

@@ -30,6 +30,7 @@ class LiveConfig:
     track: bool = True
     model: str | None = None
     device: str = "auto"
+    precision: str = "fp32"
     torch_threads: int | None = None
     osc_port: int = 9000
     osc_host: str = "127.0.0.1"
@@ -57,7 +58,7 @@ class LiveConfig:
         source = a.source or (f"camera:{a.camera}" if a.camera is not None else "camera:0")
         return cls(setlist=a.setlist, source=source, capture_size=a.capture_size, capture_fps=a.capture_fps,
                    track=not a.no_track, model=a.model, device=a.device, torch_threads=a.torch_threads,
-                   osc_port=a.osc_port, osc_host=a.osc_host, osc_allow=a.osc_allow, osc_out=a.osc_out,
+                   precision=getattr(a, "precision", "fp32"), osc_port=a.osc_port, osc_host=a.osc_host, osc_allow=a.osc_allow, osc_out=a.osc_out,
                    osc_reply_port=a.osc_reply_port,
                    headless=a.headless, frames=a.frames, size=a.size, fullscreen=a.fullscreen, display=a.display,
                    vsync=not a.no_vsync, fps=a.fps, hud=not a.no_hud, record=a.record, record_video=a.record_video,
@@ -130,7 +131,7 @@ def _run_live(cfg: LiveConfig, threads: int | None, osc_targets: list[tuple[str,
     from perform.tracking.tracker import FaceTracker
 
     setlist = load_setlist_or_default(cfg.setlist, cfg.model, cfg.size, None)
-    models = build_models(setlist, cfg.device)
+    models = build_models(setlist, cfg.device, precision=cfg.precision)
     conductor = make_conductor(setlist, models)
     crop_size = next(iter(models.values())).resolution
     out_size = setlist.show.size
@@ -207,7 +208,7 @@ def _run_live(cfg: LiveConfig, threads: int | None, osc_targets: list[tuple[str,
         infer = InferenceProcess(models, device=cfg.device, threads=threads, stall_s=cfg.stall_s)
 
     def reload_models(sl, cache):
-        new = build_models(sl, cfg.device, cache)
+        new = build_models(sl, cfg.device, cache, cfg.precision)
         if infer is not None:
             infer.add_models(new)  # posted to the infer worker, which owns the pipe; never waits here
         return new

@@ -37,6 +37,7 @@ class RehearseConfig:
     size: tuple[int, int] | None = None
     model: str | None = None
     device: str = "auto"
+    precision: str = "fp32"
     torch_threads: int | None = None
     crf: int = 18
     x264_preset: str = "superfast"  # at a constant quality (crf), a faster preset costs file size, not looks
@@ -49,7 +50,8 @@ class RehearseConfig:
     def from_args(cls, a: argparse.Namespace) -> "RehearseConfig":
         return cls(setlist=a.setlist, session=a.session, video=a.video, synthetic=a.synthetic, out=a.out,
                    audio=a.audio, preview=a.preview, t_from=a.t_from, t_to=a.t_to, fps=a.fps, size=a.size,
-                   model=a.model, device=a.device, torch_threads=a.torch_threads, crf=a.crf, x264_preset=a.x264_preset,
+                   model=a.model, device=a.device, torch_threads=a.torch_threads,
+                   precision=getattr(a, "precision", "fp32"), crf=a.crf, x264_preset=a.x264_preset,
                    hashes=a.hashes,
                    stats_json=a.stats_json, progress=not a.no_progress, inference=a.inference)
 
@@ -148,7 +150,7 @@ def _run_rehearse(cfg: RehearseConfig, stop: StopRequest) -> int | None:
     set_torch_threads(cfg.torch_threads)
     setlist = load_setlist_or_default(cfg.setlist, cfg.model, cfg.size, cfg.fps)
     fps = setlist.show.fps
-    models = build_models(setlist, cfg.device)
+    models = build_models(setlist, cfg.device, precision=cfg.precision)
     crop_size = next(iter(models.values())).resolution
     session_dir, video, synthetic = _input_for(cfg, setlist)
     _refuse_overwriting_inputs(cfg.out, {"--video": video, "--audio": cfg.audio, "--hashes": cfg.hashes,
@@ -276,7 +278,7 @@ def _preview(cfg: RehearseConfig, setlist: Setlist, conductor, face_input, timel
         from perform.setlist.watcher import SetlistWatcher
 
         reload = SetlistReloader(SetlistWatcher(cfg.setlist, setlist), conductor, presenter,
-                                 lambda sl, cache: build_models(sl, cfg.device, cache))
+                                 lambda sl, cache: build_models(sl, cfg.device, cache, cfg.precision))
     try:
         stats = run_preview(conductor, presenter, face_input, timeline,
                             FixedOptions(fps=setlist.show.fps, start_frame=start, end_frame=end), reload, stop=stop)

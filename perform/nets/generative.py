@@ -45,5 +45,6 @@ def card_directions(card: dict[str, Any], latent_dim: int) -> dict[str, np.ndarr
     return out
 
 
-# (weights, card, where the checkpoint came from, device) -> a model; one per kind, listed in perform.nets.kinds
-LoaderFn = Callable[[dict[str, torch.Tensor], dict[str, Any], str, torch.device], GenerativeModel]
+# (weights, card, where the checkpoint came from, device, precision) -> a model; one per kind, listed in
+# perform.nets.kinds; precision is one of perform.nets.precision.PRECISIONS
+LoaderFn = Callable[[dict[str, torch.Tensor], dict[str, Any], str, torch.device, str], GenerativeModel]

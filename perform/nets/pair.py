@@ -20,7 +20,8 @@ from perform.nets.checkpoint import CheckpointError, ModelInfo, load_into, save_
 from perform.nets.directions import sefa_directions as _sefa_entries
 from perform.nets.device import pick_device
 from perform.nets.generative import card_directions
-from perform.nets.vaegan import Generator, VAEGANConfig, tensor_to_images
+from perform.nets.precision import HostIO, place, precision_dtype
+from perform.nets.vaegan import Generator, VAEGANConfig
 
 MODES = ("side_by_side", "a", "b", "crossfade")
 _SNAP_KEY = re.compile(r"^snap(\d+)\.(a|b)\.")
@@ -81,16 +82,20 @@ class PairModel:
     """
 
     def __init__(self, cfg: VAEGANConfig, snapshots: list[tuple[StateDict, StateDict]], info: ModelInfo,
-                 device: torch.device, directions: dict[str, np.ndarray] | None = None) -> None:
+                 device: torch.device, directions: dict[str, np.ndarray] | None = None, precision: str = "fp32") -> None:
         if not snapshots:
             raise ValueError("a pair model needs at least one snapshot")
+        dtype = precision_dtype(precision, device)
         self.cfg = cfg
         self.info = info
         self.device = device
+        self.precision = precision
         self.latent_dim = cfg.latent_dim
         self.resolution = cfg.resolution
-        self.gen_a = Generator(cfg).to(device).eval()
-        self.gen_b = Generator(cfg).to(device).eval()
+        # blending writes into these in place (load_state_dict copies), so dtype and layout stay as placed
+        self.gen_a = place(Generator(cfg), device, dtype)
+        self.gen_b = place(Generator(cfg), device, dtype)
+        self._io = HostIO(device, dtype)
         # float32 on the device once, so blending is a few lerps and no transfers
         self._snaps = [tuple({k: v.to(device, torch.float32) if v.is_floating_point() else v.to(device) for k, v in s.items()}
                              for s in pair) for pair in snapshots]
@@ -156,8 +161,8 @@ class PairModel:
         with self._lock:
             if self._applied != self._position:
                 self._apply_position(self._position)
-            z = torch.as_tensor(np.asarray(latent, dtype=np.float32), device=self.device).reshape(1, -1)  # (1, Z)
-            return tensor_to_images(self.gen_a(z))[0], tensor_to_images(self.gen_b(z))[0]
+            z = self._io.latent(latent)  # (1, Z)
+            return self._io.images(self.gen_a(z))[0], self._io.images(self.gen_b(z))[0]
 
     @torch.inference_mode()
     def generate(self, latent: np.ndarray, crop: np.ndarray | None = None, mix: float = 0.0) -> np.ndarray:
@@ -166,15 +171,15 @@ class PairModel:
             if self._applied != self._position:
                 self._apply_position(self._position)
             mode, fade = self._mode, self._crossfade
-            z = torch.as_tensor(np.asarray(latent, dtype=np.float32), device=self.device).reshape(1, -1)  # (1, Z)
+            z = self._io.latent(latent)  # (1, Z)
             if mode == "a":
-                return tensor_to_images(self.gen_a(z))[0]
+                return self._io.images(self.gen_a(z))[0]
             if mode == "b":
-                return tensor_to_images(self.gen_b(z))[0]
+                return self._io.images(self.gen_b(z))[0]
             xa, xb = self.gen_a(z), self.gen_b(z)                      # (1, 3, R, R) each
-            if mode == "crossfade":
-                return tensor_to_images(torch.lerp(xa, xb, fade))[0]
-            return tensor_to_images(torch.cat([xa, xb], dim=3))[0]    # (R, 2R, 3)
+            if mode == "crossfade":  # blended in fp32 whatever the nets ran in
+                return self._io.images(torch.lerp(xa.float(), xb.float(), fade))[0]
+            return self._io.images(torch.cat([xa, xb], dim=3))[0]      # (R, 2R, 3)
 
 
 def split_pair_tensors(tensors: dict[str, torch.Tensor], where: str) -> list[tuple[StateDict, StateDict]]:
@@ -191,7 +196,8 @@ def split_pair_tensors(tensors: dict[str, torch.Tensor], where: str) -> list[tup
     return [by_k[k] for k in range(len(by_k))]
 
 
-def load_pair(tensors: dict[str, torch.Tensor], card: dict[str, Any], where: str, device: torch.device) -> PairModel:
+def load_pair(tensors: dict[str, torch.Tensor], card: dict[str, Any], where: str, device: torch.device,
+              precision: str = "fp32") -> PairModel:
     try:
         cfg = VAEGANConfig.from_dict(card["config"])
     except (TypeError, ValueError) as e:
@@ -206,7 +212,7 @@ def load_pair(tensors: dict[str, torch.Tensor], card: dict[str, Any], where: str
         load_into(probe, b, f"{where} [snap{k}.b]")
     info = ModelInfo(card.get("name", Path(where).stem), "pair", bool(card.get("untrained", False)), card)
     directions = card_directions(card, cfg.latent_dim)
-    model = PairModel(cfg, snaps, info, device, directions)
+    model = PairModel(cfg, snaps, info, device, directions, precision)
     if not directions:
         model._apply_position(1.0)
         model._directions = card_directions({"directions": sefa_directions([model.gen_a, model.gen_b])}, cfg.latent_dim)
@@ -214,7 +220,7 @@ def load_pair(tensors: dict[str, torch.Tensor], card: dict[str, Any], where: str
 
 
 def random_pair(cfg: VAEGANConfig | None = None, seed: int = 0, n_snapshots: int = 2,
-                device: str | torch.device | None = None) -> PairModel:
+                device: str | torch.device | None = None, precision: str = "fp32") -> PairModel:
     """An untrained pair with seeded random snapshots, for tests and for running before any model exists."""
     cfg = cfg or VAEGANConfig(resolution=64, latent_dim=32, width=16, max_channels=64)
     with torch.random.fork_rng(devices=[]):
@@ -228,7 +234,7 @@ def random_pair(cfg: VAEGANConfig | None = None, seed: int = 0, n_snapshots: int
     dev = device if isinstance(device, torch.device) else pick_device(device)
     info = ModelInfo(f"untrained-pair-{cfg.resolution}px-seed{seed}", "pair", True,
                      {"config": cfg.to_dict(), "untrained": True, "snapshots": [{"step": k} for k in range(n_snapshots)]})
-    model = PairModel(cfg, snaps, info, dev)
+    model = PairModel(cfg, snaps, info, dev, precision=precision)
     model._apply_position(1.0)
     model._directions = card_directions({"directions": sefa_directions([model.gen_a, model.gen_b])}, cfg.latent_dim)
     return model

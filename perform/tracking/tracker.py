@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 
+import cv2
 import numpy as np
 
 from perform.sources.frame import Frame
@@ -15,6 +16,21 @@ from perform.tracking.one_euro import OneEuroFilter
 
 _PRESENCE = FEATURE_NAMES.index("presence")
 _NEUTRAL = np.array([neutral_features()[n] for n in FEATURE_NAMES])
+# Off by default, by measurement (docs/performance.md): MediaPipe's cost hardly depends on the frame size up
+# to 1080p, where the resize costs what it saves; a 4K frame tracked at 640 px costs 13% less, but a smaller
+# face in it is found less precisely (2.4 px at 100 px eye distance), or, at other widths, not at all.
+# A 1280x720 frame at 640 px agrees with the full-size run within 0.8 px (at 100 px eye distance).
+TRACK_WIDTH: int | None = None
+
+
+def downscale(image: np.ndarray, width: int | None) -> np.ndarray:
+    """The image at `width` (aspect kept) if it is wider, else itself. Landmarks are normalised to the
+    image's size (z to its width), so those found in the small image are already the full frame's."""
+    h, w = image.shape[:2]
+    if not width or w <= width:
+        return image
+    # linear, not area: area averaging a 4K frame costs more than MediaPipe saves on it; the landmarks agree as well
+    return cv2.resize(image, (width, max(1, round(h * width / w))), interpolation=cv2.INTER_LINEAR)
 
 
 def detect_landmarks(face_mesh, image: np.ndarray) -> np.ndarray | None:
@@ -46,13 +62,17 @@ class FaceTracker:
     hold_s: a face missing for less than this keeps its last values (a one-frame miss is not a loss).
     release_s: after that, features ease towards neutral and presence falls to 0 over about this long.
     reacquire_s: when the face comes back, output blends from the held values to the tracked ones over this.
+    track_width: frames wider than this are scaled down to it for MediaPipe (None: always full size); the
+      crop and the features still come from the full frame.
 
     Not thread-safe; use one instance per thread (MediaPipe graphs are per instance).
     """
 
     def __init__(self, crop_size: int = 64, min_cutoff: float = 1.0, beta: float = 1.0, static: bool = False,
-                 hold_s: float = 0.15, release_s: float = 1.0, reacquire_s: float = 0.3) -> None:
+                 hold_s: float = 0.15, release_s: float = 1.0, reacquire_s: float = 0.3,
+                 track_width: int | None = TRACK_WIDTH) -> None:
         self.crop_size = int(crop_size)
+        self.track_width = track_width
         self.static = static
         self.hold_s, self.release_s, self.reacquire_s = hold_s, release_s, reacquire_s
         self._filter = OneEuroFilter(min_cutoff=min_cutoff, beta=beta, d_cutoff=1.0)
@@ -78,8 +98,8 @@ class FaceTracker:
         t = frame.t_capture_s
         dt = 0.0 if self._t_last is None else max(0.0, t - self._t_last)
         self._t_last = t
-        landmarks = detect_landmarks(self._mesh, frame.image)
         h, w = frame.image.shape[:2]
+        landmarks = detect_landmarks(self._mesh, downscale(frame.image, self.track_width))
         crop = None
         if landmarks is not None:
             raw = compute_features(landmarks, (w, h))
