@@ -25,7 +25,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rounds", type=int, default=None,
                    help="inject this many rounds of the faults, then let the show run to the end "
                         "(default: no limit; --quick 1)")
-    p.add_argument("--hold-s", type=float, default=None, help="how long a lasting fault lasts (default 5; --quick 2)")
+    p.add_argument("--hold-s", type=float, default=None, help="how long a lasting fault lasts (default 5; --quick 3.5: longer than the inference "
+                        "watchdog's 2 s, so a freeze is one the show must notice)")
     p.add_argument("--warmup-s", type=float, default=None, help="before the first fault (default 60; --quick 4)")
     p.add_argument("--quick", action="store_true", help="about a minute, every fault once, for CI")
     p.add_argument("--setlist", default=None, help="setlist to run (copied with its folder; default: the shipped demo)")

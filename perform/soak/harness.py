@@ -52,7 +52,7 @@ class SoakConfig:
             raise PerformError("--duration-s is shorter than the warm-up")
 
 
-QUICK = {"duration_s": 64.0, "fault_every_s": 7.0, "hold_s": 2.0, "warmup_s": 4.0, "rounds": 1}
+QUICK = {"duration_s": 64.0, "fault_every_s": 7.0, "hold_s": 3.5, "warmup_s": 4.0, "rounds": 1}
 
 
 # -- preparing the files the faults break --------------------------------------------------------------
