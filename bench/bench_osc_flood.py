@@ -21,7 +21,8 @@ import numpy as np
 
 from perform.control.events import ControlEvent
 from perform.control.osc_routes import Router
-from perform.control.osc_server import OSCServer, encode_message
+from perform.control.osc_codec import encode_message
+from perform.control.osc_server import OSCServer
 from perform.control.state import ControlState
 from perform.mapping.engine import MappingEngine
 from perform.mapping.spec import load_default_mappings, parse_mapping

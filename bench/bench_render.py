@@ -17,7 +17,7 @@ import numpy as np
 
 from perform.render.chain import ShaderChain
 from perform.render.context import collect_garbage, create_headless_context, describe_context
-from perform.render.hud import Hud, HudInfo
+from perform.render.hud import Hud
 from perform.render.passes import PassSpec
 
 EFFECTS = [
@@ -47,7 +47,7 @@ def bench(ctx, n_effects: int, source: int, output: tuple[int, int], frames: int
             chain.upload(images[f % len(images)])
             chain.render(f / 60, f)
             if hud is not None:
-                hud.update(HudInfo(fps=60.0, frame_p50_ms=f % 7, frame_p95_ms=9.0), now_s=f / 60)
+                hud.update([f" 60.0 fps   frame p50 {f % 7:.1f} ms  p95 9.0 ms"], now_s=f / 60)
                 hud.draw(chain.framebuffer)
             ctx.finish()
             t1 = time.perf_counter()

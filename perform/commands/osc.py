@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
 def _send(host: str, port: int, address: str, values: list, wait_s: float) -> int:
     from pythonosc.osc_message import OscMessage
 
-    from perform.control.osc_server import encode_message
+    from perform.control.osc_codec import encode_message
 
     if not address.startswith("/"):
         raise PerformError(f"--send: address {address!r} must start with '/'")

@@ -12,7 +12,7 @@ from typing import Iterable, Mapping
 
 from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
 
-from perform.control.osc_server import build_message, encode_message
+from perform.control.osc_codec import build_message, encode_message
 from perform.control.stats import ControlCounters
 from perform.tracking.observation import FEATURE_NAMES
 

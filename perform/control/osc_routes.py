@@ -1,7 +1,9 @@
 """The OSC address space under /perform/: one routing table, validation, wildcards; no transport here.
 
 `Router.route(address, args, t_s)` turns one incoming message into ControlEvents with canonical
-arguments, or raises `Rejected(kind, detail)`. Handlers only produce events; the engine applies them.
+arguments, or raises `Rejected(kind, detail)`. Handlers only produce events. Each route names its owner
+(`target`: held value, scheduler, conductor or mappings) and the `action` that owner applies; owners
+dispatch on `route_for(event.address)`, so a new address is one row here plus its action in its owner.
 """
 
 from __future__ import annotations
@@ -133,17 +135,37 @@ def _args_release(args: tuple, address: str, _m: dict) -> tuple:
 ArgsFn = Callable[[tuple, str, dict], tuple]
 
 
+# Who applies a route's events: one owner per control (docs/architecture.md, "Who owns what").
+HELD = "held"            # ControlState (control/state.py) keeps the latest value, or ends holds; mappings read it
+SCHEDULER = "scheduler"  # SceneScheduler (setlist/scheduler.py): scenes and the tempo
+CONDUCTOR = "conductor"  # Conductor (engine/conductor.py): freeze and blackout
+MAPPING = "mapping"      # every scene's MappingEngine (mapping/engine.py), through the conductor: the beat phase
+TARGETS = (HELD, SCHEDULER, CONDUCTOR, MAPPING)
+
+
 @dataclass(frozen=True, slots=True)
 class Route:
-    """One declared address. `value` routes set a held value (latest wins, wildcards reach them);
-    the others are commands the engine applies once. `hold` names the held value, e.g. 'latent.{i}'."""
+    """One declared address and who applies it.
+
+    target: the owner (one of TARGETS); action: what the owner does, by name (its handler's key).
+    hold: for value routes, the held value it sets, e.g. 'latent.{i}' (latest wins, wildcards reach them);
+    commands hold nothing and are applied once. owner_answers: the owner, not the server, sends the one
+    reply (a scene name is checked against the running setlist).
+    """
 
     address: str
     args: str
     range: str
     help: str
     coerce: ArgsFn
+    target: str
+    action: str
     hold: str | None = None
+    owner_answers: bool = False
+
+    def __post_init__(self) -> None:
+        if self.target not in TARGETS:
+            raise ValueError(f"route {self.address}: target {self.target!r} is not one of {TARGETS}")
 
     @property
     def value(self) -> bool:
@@ -169,31 +191,36 @@ def _route_regex(address: str) -> re.Pattern[str]:
 P = PREFIX
 ROUTES: tuple[Route, ...] = (
     Route(f"{P}/latent/<i>", "f", "0..1", "latent coordinate i; 0.5 is the origin, 0 and 1 are -span and +span (default 3 sd)",
-          _args_unit, "latent.{i}"),
+          _args_unit, HELD, "hold", "latent.{i}"),
     Route(f"{P}/latent", "f f ...", "0..1 each", "latent coordinates 0, 1, 2, ... at once, as /perform/latent/<i>",
-          _args_latent_many, "latent.*"),
+          _args_latent_many, HELD, "hold", "latent.*"),
     Route(f"{P}/direction/<name>", "f", "0..1", "move along the model card's named direction; 0.5 is no move, ends are -span/+span",
-          _args_unit, "direction.{name}"),
-    Route(f"{P}/mix", "f", "0..1", "face-to-latent mix: 0 control latent only, 1 the performer's face only", _args_unit, "mix"),
+          _args_unit, HELD, "hold", "direction.{name}"),
+    Route(f"{P}/mix", "f", "0..1", "face-to-latent mix: 0 control latent only, 1 the performer's face only",
+          _args_unit, HELD, "hold", "mix"),
     Route(f"{P}/shader/<pass>/<param>", "f", "0..1", "shader parameter, normalised; the pass declares its real range",
-          _args_unit, "shader.{pass}.{param}"),
+          _args_unit, HELD, "hold", "shader.{pass}.{param}"),
     Route(f"{P}/in/<name>", "f", "any finite (|x| <= 1e6); 0..1 by convention",
-          "generic named input for mappings (source \"in.<name>\"); the mapping's `in` range reads it", _args_input, "in.{name}"),
-    Route(f"{P}/key/<name>", "f", "0..1", "a key held (1) or released (0); mapping source \"key.<name>\"", _args_unit, "key.{name}"),
+          "generic named input for mappings (source \"in.<name>\"); the mapping's `in` range reads it",
+          _args_input, HELD, "hold", "in.{name}"),
+    Route(f"{P}/key/<name>", "f", "0..1", "a key held (1) or released (0); mapping source \"key.<name>\"",
+          _args_unit, HELD, "hold", "key.{name}"),
     Route(f"{P}/release", "[s]", "target name or pattern", "end direct holds (all, or those matching e.g. \"latent.*\"); mappings take over again",
-          _args_release),
-    Route(f"{P}/scene/next", "[f]", "", "next scene (a button's 0 release is ignored)", _args_trigger),
-    Route(f"{P}/scene/prev", "[f]", "", "previous scene", _args_trigger),
-    Route(f"{P}/scene/go", "i|s", "index >= 0 or name", "go to a scene by index (from 0) or by name", _args_scene_go),
-    Route(f"{P}/freeze", "[b|i|f]", "nonzero = on", "hold the current image; no argument toggles", _args_switch),
-    Route(f"{P}/blackout", "[b|i|f]", "nonzero = on", "fade to black; no argument toggles", _args_switch),
-    Route(f"{P}/tempo", "f", "20..400 bpm", "tempo for beat-synced LFOs", _args_tempo),
-    Route(f"{P}/beat", "[i|f]", "beat count", "a beat happened now: re-phases beat-synced LFOs", _args_beat),
+          _args_release, HELD, "release"),
+    Route(f"{P}/scene/next", "[f]", "", "next scene (a button's 0 release is ignored)", _args_trigger, SCHEDULER, "next"),
+    Route(f"{P}/scene/prev", "[f]", "", "previous scene", _args_trigger, SCHEDULER, "prev"),
+    Route(f"{P}/scene/go", "i|s", "index >= 0 or name", "go to a scene by index (from 0) or by name", _args_scene_go,
+          SCHEDULER, "go", owner_answers=True),
+    Route(f"{P}/freeze", "[b|i|f]", "nonzero = on", "hold the current image; no argument toggles", _args_switch, CONDUCTOR, "freeze"),
+    Route(f"{P}/blackout", "[b|i|f]", "nonzero = on", "fade to black; no argument toggles", _args_switch, CONDUCTOR, "blackout"),
+    Route(f"{P}/tempo", "f", "20..400 bpm", "tempo for beat-synced LFOs, keyframe walks and lengths in beats", _args_tempo,
+          SCHEDULER, "tempo"),
+    Route(f"{P}/beat", "[i|f]", "beat count", "a beat happened now: re-phases beat-synced LFOs", _args_beat, MAPPING, "beat"),
 )
 ROUTES_BY_ADDRESS = {r.address: r for r in ROUTES}
-# commands whose outcome only the engine knows (a scene name is checked against the running setlist): the
-# engine sends their one reply, 'ok' or 'error' with the reason, and the server does not say 'ok' first
-ENGINE_ANSWERED = frozenset({f"{P}/scene/go"})
+# commands whose outcome only their owner knows: it sends their one reply, 'ok' or 'error' with the reason,
+# and the server does not say 'ok' first
+ENGINE_ANSWERED = frozenset(r.address for r in ROUTES if r.owner_answers)
 
 
 @functools.lru_cache(maxsize=512)
@@ -333,6 +360,15 @@ class Router:
                         raise Rejected("out_of_range", f"{address}: more than {self._max_inputs} distinct names")
                     seen.add(m["name"])
                     self._concrete = None
+
+
+@functools.lru_cache(maxsize=1024)
+def route_for(address: str) -> Route | None:
+    """The route of a concrete event address (as ControlEvents carry them), or None: what owners dispatch on."""
+    try:
+        return _match_route(address)[0]
+    except Rejected:
+        return None
 
 
 def _match_route(address: str) -> tuple[Route, dict[str, str]]:

@@ -1,8 +1,9 @@
-"""OSCServer: one thread receives UDP datagrams, parses them, routes them, and posts ControlEvents.
+"""OSCServer: one thread receives UDP datagrams, decodes them (osc_codec), routes them (osc_routes), and
+posts ControlEvents.
 
 Nothing else happens on that thread: no GL, no torch, no sleeping until a bundle's timetag (python-osc's
-Dispatcher does that; we parse with its packet classes and schedule timetags on the engine's clock
-through ControlState, bounded). Every bad datagram is counted by kind and dropped; no exception
+Dispatcher does that; the codec puts timetags on the engine's clock and ControlState schedules them,
+bounded). Every bad datagram is counted by kind and dropped; no exception
 leaves the thread. UDP only (OSC 1.0); TCP/SLIP is not supported.
 """
 
@@ -12,75 +13,20 @@ import ipaddress
 import logging
 import select
 import socket
-import struct
 import threading
 import time
 from typing import Iterable
 
-from pythonosc import osc_message
-from pythonosc.osc_message_builder import OscMessageBuilder
-from pythonosc.parsing import osc_types
-
 from perform.control.events import ControlEvent
+from perform.control.osc_codec import MalformedPacket, decode_datagram, encode_message
 from perform.control.osc_routes import Ignored, Rejected, Router, is_value
 from perform.control.state import ControlState
 from perform.errors import ErrorReporter
 
 log = logging.getLogger(__name__)
 
-_BUNDLE = b"#bundle\x00"
 REPLY_PREFIX = "/perform/reply"
 REPLY_POLICIES = ("commands", "all", "errors", "none")
-
-
-def parse_datagram(data: bytes, max_depth: int = 8) -> list[tuple[float | None, str, tuple]]:
-    """(timetag, address, args) for each message of a datagram, bundles flattened.
-
-    timetag: seconds since the Unix epoch (wall clock), or None for 'immediately'. A nested bundle's
-    own timetag applies to its messages. Raises ValueError on anything malformed.
-    """
-    out: list[tuple[float | None, str, tuple]] = []
-    _walk(data, None, out, max_depth)
-    return out
-
-
-def _walk(data: bytes, timetag: float | None, out: list, depth: int) -> None:
-    if data.startswith(_BUNDLE):
-        if depth <= 0:
-            raise ValueError("bundles nested too deep")
-        if len(data) < 16:
-            raise ValueError("bundle shorter than its header")
-        t, i = osc_types.get_date(data, 8)
-        tag = None if t == osc_types.IMMEDIATELY else float(t)
-        while i < len(data):
-            if i + 4 > len(data):
-                raise ValueError("truncated bundle element size")
-            (size,) = struct.unpack_from(">i", data, i)
-            i += 4
-            if size <= 0 or size % 4 or i + size > len(data):
-                raise ValueError(f"bad bundle element size {size}")
-            _walk(data[i:i + size], tag, out, depth - 1)
-            i += size
-    elif data[:1] == b"/":
-        try:
-            msg = osc_message.OscMessage(data)
-        except Exception as e:  # python-osc raises ParseError, but also IndexError/struct.error on junk
-            raise ValueError(f"bad message: {e}") from None
-        out.append((timetag, msg.address, tuple(msg.params)))
-    else:
-        raise ValueError("neither an OSC message nor a bundle")
-
-
-def build_message(address: str, args: Iterable) -> osc_message.OscMessage:
-    """One OSC message (float, int, bool, str args)."""
-    b = OscMessageBuilder(address)
-    for a in args:
-        b.add_arg(a)
-    return b.build()
-
-
-def encode_message(address: str, args: Iterable) -> bytes:
-    return build_message(address, args).dgram
 
 
 class _Allow:
@@ -215,15 +161,14 @@ class OSCServer:
             return 0
         now_s = self.state.now() if now_s is None else now_s
         try:
-            messages = parse_datagram(data)
-        except (ValueError, osc_types.ParseError) as e:
+            messages = decode_datagram(data, now_s, time.time())
+        except MalformedPacket as e:
             self.counters.drop("malformed", f"{len(data)}-byte datagram from {host}: {e}")
             return 0
         reply_to = (host, self._reply_port or sender[1])
-        wall = time.time()
         accepted = 0
-        for timetag, address, args in messages:
-            t_s = now_s if timetag is None or timetag <= wall else now_s + (timetag - wall)
+        for m in messages:
+            t_s, address, args = m.t_s, m.address, m.args
             try:
                 events = self.router.route(address, args, t_s, "osc", reply_to)
             except Ignored:

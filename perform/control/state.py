@@ -1,7 +1,7 @@
 """ControlState: where handlers enqueue ControlEvents and the engine drains them, once a frame.
 
 Handlers (the OSC thread, key handlers, a replayed recording) only `post`; they never touch GL or
-torch. The engine calls `drain(now_s)` once per frame and gets the events due by then, in time
+torch. This is the owner of the routes whose target is HELD (osc_routes): values and /perform/release. The engine calls `drain(now_s)` once per frame and gets the events due by then, in time
 order; future ones (OSC bundles with a timetag) wait in a bounded heap. Draining also updates the
 held values (`inputs`, `keys`, `overrides`): the latest value of each, as of the last drain, so what
 a frame sees depends only on the events and the drain times (the fixed clock relies on it).
@@ -16,16 +16,15 @@ import logging
 import threading
 import time
 import types
-from typing import Callable, Iterable, Mapping
+from typing import Callable, Mapping
 
 from perform.control.events import ControlEvent
-from perform.control.osc_routes import held_values
+from perform.control.osc_routes import HELD, held_values, route_for
 from perform.control.stats import ControlCounters
 
 log = logging.getLogger(__name__)
 
 _EMPTY: Mapping[str, float] = types.MappingProxyType({})
-RELEASE_ADDRESS = "/perform/release"
 
 
 class ControlState:
@@ -77,10 +76,6 @@ class ControlState:
         self.counters.add("accepted")
         return True
 
-    def post_many(self, events: Iterable[ControlEvent], now_s: float | None = None) -> int:
-        now_s = self._clock() if now_s is None else now_s
-        return sum(self.post(e, now_s) for e in events)
-
     # ---- the engine (one thread) ----
 
     def drain(self, now_s: float) -> list[ControlEvent]:
@@ -98,13 +93,6 @@ class ControlState:
     def pending(self) -> int:
         with self._lock:
             return len(self._heap)
-
-    def clear_pending(self) -> int:
-        """Forget every event not yet due (e.g. on stop); returns how many."""
-        with self._lock:
-            n = len(self._heap)
-            self._heap.clear()
-        return n
 
     def release(self, pattern: str = "*") -> None:
         """End direct holds whose target matches `pattern` (fnmatch, e.g. 'latent.*')."""
@@ -130,7 +118,10 @@ class ControlState:
     def _hold(self, events: list[ControlEvent]) -> None:
         inputs = keys = overrides = None
         for e in events:
-            if e.address == RELEASE_ADDRESS:
+            route = route_for(e.address)
+            if route is None or route.target != HELD:  # commands: their owners apply them (osc_routes.ROUTES)
+                continue
+            if route.action == "release":
                 pat = str(e.args[0]) if e.args else "*"
                 overrides = {k: v for k, v in (self._overrides if overrides is None else overrides).items()
                              if not fnmatch.fnmatchcase(k, pat)}

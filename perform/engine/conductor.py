@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 import math
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
 import numpy as np
 
 from perform.control.events import ControlEvent
+from perform.control.osc_routes import CONDUCTOR, MAPPING, route_for
 from perform.engine.plan import FramePlan, GenJob, Layer
 from perform.nets.model import GenerativeModel
 from perform.setlist.keyframes import keyframe_latents, keyframe_walk
@@ -58,12 +59,10 @@ class SceneRuntime:
 
 @dataclass
 class PerformanceState:
-    """Values set directly by control messages (OSC/keys), on top of what mappings compute."""
+    """The conductor's own controls (osc_routes target CONDUCTOR). The tempo is the scheduler's."""
 
     freeze: bool = False
     blackout: bool = False
-    tempo_bpm: float = 120.0
-    inputs: dict[str, float] = field(default_factory=dict)  # /perform/in/<name> and other direct inputs
 
 
 PAIR_PASS = ShaderSpec("side_by_side", "pair", {})
@@ -110,10 +109,9 @@ class Conductor:
                  make_scheduler: Callable[[Setlist], Any]) -> None:
         self.models = models
         self._make_mapper = make_mapper
-        self._make_scheduler = make_scheduler
         self.setlist = setlist
-        self.scheduler = make_scheduler(setlist)
-        self.state = PerformanceState(tempo_bpm=setlist.show.tempo_bpm)
+        self.scheduler = make_scheduler(setlist)  # owns the scenes and the tempo; everything here reads them
+        self.state = PerformanceState()
         self._runtimes = self._build_runtimes(setlist)
         any_model = next(iter(models.values()))
         self._drift = Drift(any_model.latent_dim)
@@ -176,29 +174,33 @@ class Conductor:
         self.reload_error = None
 
     # -- per frame -----------------------------------------------------------------------------------------
-    def apply_events(self, events: list[ControlEvent]) -> None:
+    def _apply(self, events: list[ControlEvent], tempo_bpm: float) -> None:
+        """The events whose route names the conductor or the mappings as their owner (osc_routes.ROUTES);
+        the scheduler's own are applied in scheduler.update, held values in ControlState.drain."""
         for ev in events:
-            a = ev.address
+            route = route_for(ev.address)
+            if route is None:
+                continue
             v = ev.args[0] if ev.args else None
-            if a == "/perform/freeze":
-                self.state.freeze = not self.state.freeze if v is None else bool(v)
-            elif a == "/perform/blackout":
-                self.state.blackout = not self.state.blackout if v is None else bool(v)
-            elif a == "/perform/tempo" and v is not None and float(v) > 0:
-                self.state.tempo_bpm = float(v)
-            elif a == "/perform/scene/go" and self.reply is not None:  # the one reply it gets (ENGINE_ANSWERED)
-                if v is None or self.setlist.index_of(v) is None:
-                    names = ", ".join(self.setlist.names)
-                    self.reply(ev, False, f"no scene {v!r}; scenes (from 0): {names}")
-                else:
-                    self.reply(ev, True, "")
+            if route.target == CONDUCTOR:
+                if route.action == "freeze":
+                    self.state.freeze = not self.state.freeze if v is None else bool(v)
+                elif route.action == "blackout":
+                    self.state.blackout = not self.state.blackout if v is None else bool(v)
+            elif route.target == MAPPING and route.action == "beat":
+                beat = v if isinstance(v, int) and not isinstance(v, bool) else None
+                for rt in self._runtimes:  # every scene's LFOs keep the sender's beat, not only the one shown
+                    rt.mapper.sync_beat(beat, ev.t_s, tempo_bpm)
 
     def step(self, t_s: float, index: int, face: FaceObservation | None, events: list[ControlEvent],
              source_status: str = "ok") -> FramePlan:
         dt = 0.0 if self._t_prev is None else max(0.0, t_s - self._t_prev)
         self._t_prev = t_s
-        self.apply_events(events)
         sched = self.scheduler.update(t_s, events)
+        self._apply(events, sched.tempo_bpm)
+        if self.reply is not None:
+            for ev, ok, reason in sched.answers:
+                self.reply(ev, ok, reason)
         cur = self._runtimes[sched.index]
         if cur.scene.name != self.scene_name:
             self.scene_name = cur.scene.name
@@ -218,13 +220,16 @@ class Conductor:
         status = ""
         fade = 0.0
         if tr is None:
-            job, params = self._scene_job(cur, sched.scene_time_s, t_s, features, presence, crop)
+            job, params = self._scene_job(cur, sched.scene_time_s, sched.scene_beats, sched.tempo_bpm, t_s, features,
+                                          presence, crop)
             jobs, layers = (job,), (Layer(cur.chain_key, cur.scene.name, 0, params),)
         else:
             src = self._runtimes[tr.from_index]
             dst = self._runtimes[tr.to_index]
-            ja, pa = self._scene_job(src, sched.from_scene_time_s, t_s, features, presence, crop)
-            jb, pb = self._scene_job(dst, sched.scene_time_s, t_s, features, presence, crop)
+            ja, pa = self._scene_job(src, tr.from_scene_time_s, tr.from_scene_beats, sched.tempo_bpm, t_s, features,
+                                     presence, crop)
+            jb, pb = self._scene_job(dst, sched.scene_time_s, sched.scene_beats, sched.tempo_bpm, t_s, features,
+                                     presence, crop)
             status = f"{tr.kind} {src.scene.name} -> {dst.scene.name} {tr.progress * 100:3.0f}%"
             la, lb = Layer(src.chain_key, src.scene.name, 0, pa), Layer(dst.chain_key, dst.scene.name, 1, pb)
             if tr.kind == "cut":
@@ -256,30 +261,29 @@ class Conductor:
             self._held_crop = None
         return self._held_crop
 
-    def _scene_job(self, rt: SceneRuntime, scene_t: float, t_s: float, features: Mapping[str, float],
-                   presence: float, crop: np.ndarray | None) -> tuple[GenJob, dict]:
+    def _scene_job(self, rt: SceneRuntime, scene_t: float, scene_beats: float, tempo_bpm: float, t_s: float,
+                   features: Mapping[str, float], presence: float, crop: np.ndarray | None) -> tuple[GenJob, dict]:
         scene = rt.scene
-        base = keyframe_walk(rt.keyframes, scene.keyframe_every, scene_t, scene_t * self.state.tempo_bpm / 60.0)
-        rt.mapper.base_latent = base
+        rt.mapper.base_latent = keyframe_walk(rt.keyframes, scene.keyframe_every, scene_t, scene_beats)
         c = self.control
-        out = rt.mapper.evaluate(t_s, c.inputs if c is not None else {}, features, self.state.tempo_bpm,
+        out = rt.mapper.evaluate(t_s, c.inputs if c is not None else {}, features, tempo_bpm,
                                  keys=c.keys if c is not None else None, overrides=c.overrides if c is not None else None)
         latent = out.latent
         if self._drift_weight > 0:
             latent = latent + (self._drift_weight * DRIFT_AMPLITUDE) * self._drift.at(t_s)
         # the face's share fades with its presence, so a lost face never jumps the image
         mix = float(out.mix) * presence
-        pair = self._pair_options(rt, scene_t) if rt.model.info.kind == "pair" else None
+        pair = self._pair_options(rt, scene_t, tempo_bpm) if rt.model.info.kind == "pair" else None
         return GenJob(rt.model_key, np.asarray(latent, dtype=np.float32), crop, mix, pair), dict(out.shader_params)
 
-    def _pair_options(self, rt: SceneRuntime, scene_t: float) -> tuple[str, float, float]:
+    def _pair_options(self, rt: SceneRuntime, scene_t: float, tempo_bpm: float) -> tuple[str, float, float]:
         """(mode, crossfade, snapshot position) for a data-free pair: the trajectory plays back ping-pong
         over the scene's time unless /perform/in/snapshot holds a position."""
         spec = rt.scene.pair
         inputs = self.control.inputs if self.control is not None else {}
         snapshot = spec.snapshot
         if spec.trajectory is not None:
-            period = spec.trajectory.to_seconds(self.state.tempo_bpm) or 1.0
+            period = spec.trajectory.to_seconds(tempo_bpm) or 1.0
             phase = (scene_t / period) % 2.0
             snapshot = phase if phase <= 1.0 else 2.0 - phase
         snapshot = float(inputs.get("snapshot", snapshot))
@@ -290,7 +294,7 @@ class Conductor:
         cur = self.scene_name
         n = len(self.setlist.scenes)
         idx = self.setlist.index_of(cur)
-        lines = [f"scene {idx + 1 if idx is not None else '?'}/{n}: {cur}   tempo {self.state.tempo_bpm:.0f}"]
+        lines = [f"scene {idx + 1 if idx is not None else '?'}/{n}: {cur}   tempo {self.scheduler.tempo_bpm:.0f}"]
         m = next(iter(self.models.values()))
         lines.append(f"model {m.info.name}{'  UNTRAINED' if m.info.untrained else ''}  device {m.device}")
         if self.state.blackout:

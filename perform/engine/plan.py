@@ -69,7 +69,6 @@ class Generated:
     images: tuple[np.ndarray, ...]
     infer_ms: float
     t_done_s: float
-    error: str | None = None
 
 
 def generate(plan: FramePlan, models: Mapping[str, GenerativeModel]) -> Generated:

@@ -56,7 +56,7 @@ class ChainPresenter:
         # the (result, job) each copy last uploaded; the result is held so its id cannot be reused by a newer one
         self._uploaded: dict[tuple[str, int], tuple[Generated, int]] = {}
         self._next_poll = 0.0
-        self.shader_errors: list[str] = []
+        self.shader_errors_seen = 0  # compile failures since the start, for the status file
         self.sync(conductor.chains())
 
     # -- setup -----------------------------------------------------------------------------------------------
@@ -115,7 +115,7 @@ class ChainPresenter:
             self._drawn = {(layer.chain, c) for layer, c in zip(layers, copies)}
         if hud_lines:
             hud = self._ensure_hud()
-            hud.update(hud_lines + [f"shader error: {e.splitlines()[0][:100]}" for e in self.shader_errors[-2:]],
+            hud.update(hud_lines + [f"shader error: {e.splitlines()[0][:100]}" for e in self.shader_errors[:2]],
                        time.perf_counter())
             hud.draw(target, flip_y=screen)
         if self.hot_reload:
@@ -172,8 +172,15 @@ class ChainPresenter:
             return
         self._next_poll = now + SHADER_POLL_S
         for chain in (c for pool in self.chains.values() for c in pool):
-            for err in chain.poll_shaders():
-                self.shader_errors.append(str(err))
+            self.shader_errors_seen += len(chain.poll_shaders())
+
+    @property
+    def shader_errors(self) -> list[str]:
+        """The shader files failing now, one message each (a later edit that compiles removes its own):
+        the chains keep them by file, and keep their last good program meanwhile."""
+        current = {name: str(err) for pool in self.chains.values() for chain in pool
+                   for name, err in chain.shader_errors.items()}
+        return [current[name] for name in sorted(current)]
 
     def present(self) -> list[str]:
         collect_garbage(self.ctx)

@@ -74,7 +74,7 @@ class LiveStatus:
             "setlist_failures": getattr(self._reloader, "failures", 0),
             # each chain counted once: a chain two scenes share has a copy per scene, compiled from the same files
             "shader_errors": sum(len(pool[0].shader_errors) for pool in self._presenter.chains.values() if pool),
-            "shader_errors_seen": len(self._presenter.shader_errors),
+            "shader_errors_seen": self._presenter.shader_errors_seen,
             "errors": self._runner.reporter.total(),
             "osc_accepted": self._osc.get("accepted") if self._osc is not None else 0,
             "osc_dropped": self._osc.total_dropped() if self._osc is not None else 0,

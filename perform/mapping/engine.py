@@ -131,8 +131,12 @@ class MappingEngine:
         for sm in self._smoothers:
             sm.reset()
 
-    def sync_beat(self, beat: int | None = None) -> None:
-        """A beat arrived (/perform/beat): snap the beat phase to `beat`, or to the nearest whole beat."""
+    def sync_beat(self, beat: int | None = None, t_s: float | None = None, tempo_bpm: float = 120.0) -> None:
+        """A beat happened at t_s (/perform/beat): the phase is first carried on to t_s at `tempo_bpm` (the
+        event may fall between two frames), then snapped to `beat`, or to the nearest whole beat."""
+        if t_s is not None and self._t_prev is not None and t_s > self._t_prev:
+            self._beat += (t_s - self._t_prev) * max(tempo_bpm, 0.0) / 60.0
+            self._t_prev = t_s
         self._beat = float(beat) if beat is not None else float(round(self._beat))
 
     @property

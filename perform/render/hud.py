@@ -17,8 +17,6 @@ from perform.render.shaders import ShaderLibrary, build_program  # noqa: E402
 
 Colour = tuple[int, int, int]
 WHITE: Colour = (235, 235, 235)
-GREY: Colour = (150, 150, 150)
-AMBER: Colour = (255, 190, 60)
 RED: Colour = (255, 70, 70)
 
 
@@ -26,41 +24,6 @@ RED: Colour = (255, 70, 70)
 class HudLine:
     text: str
     colour: Colour = WHITE
-
-
-@dataclass(frozen=True, slots=True)
-class HudInfo:
-    """What the engine shows on the HUD; `hud_lines` turns it into text."""
-
-    fps: float = 0.0
-    frame_p50_ms: float = 0.0
-    frame_p95_ms: float = 0.0
-    stage_ms: tuple[tuple[str, float], ...] = ()  # (stage, p50 ms) in pipeline order
-    latency_ms: float | None = None  # camera to screen
-    face: bool | None = None  # None: no tracker
-    device: str = ""
-    model: str = ""
-    untrained: bool = False
-    scene: str = ""
-    errors: tuple[str, ...] = ()
-
-
-def hud_lines(info: HudInfo) -> tuple[HudLine, ...]:
-    lines = [HudLine(f"{info.fps:5.1f} fps   frame p50 {info.frame_p50_ms:.1f} ms  p95 {info.frame_p95_ms:.1f} ms")]
-    if info.stage_ms:
-        lines.append(HudLine("  ".join(f"{name} {ms:.1f}" for name, ms in info.stage_ms) + " ms", GREY))
-    if info.latency_ms is not None:
-        lines.append(HudLine(f"camera to screen {info.latency_ms:.0f} ms"))
-    if info.face is not None:
-        lines.append(HudLine("face: yes", WHITE) if info.face else HudLine("face: none", AMBER))
-    if info.model or info.device:
-        lines.append(HudLine(" on ".join(p for p in (info.model, info.device) if p)))
-    if info.untrained:
-        lines.append(HudLine("UNTRAINED model (random weights)", AMBER))
-    if info.scene:
-        lines.append(HudLine(f"scene: {info.scene}"))
-    lines.extend(HudLine(e, RED) for e in info.errors)
-    return tuple(lines)
 
 
 class Hud:
@@ -95,10 +58,10 @@ class Hud:
         self.visible = not self.visible
         return self.visible
 
-    def update(self, lines: HudInfo | Sequence[HudLine | str], now_s: float) -> bool:
-        """Offer new text; returns True when it was rasterised now (otherwise it waits its turn)."""
-        new = hud_lines(lines) if isinstance(lines, HudInfo) else tuple(
-            l if isinstance(l, HudLine) else HudLine(str(l)) for l in lines)
+    def update(self, lines: Sequence[HudLine | str], now_s: float) -> bool:
+        """Offer new text (plain strings are white); returns True when it was rasterised now (otherwise it
+        waits its turn)."""
+        new = tuple(l if isinstance(l, HudLine) else HudLine(str(l)) for l in lines)
         if new == self._shown:
             self._pending = None
             return False

@@ -12,6 +12,10 @@ from typing import Any
 import numpy as np
 
 from perform.errors import PerformError
+from perform.render.chain import ShaderChain
+from perform.render.context import create_headless_context
+from perform.render.passes import PASS_TYPES, PassSpec
+from perform.render.shaders import ShaderLibrary
 from perform.setlist.keyframes import keyframe_latents
 from perform.setlist.locate import KeyLocator
 from perform.setlist.problems import Problem, Problems, SetlistError
@@ -143,8 +147,6 @@ def _check_keyframes(scene: Scene, i: int, facts: ModelFacts, problems: Problems
 # ---- mappings -------------------------------------------------------------------------------------------
 def shader_param_names(scene: Scene) -> frozenset[tuple[str, str]]:
     """(pass name, param) pairs a mapping may target in this scene's chain (with the display pass the chain adds)."""
-    from perform.render.passes import PASS_TYPES
-
     out = set()
     specs = [(s.type, s.name) for s in scene.shaders]
     if not specs or specs[-1][0] != "display":
@@ -181,14 +183,13 @@ def _check_mappings(scene: Scene, i: int, facts: ModelFacts, problems: Problems)
 def _check_shaders(setlist: Setlist, models: dict[str, ModelFacts], problems: Problems) -> None:
     """Build each distinct chain in a headless EGL context: compiles every program it uses."""
     try:
-        from perform.render.chain import ShaderChain
-        from perform.render.context import create_headless_context
-        from perform.render.passes import PassSpec
-        from perform.render.shaders import ShaderLibrary
-
-        ctx = create_headless_context()
         library = ShaderLibrary()
-    except (PerformError, ImportError) as e:
+    except PerformError as e:  # no shaders folder: the show could not draw either
+        problems.error(("show",), str(e))
+        return
+    try:
+        ctx = create_headless_context()
+    except PerformError as e:  # what create_headless_context raises when EGL cannot give a context
         problems.warn(("show",), f"shaders were not compiled (no headless OpenGL here): {e}")
         return
     built: dict[str, str | None] = {}

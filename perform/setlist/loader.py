@@ -9,12 +9,13 @@ import re
 import sys
 import types
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
+from perform.errors import PerformError
+from perform.mapping.spec import parse_mapping
 from perform.setlist.curves import CURVES
 from perform.setlist.locate import KeyLocator
 from perform.setlist.paths import known_models, resolve_model
-from perform.errors import PerformError
 from perform.setlist.problems import KeyPath, Problem, Problems, SetlistError, closest, format_key
 from perform.setlist.schema import (DRIVES, HOLD, INPUT_SYNTHETIC, TRANSITION_KINDS, ZERO, Advance, Duration,
                                     PAIR_MODES, MappingSource, PairSpec, Scene, Setlist, ShaderSpec, Show,
@@ -331,14 +332,11 @@ class _Reader:
 
     def _mapping_specs(self, tables: list, path: KeyPath, file: Path | None) -> MappingSource:
         """Parse with perform.mapping's own schema (its messages name the key, which becomes the key path)."""
-        parse = mapping_parser()
         specs: list[Any] = []
         for i, t in enumerate(tables):
-            if parse is None:
-                continue
             where = f"{file}: [[mapping]] #{i + 1}" if file is not None else f"{self.p.file}: {format_key(path + (i,))}"
             try:
-                specs.append(parse(t, where))
+                specs.append(parse_mapping(t, where))
             except PerformError as e:
                 msg = str(e).removeprefix(where + ": ")
                 if file is not None:  # the problem is in the mapping file; the setlist line says who uses it
@@ -450,15 +448,6 @@ class _Reader:
                                  expected='"crossfade" between different models')
             if t.kind != "cut" and i + 1 == len(scenes) and i in self._explicit_transitions:
                 self.p.warn(("scene", i, "transition"), "the last scene's transition is used only when jumping from it")
-
-
-def mapping_parser() -> Callable[[dict, str], Any] | None:
-    """perform.mapping's parser of one mapping table, (table, where) -> MappingSpec, if it is installed."""
-    try:
-        from perform.mapping.spec import parse_mapping
-    except ImportError:  # the mapping package is optional to the schema; tables are kept as written
-        return None
-    return parse_mapping
 
 
 def _kind(v: Any) -> str:

@@ -13,18 +13,22 @@ same states, frame for frame. Rules (docs/setlists.md):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable
 
-import numpy as np
-
 from perform.control.events import ControlEvent
-from perform.setlist import controls
+from perform.control.osc_routes import SCHEDULER, route_for
 from perform.setlist.curves import apply_curve
-from perform.setlist.keyframes import keyframe_latents, keyframe_walk, slerp
 from perform.setlist.schema import Setlist
 
 _EPS = 1e-9  # a frame at exactly the end time counts as past it, despite float rounding
+KEY_PREFIX = "/perform/key/"  # + key name: what the window and /perform/key/<name> send
+
+# Arrows and a presentation clicker's page keys move through the show; digit keys 1-9 jump to the first nine
+# scenes (key 1 is index 0: a keyboard has no key 0 before 1). A scene's advance.keys add to these.
+NEXT_KEYS: tuple[str, ...] = ("right", "pagedown")
+PREV_KEYS: tuple[str, ...] = ("left", "pageup")
+DIGIT_KEYS: tuple[str, ...] = tuple("123456789")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +57,9 @@ class SceneState:
     transition: TransitionState | None = None
     finished: bool = False  # the last scene's duration has passed; it holds
     note: str = ""          # the latest control that could not be followed, for the HUD and the log
+    # the answers to this update's commands that their sender hears from us (routes with owner_answers):
+    # (event, ok, reason), for the conductor to send
+    answers: tuple[tuple[ControlEvent, bool, str], ...] = ()
 
     @property
     def from_scene_time_s(self) -> float:
@@ -101,8 +108,8 @@ class SceneScheduler:
         self._transition: _Transition | None = None
         self._finished = False
         self._note = ""
-        self._latents: dict[tuple[int, int], np.ndarray] = {}
         self._advance_keys = _advance_keys(setlist)
+        self._answers: list[tuple[ControlEvent, bool, str]] = []
 
     # ---- the frame call -------------------------------------------------------------------------------
     def update(self, t_s: float, events: Iterable[ControlEvent] = ()) -> SceneState:
@@ -111,13 +118,14 @@ class SceneScheduler:
             self._t0 = self._last_t = float(t_s)
             self._clock = _Clock(self._t0, self._t0)
         t = max(float(t_s), self._last_t)  # never backwards: a late frame must not replay a scene change
+        self._answers = []
         for ev in sorted(events, key=lambda e: e.t_s):
             te = min(max(float(ev.t_s), self._last_t), t)
             self._run_until(te)
             self._handle(ev, te)
         self._run_until(t)
         self._last_t = t
-        return self._state(t)
+        return replace(self._state(t), answers=tuple(self._answers)) if self._answers else self._state(t)
 
     def state(self) -> SceneState:
         """The state at the last update's time, without advancing."""
@@ -156,30 +164,37 @@ class SceneScheduler:
 
     # ---- controls -------------------------------------------------------------------------------------
     def _handle(self, ev: ControlEvent, t: float) -> None:
-        scene = self.setlist.scenes[self.index]
-        addr = ev.address
-        if addr == controls.TEMPO:
-            bpm = ev.args[0] if ev.args else None
-            if isinstance(bpm, (int, float)) and not isinstance(bpm, bool) and math.isfinite(bpm) and 1.0 <= bpm <= 999.0:
-                self._set_tempo(float(bpm), t)
-            else:
-                self._note = f"{controls.TEMPO}: {bpm!r} is not a tempo (1-999 BPM)"
-        elif addr == controls.SCENE_GO:
-            self._go_to(ev.args[0] if ev.args else None, t)
-        elif not controls.is_press(ev):
+        """The scheduler's routes (osc_routes: target SCHEDULER), then the triggers a setlist binds: keys
+        and a scene's advance.osc addresses."""
+        route = route_for(ev.address)
+        if route is not None and route.target == SCHEDULER:
+            arg = ev.args[0] if ev.args else None
+            if route.action == "tempo":
+                self._tempo(arg, t)
+            elif route.action == "go":
+                self._go_to(arg, t, ev if route.owner_answers else None)
+            elif is_press(ev):
+                self._step(+1 if route.action == "next" else -1, t)
             return
-        elif addr in scene.advance.osc or addr == controls.SCENE_NEXT:
+        if not is_press(ev):
+            return
+        addr = ev.address
+        if addr in self.setlist.scenes[self.index].advance.osc:
             self._step(+1, t)
-        elif addr == controls.SCENE_PREV:
-            self._step(-1, t)
-        elif addr.startswith(controls.KEY_PREFIX):
-            key = controls.key_name(addr[len(controls.KEY_PREFIX):])
-            if key in self._advance_keys[self.index] or key in controls.NEXT_KEYS:
+        elif addr.startswith(KEY_PREFIX):
+            key = key_name(addr[len(KEY_PREFIX):])
+            if key in self._advance_keys[self.index] or key in NEXT_KEYS:
                 self._step(+1, t)
-            elif key in controls.PREV_KEYS:
+            elif key in PREV_KEYS:
                 self._step(-1, t)
-            elif key in controls.DIGIT_KEYS:
+            elif key in DIGIT_KEYS:
                 self._go_to(int(key) - 1, t)  # key 1 is the first scene
+
+    def _tempo(self, bpm, t: float) -> None:
+        if isinstance(bpm, (int, float)) and not isinstance(bpm, bool) and math.isfinite(bpm) and 1.0 <= bpm <= 999.0:
+            self._set_tempo(float(bpm), t)
+        else:  # the router refuses these at the door; a hand-made or replayed event may still carry one
+            self._note = f"/perform/tempo: {bpm!r} is not a tempo (1-999 BPM)"
 
     def _step(self, delta: int, t: float) -> None:
         self._finish_transition()
@@ -187,11 +202,16 @@ class SceneScheduler:
         if 0 <= target < len(self.setlist.scenes):
             self._go(target, t)
 
-    def _go_to(self, which, t: float) -> None:
+    def _go_to(self, which, t: float, answer: ControlEvent | None = None) -> None:
         target = self.setlist.index_of(which) if isinstance(which, (int, str)) else None
         if target is None:
-            self._note = f"{controls.SCENE_GO}: no scene {which!r}"
+            self._note = f"/perform/scene/go: no scene {which!r}"
+            if answer is not None:
+                names = ", ".join(self.setlist.names)
+                self._answers.append((answer, False, f"no scene {which!r}; scenes (from 0): {names}"))
             return
+        if answer is not None:
+            self._answers.append((answer, True, ""))
         self._finish_transition()
         if target != self.index:
             self._go(target, t)
@@ -233,27 +253,6 @@ class SceneScheduler:
                           self._clock.beats(t, self.tempo_bpm), t - (self._t0 if self._t0 is not None else t),
                           self.tempo_bpm, tr, self._finished, self._note)
 
-    def keyframes(self, index: int, latent_dim: int) -> np.ndarray:
-        """(K, Z) keyframe latents of scene `index` (cached)."""
-        key = (index, latent_dim)
-        if key not in self._latents:
-            self._latents[key] = keyframe_latents(self.setlist.scenes[index], latent_dim)
-        return self._latents[key]
-
-    def scene_latent(self, index: int, latent_dim: int, scene_time_s: float, scene_beats: float) -> np.ndarray:
-        """Scene `index`'s base latent (Z,) at its own time (walking its keyframes)."""
-        return keyframe_walk(self.keyframes(index, latent_dim), self.setlist.scenes[index].keyframe_every,
-                             scene_time_s, scene_beats)
-
-    def latent(self, state: SceneState, latent_dim: int) -> np.ndarray:
-        """The base latent (Z,) for `state`'s scene; during a latent transition, the path between both scenes."""
-        z = self.scene_latent(state.index, latent_dim, state.scene_time_s, state.scene_beats)
-        tr = state.transition
-        if tr is not None and tr.kind == "latent":
-            z0 = self.scene_latent(tr.from_index, latent_dim, tr.from_scene_time_s, tr.from_scene_beats)
-            z = slerp(z0, z, tr.progress)
-        return z
-
     # ---- hot reload -----------------------------------------------------------------------------------
     def swap(self, setlist: Setlist) -> None:
         """Carry on with an edited setlist: same scene (by name, else by position) at the same scene time.
@@ -269,9 +268,21 @@ class SceneScheduler:
             self._set_tempo(setlist.show.tempo_bpm, self._last_t)
         self.setlist = setlist
         self._advance_keys = _advance_keys(setlist)
-        self._latents.clear()
         self._finished = False  # re-evaluated against the new durations on the next update
 
 
 def _advance_keys(setlist: Setlist) -> list[frozenset[str]]:
-    return [frozenset(controls.key_name(k) for k in s.advance.keys) for s in setlist.scenes]
+    return [frozenset(key_name(k) for k in s.advance.keys) for s in setlist.scenes]
+
+
+def key_name(name: str) -> str:
+    """Key names compare lower case without spaces: "Page Down" and "pagedown" are one key."""
+    return name.strip().lower().replace(" ", "").replace("_", "")
+
+
+def is_press(ev: ControlEvent) -> bool:
+    """A trigger fires on a press: no argument, or a non-zero first argument (a release sends 0)."""
+    if not ev.args:
+        return True
+    v = ev.args[0]
+    return bool(v) if isinstance(v, (int, float, bool)) else True

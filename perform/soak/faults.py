@@ -128,7 +128,7 @@ class FreezeInference(Fault):
 def garbage_datagrams(rng: random.Random) -> list[bytes]:
     """One round of bad input: noise, truncated packets, wrong types, unknown and far-future messages, and
     some valid values (a flood of good data is a flood too)."""
-    from perform.control.osc_server import encode_message
+    from perform.control.osc_codec import encode_message
 
     valid = encode_message("/perform/latent/0", (rng.random(),))
     bundle_far = b"#bundle\0" + struct.pack(">II", 0xFFFFFFF0, 0) + struct.pack(">i", len(valid)) + valid
@@ -247,7 +247,7 @@ class SceneChanges(Fault):
     name = "scenes"
 
     def start(self, ctx, hold_s):
-        from perform.control.osc_server import encode_message
+        from perform.control.osc_codec import encode_message
 
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         sock.bind(("127.0.0.1", 0))  # replies come back to this port

@@ -25,7 +25,7 @@ import math
 import numpy as np
 
 from perform.tracking.align import LEFT_EYE_CORNERS, RIGHT_EYE_CORNERS, face_scale_px
-from perform.tracking.observation import FEATURE_NAMES, FEATURE_RANGES
+from perform.tracking.observation import FEATURE_NAMES
 
 # landmark indices of the refined face mesh
 _CHEEK_RIGHT, _CHEEK_LEFT = 234, 454  # image-left, image-right on an unmirrored face
@@ -183,7 +183,3 @@ def neutral_features() -> dict[str, float]:
 
     return {n: _neutral(n) for n in FEATURE_NAMES}
 
-
-def clip_features(values: dict[str, float]) -> dict[str, float]:
-    """Each value clipped to its documented range."""
-    return {n: float(min(FEATURE_RANGES[n][1], max(FEATURE_RANGES[n][0], v))) for n, v in values.items()}

@@ -84,13 +84,6 @@ class FaceTracker:
         self._blend_from: np.ndarray | None = None  # output held when a face (re)appeared
         self._blend = 1.0  # 0 -> 1 across reacquire_s after the face (re)appears
 
-    def tune(self, min_cutoff: float | None = None, beta: float | None = None) -> None:
-        """Change the smoothing live (values take effect on the next frame)."""
-        if min_cutoff is not None:
-            self._filter.min_cutoff = float(min_cutoff)
-        if beta is not None:
-            self._filter.beta = float(beta)
-
     def process(self, frame: Frame) -> FaceObservation:
         if self._mesh is None:
             raise RuntimeError("FaceTracker.process called after close()")

@@ -42,9 +42,10 @@ def test_too_far_ahead_and_overflow_are_counted_and_refused():
 
 def test_held_values_overrides_keys_and_release():
     st = ControlState(clock=lambda: 0.0)
-    st.post_many([ev(0, "/perform/latent/3", 0.8), ev(0, "/perform/latent", 0.1, 0.2), ev(0, "/perform/mix", 0.5),
-                  ev(0, "/perform/shader/bloom/amount", 0.7), ev(0, "/perform/direction/smile", 0.9),
-                  ev(0, "/perform/key/space", 1.0)])
+    for e in (ev(0, "/perform/latent/3", 0.8), ev(0, "/perform/latent", 0.1, 0.2), ev(0, "/perform/mix", 0.5),
+              ev(0, "/perform/shader/bloom/amount", 0.7), ev(0, "/perform/direction/smile", 0.9),
+              ev(0, "/perform/key/space", 1.0)):
+        st.post(e)
     st.drain(0.0)
     assert dict(st.overrides) == {"latent.3": 0.8, "latent.0": 0.1, "latent.1": 0.2, "mix": 0.5,
                                   "shader.bloom.amount": 0.7, "direction.smile": 0.9}

@@ -10,7 +10,7 @@ from pythonosc.osc_message_builder import OscMessageBuilder
 from pythonosc.udp_client import SimpleUDPClient
 
 from perform.control.osc_routes import Router
-from perform.control.osc_server import OSCServer, parse_datagram
+from perform.control.osc_server import OSCServer
 from perform.control.state import ControlState
 
 
@@ -141,17 +141,3 @@ def test_allow_list_refuses_other_senders():
         SimpleUDPClient("127.0.0.1", server.port).send_message("/perform/mix", 0.5)
         assert wait_for(lambda: state.counters.dropped("not_allowed") == 1)
         assert state.pending() == 0
-
-
-def test_parse_datagram_flattens_nested_bundles_with_their_timetags():
-    inner = OscBundleBuilder(2_000_000_000.0)
-    m = OscMessageBuilder("/perform/beat")
-    inner.add_content(m.build())
-    outer = OscBundleBuilder(1_900_000_000.0)
-    m2 = OscMessageBuilder("/perform/mix")
-    m2.add_arg(0.5)
-    outer.add_content(m2.build())
-    outer.add_content(inner.build())
-    got = parse_datagram(outer.build().dgram)
-    assert [(round(t), a, args) for t, a, args in got] == [(1_900_000_000, "/perform/mix", (0.5,)),
-                                                          (2_000_000_000, "/perform/beat", ())]

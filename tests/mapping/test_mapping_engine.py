@@ -103,6 +103,14 @@ def test_beat_synced_lfo_follows_tempo_and_resyncs_on_beat():
     assert eng.evaluate(1.5, {}, {}, tempo_bpm=60).mix == pytest.approx(0.0)
 
 
+def test_a_beat_between_frames_counts_from_its_own_time():
+    eng = MappingEngine([spec(source="lfo.saw", target="mix", beats=4)], 4)
+    eng.evaluate(0.0, {}, {}, tempo_bpm=120)
+    eng.evaluate(1.0, {}, {}, tempo_bpm=120)           # 2 beats
+    eng.sync_beat(None, t_s=1.2, tempo_bpm=120)         # 2.4 beats by our count: the beat is beat 2
+    assert eng.evaluate(1.5, {}, {}, tempo_bpm=120).mix == pytest.approx(2.6 / 4)  # 0.3 s (0.6 beat) after it
+
+
 def test_direct_holds_from_the_control_state_replace_mapped_values():
     d = np.eye(8, dtype=np.float32)[1]
     eng = MappingEngine([spec(source="in.a", target="latent.0", out=[-1, 1], combine="replace"),

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from perform.render.chain import ShaderChain
-from perform.render.hud import Hud, HudInfo, HudLine, hud_lines
+from perform.render.hud import RED, Hud, HudLine
 from perform.render.passes import PassSpec
 
 pytestmark = pytest.mark.gl
@@ -30,9 +30,9 @@ def frame(chain, hud, flip_y=False):
 
 def test_text_is_drawn_top_left_and_errors_are_red(scene):
     chain, hud = scene
-    info = HudInfo(fps=59.9, frame_p50_ms=12.0, frame_p95_ms=20.5, face=True, model="demo", device="cpu",
-                   untrained=True, errors=("generator: RuntimeError: boom",))
-    assert hud.update(info, now_s=0.0)
+    lines = ["59.9 fps   frame p50 12.0 ms  p95 20.5 ms", "model demo  device cpu",
+             HudLine("generator: RuntimeError: boom", RED)]
+    assert hud.update(lines, now_s=0.0)
     out = frame(chain, hud)
     top_left, bottom_right = out[:90, :160], out[120:, 200:]
     assert (top_left > 200).all(axis=2).any(), "no white text"
@@ -56,11 +56,3 @@ def test_rate_limit_and_toggle(scene):
     assert hud.rasterisations == 2
     assert hud.toggle() is False
     assert (frame(chain, hud) == 30).all()
-
-
-def test_hud_lines_from_info():
-    lines = hud_lines(HudInfo(fps=30, stage_ms=(("track", 6.0), ("infer", 9.5)), latency_ms=71, face=False,
-                              errors=("x",)))
-    texts = [l.text for l in lines]
-    assert "track 6.0  infer 9.5 ms" in texts and "camera to screen 71 ms" in texts and "face: none" in texts
-    assert lines[-1] == HudLine("x", (255, 70, 70))

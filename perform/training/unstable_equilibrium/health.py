@@ -49,12 +49,6 @@ def measure(gen: Generator, z: torch.Tensor, previous: torch.Tensor | None) -> t
     return GeneratorHealth(float(colourfulness_torch(x).mean()), float(batch_diversity(x, "l1")), change), x
 
 
-def grad_norm(module: torch.nn.Module) -> float:
-    """Total L2 norm of the module's gradients (inf/nan if any is non-finite)."""
-    norms = [p.grad.detach().norm() for p in module.parameters() if p.grad is not None]
-    return float(torch.linalg.vector_norm(torch.stack(norms))) if norms else 0.0
-
-
 class HealthMonitor:
     """Keeps the previous fixed-batch images and turns measures into events."""
 
