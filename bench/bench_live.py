@@ -19,7 +19,7 @@ import numpy as np
 
 
 def build(args):
-    from perform.engine.app import build_models, make_conductor
+    from perform.engine.show import build_models, make_conductor
     from perform.engine.defaults import UNTRAINED, default_setlist
     from perform.nets.model import random_vaegan
     from perform.nets.vaegan import VAEGANConfig
@@ -35,7 +35,7 @@ def build(args):
 
 
 def run_threaded(args, process: bool = False) -> dict:
-    from perform.engine.live import LiveOptions, LiveRunner
+    from perform.engine.live_clock import LiveOptions, LiveRunner
     from perform.engine.presenter import ChainPresenter
     from perform.render.context import create_headless_context
     from perform.sources.synthetic import SyntheticSource

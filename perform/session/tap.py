@@ -17,7 +17,7 @@ from perform.tracking.observation import FaceObservation
 
 
 class RecordingTracker:
-    """Wraps a tracker (engine.live.Tracker): records each frame and the observation made from it."""
+    """Wraps a tracker (engine.stages.Tracker): records each frame and the observation made from it."""
 
     def __init__(self, tracker: Any, recorder: SessionRecorder) -> None:
         self._tracker = tracker
@@ -42,7 +42,7 @@ class RecordingTracker:
 
 
 class RecordingProgram:
-    """Wraps a conductor (engine.live.Program): records the events it is given; adds the recorder's HUD line."""
+    """Wraps a conductor (engine.stages.Program): records the events it is given; adds the recorder's HUD line."""
 
     def __init__(self, program: Any, recorder: SessionRecorder) -> None:
         object.__setattr__(self, "_program", program)

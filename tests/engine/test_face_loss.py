@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from perform.engine.app import build_models, load_setlist_or_default, make_conductor
+from perform.engine.show import build_models, load_setlist_or_default, make_conductor
 from perform.engine.face_input import TrackedFaceInput
-from perform.engine.fixed import EventTimeline, FixedOptions, run_fixed
+from perform.engine.fixed_clock import EventTimeline, FixedOptions, run_fixed
 from perform.engine.presenter import ChainPresenter
 from perform.sources.frame import Frame
 from perform.sources.synthetic import SyntheticSource, background

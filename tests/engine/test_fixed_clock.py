@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from perform.control.events import ControlEvent
-from perform.engine.app import build_models, load_setlist_or_default, make_conductor
-from perform.engine.fixed import EventTimeline, FixedOptions, run_fixed
+from perform.engine.show import build_models, load_setlist_or_default, make_conductor
+from perform.engine.fixed_clock import EventTimeline, FixedOptions, run_fixed
 from perform.engine.presenter import ChainPresenter
 
 pytestmark = pytest.mark.gl

@@ -11,8 +11,8 @@ from pythonosc.udp_client import SimpleUDPClient
 
 from perform.control.osc_server import OSCServer
 from perform.control.state import ControlState
-from perform.engine.app import build_models, load_setlist_or_default, make_conductor
-from perform.engine.live import LiveOptions, LiveRunner
+from perform.engine.show import build_models, load_setlist_or_default, make_conductor
+from perform.engine.live_clock import LiveOptions, LiveRunner
 from perform.engine.presenter import ChainPresenter
 from perform.sources.synthetic import SyntheticSource
 from perform.tracking.tracker import FaceTracker
@@ -297,7 +297,7 @@ def test_quitting_with_a_frozen_inference_process_returns(setlist_file, gl):
 
 def test_osc_reaches_a_shader_pass_that_a_hot_reload_added(setlist_file, gl):
     from perform.control.osc_routes import Rejected, Router
-    from perform.engine.live_app import declare_controls, make_reloader
+    from perform.engine.live_show import declare_controls, make_reloader
 
     path = setlist_file(SHOW)
     sl = load_setlist_or_default(str(path), None, None, None)

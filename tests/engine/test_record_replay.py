@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from pythonosc.udp_client import SimpleUDPClient
 
-from perform.engine.live_app import LiveConfig, run_live
+from perform.engine.live_show import LiveConfig, run_live
 from perform.session.reader import load_session
 
 from test_fixed_clock import render

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from perform.control.events import ControlEvent
-from perform.engine.live import LiveOptions, LiveRunner
+from perform.engine.live_clock import LiveOptions, LiveRunner
 from perform.engine.plan import FramePlan
 from perform.session import SessionRecorder, load_session, tap_live
 from perform.sources.synthetic import SyntheticSource

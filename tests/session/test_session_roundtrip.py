@@ -10,7 +10,7 @@ import pytest
 from skimage.data import astronaut
 
 from perform.control.events import ControlEvent
-from perform.engine.fixed import EventTimeline
+from perform.engine.fixed_clock import EventTimeline
 from perform.engine.plan import FramePlan
 from perform.session import SessionRecorder, load_session, tap_live
 from perform.session import format as fmt

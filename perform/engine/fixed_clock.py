@@ -9,31 +9,17 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import Callable, Iterable, Protocol
+from typing import Callable, Iterable
 
 import numpy as np
 
 from perform.control.events import ControlEvent
-from perform.engine.live import Presenter, Program
 from perform.engine.plan import FramePlan, Generated, generate
+from perform.engine.stages import FaceInput, Presenter, Program, ReadablePresenter
 from perform.engine.stop import StopRequest
 from perform.engine.timing import TimingStats
-from perform.tracking.observation import FaceObservation
 
 log = logging.getLogger(__name__)
-
-
-class FaceInput(Protocol):
-    """Face observations by frame for the fixed clock: a recorded track, or a source tracked on the fly."""
-
-    status: str
-
-    def face_at(self, t_s: float, index: int) -> FaceObservation | None: ...
-    def close(self) -> None: ...
-
-
-class ReadablePresenter(Presenter, Protocol):
-    def read_pixels(self) -> np.ndarray: ...
 
 
 @dataclass

@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from perform.control.events import ControlEvent
-from perform.engine.app import build_models, load_setlist_or_default, make_conductor, set_torch_threads
-from perform.engine.fixed import EventTimeline, FixedOptions, run_fixed
+from perform.engine.show import build_models, load_setlist_or_default, make_conductor, set_torch_threads
+from perform.engine.fixed_clock import EventTimeline, FixedOptions, run_fixed
 from perform.engine.stop import StopRequest, stop_on_signals
 from perform.errors import PerformError
 from perform.setlist.schema import INPUT_SYNTHETIC, Setlist
@@ -264,7 +264,7 @@ def _run_rehearse(cfg: RehearseConfig, stop: StopRequest) -> int | None:
 def _preview(cfg: RehearseConfig, setlist: Setlist, conductor, face_input, timeline, start: int, end: int,
              stop: StopRequest) -> int:
     """--preview: a window at real time, with hot reload of the setlist and the shaders."""
-    from perform.engine.fixed import run_preview
+    from perform.engine.fixed_clock import run_preview
     from perform.engine.presenter import ChainPresenter
     from perform.render.window import Window
 

@@ -12,8 +12,8 @@ from pathlib import Path
 from perform.control.osc_routes import ENGINE_ANSWERED
 from perform.control.osc_server import OSCServer
 from perform.control.state import ControlState
-from perform.engine.app import build_models, load_setlist_or_default, make_conductor, set_torch_threads
-from perform.engine.live import LiveOptions, LiveRunner
+from perform.engine.show import build_models, load_setlist_or_default, make_conductor, set_torch_threads
+from perform.engine.live_clock import LiveOptions, LiveRunner
 from perform.engine.stop import StopRequest, stop_on_signals
 from perform.engine.timing import TimingStats
 from perform.errors import ErrorReporter, PerformError
