@@ -12,7 +12,7 @@ from pathlib import Path
 from perform.control.osc_routes import ENGINE_ANSWERED
 from perform.control.osc_server import OSCServer
 from perform.control.state import ControlState
-from perform.engine.show import build_models, load_setlist_or_default, make_conductor, set_torch_threads
+from perform.engine.show import build_models, build_show, set_torch_threads
 from perform.engine.live_clock import LiveOptions, LiveRunner
 from perform.engine.stop import StopRequest, stop_on_signals
 from perform.engine.timing import TimingStats
@@ -129,9 +129,9 @@ def _run_live(cfg: LiveConfig, threads: int | None, osc_targets: list[tuple[str,
     from perform.sources.factory import open_source
     from perform.tracking.tracker import FaceTracker
 
-    setlist = load_setlist_or_default(cfg.setlist, cfg.model, cfg.size, None)
-    models = build_models(setlist, cfg.device)
-    conductor = make_conductor(setlist, models)
+    show = build_show(cfg.setlist, model=cfg.model, size=cfg.size, device=cfg.device, control=control,
+                      reply=server.reply if server is not None else None)
+    setlist, models, conductor = show.setlist, show.models, show.conductor
     crop_size = next(iter(models.values())).resolution
     out_size = setlist.show.size
     reporter = ErrorReporter(log)
@@ -145,10 +145,8 @@ def _run_live(cfg: LiveConfig, threads: int | None, osc_targets: list[tuple[str,
     source = open_source(cfg.source, size=cfg.capture_size, fps=cfg.capture_fps, stall_file=cfg.stall_file)
     tracker_factory = (lambda: FaceTracker(crop_size=crop_size)) if cfg.track else NullTracker
 
-    conductor.control = control
     if server is not None:
         declare_controls(server.router, conductor)
-        conductor.reply = server.reply
         server.start()
         where = "on the LAN" if cfg.osc_host not in ("127.0.0.1", "localhost", "::1") else "on this machine only"
         print(f"OSC: listening on udp {cfg.osc_host}:{server.port} ({where})")

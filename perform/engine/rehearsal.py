@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from perform.control.events import ControlEvent
-from perform.engine.show import build_models, load_setlist_or_default, make_conductor, set_torch_threads
+from perform.engine.show import build_models, build_show, load_setlist_or_default, set_torch_threads
 from perform.engine.fixed_clock import EventTimeline, FixedOptions, run_fixed
 from perform.engine.stop import StopRequest, stop_on_signals
 from perform.errors import PerformError
@@ -188,9 +188,8 @@ def _run_rehearse(cfg: RehearseConfig, stop: StopRequest) -> int | None:
     if end <= start:
         raise PerformError(f"nothing to render: --from {cfg.t_from} s is not before --to {t_to} s")
 
-    conductor = make_conductor(setlist, models)
     timeline = EventTimeline(events)
-    conductor.control = timeline.control
+    conductor = build_show(setlist, models=models, control=timeline.control).conductor
     if cfg.preview:
         return _preview(cfg, setlist, conductor, face_input, timeline, start, end, stop)
     ctx = create_headless_context()

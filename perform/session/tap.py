@@ -45,8 +45,8 @@ class RecordingProgram:
     """Wraps a conductor (engine.stages.Program): records the events it is given; adds the recorder's HUD line."""
 
     def __init__(self, program: Any, recorder: SessionRecorder) -> None:
-        object.__setattr__(self, "_program", program)
-        object.__setattr__(self, "_recorder", recorder)
+        self._program = program
+        self._recorder = recorder
 
     @property
     def models(self) -> dict:
@@ -65,10 +65,6 @@ class RecordingProgram:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._program, name)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        # the clock's owner sets attributes on the conductor (e.g. its control state): they belong there
-        setattr(self._program, name, value)
 
 
 def tap_live(recorder: SessionRecorder, tracker_factory: Callable[[], Any], program: Any,

@@ -13,8 +13,6 @@ from pythonosc.udp_client import SimpleUDPClient
 from perform.engine.live_show import LiveConfig, run_live
 from perform.session.reader import load_session
 
-from test_fixed_clock import render
-
 pytestmark = pytest.mark.gl
 
 SHOW = """
@@ -46,7 +44,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_recorded_live_run_replays_scene_changes_at_the_recorded_frames(setlist_file, tmp_path, gl):
+def test_recorded_live_run_replays_scene_changes_at_the_recorded_frames(setlist_file, tmp_path, render):
     setlist = setlist_file(SHOW)
     port = free_port()
     session = tmp_path / "session"
@@ -85,7 +83,7 @@ def test_recorded_live_run_replays_scene_changes_at_the_recorded_frames(setlist_
     replayed = [e for e in rec.events() if e.address == "/perform/scene/next"]
     assert replayed and abs(replayed[0].t_s - t_change) < 0.5  # the trigger was recorded just before the change
 
-    frames = render(setlist, int(rec.duration_s * 30), gl, events=rec.events(), face=rec.face_input(32))
+    frames = render(setlist, int(rec.duration_s * 30), events=rec.events(), face=rec.face_input(32))
     scenes = [plan.scene for _, plan in frames]
     first_second = scenes.index("second")
     # the rehearsal changes scene at the frame the recorded trigger falls in
