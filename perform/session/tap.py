@@ -11,6 +11,7 @@ from dataclasses import replace
 from typing import Any, Callable
 
 from perform.control.events import ControlEvent
+from perform.engine.stages import is_blank
 from perform.session.recorder import SessionRecorder
 from perform.sources.frame import Frame
 from perform.tracking.observation import FaceObservation
@@ -24,14 +25,10 @@ class RecordingTracker:
         self._recorder = recorder
 
     def process(self, frame: Frame) -> FaceObservation:
-        self._recorder.add_frame(frame)
+        if not is_blank(frame):  # the stand-in fed while no frame comes is no camera frame: camera.mp4 skips it
+            self._recorder.add_frame(frame)
         obs = self._tracker.process(frame)
-        self._recorder.add_face(obs)
-        return obs
-
-    def absent(self, t_s: float) -> FaceObservation:
-        obs = self._tracker.absent(t_s)
-        self._recorder.add_face(obs)
+        self._recorder.add_face(obs)  # the face fading out while no frame comes is what the show saw
         return obs
 
     def close(self) -> None:
