@@ -142,9 +142,12 @@ def _run_rehearse(cfg: RehearseConfig, stop: StopRequest) -> int | None:
     """The exit status, or None for a render abandoned on a stop request."""
     from perform.engine.face_input import TrackedFaceInput
     from perform.engine.presenter import ChainPresenter
-    from perform.render.context import create_headless_context
+    from perform.render.context import create_headless_context, load_llvm_users_first
     from perform.tracking.tracker import FaceTracker
 
+    # before anything loads a GL driver: MediaPipe's tracker does (under X11 that is Mesa's llvmpipe, with its own
+    # LLVM), and triton loaded after it crashes the process (the --preview window used to, at its first frame)
+    load_llvm_users_first()
     set_torch_threads(cfg.torch_threads)
     setlist = load_setlist_or_default(cfg.setlist, cfg.model, cfg.size, cfg.fps)
     fps = setlist.show.fps

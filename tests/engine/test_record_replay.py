@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 
 import numpy as np
 import pytest
@@ -49,21 +48,25 @@ def test_recorded_live_run_replays_scene_changes_at_the_recorded_frames(setlist_
     port = free_port()
     session = tmp_path / "session"
 
-    # the live loop sends face features every frame to this socket: the first one says the show is running
+    # the live loop sends face features every frame to this socket: the messages go out by the show's frames
     running = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     running.bind(("127.0.0.1", 0))
     running.settimeout(60)
 
+    def frames(n: int) -> None:
+        """Wait for n more frames of the show (one face datagram each)."""
+        for _ in range(n):
+            running.recvfrom(65536)
+
     def send():
         try:
-            running.recvfrom(65536)
-        except OSError:
+            frames(15)
+            client = SimpleUDPClient("127.0.0.1", port)
+            client.send_message("/perform/shader/grade/saturation", 0.0)
+            frames(15)
+            client.send_message("/perform/scene/next", [])
+        except OSError:  # the show ended first: the asserts below say so
             return
-        client = SimpleUDPClient("127.0.0.1", port)
-        time.sleep(0.5)
-        client.send_message("/perform/shader/grade/saturation", 0.0)
-        time.sleep(0.5)
-        client.send_message("/perform/scene/next", [])
 
     sender = threading.Thread(target=send, daemon=True)
     sender.start()
