@@ -19,23 +19,23 @@ import numpy as np
 
 
 def build(args):
-    from perform.engine.app import build_models, make_conductor
     from perform.engine.defaults import UNTRAINED, default_setlist
+    from perform.engine.show import build_show
     from perform.nets.model import random_vaegan
     from perform.nets.vaegan import VAEGANConfig
 
     sl = default_setlist(args.model or UNTRAINED, size=(1280, 720))
-    if args.model:
-        models = build_models(sl, args.device)
-    else:  # an untrained model costs what a trained one of the same shape costs
+    models = None
+    if not args.model:  # an untrained model costs what a trained one of the same shape costs
         key = str(sl.scenes[0].model_path)
         models = {key: random_vaegan(VAEGANConfig(resolution=args.resolution, latent_dim=64, width=args.width),
                                      device=args.device)}
-    return sl, models, make_conductor(sl, models)
+    show = build_show(sl, device=args.device, models=models)
+    return show.setlist, show.models, show.conductor
 
 
 def run_threaded(args, process: bool = False) -> dict:
-    from perform.engine.live import LiveOptions, LiveRunner
+    from perform.engine.live_clock import LiveOptions, LiveRunner
     from perform.engine.presenter import ChainPresenter
     from perform.render.context import create_headless_context
     from perform.sources.synthetic import SyntheticSource

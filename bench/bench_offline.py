@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def main(argv: list[str] | None = None) -> int:
     from perform.commands.options import parse_size
-    from perform.engine.rehearse_app import RehearseConfig, run_rehearse
+    from perform.engine.rehearsal import RehearseConfig, run_rehearse
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("setlist", nargs="?", default=str(ROOT / "setlists" / "demo.toml"))

@@ -218,7 +218,7 @@ def test_rehearse_refuses_to_overwrite_its_input_video(tmp_path):
 
 
 def test_model_option_takes_a_shipped_name_a_name_in_dot_models_or_a_path(tmp_path, monkeypatch):
-    from perform.engine.app import load_setlist_or_default
+    from perform.engine.show import load_setlist_or_default
     from perform.setlist.paths import shipped_models_dir
 
     monkeypatch.chdir(tmp_path)

@@ -72,6 +72,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from perform.engine.live_app import LiveConfig, run_live
+    from perform.engine.live_show import LiveConfig, run_live
 
     return run_live(LiveConfig.from_args(args))

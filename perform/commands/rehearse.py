@@ -33,6 +33,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from perform.engine.rehearse_app import RehearseConfig, run_rehearse
+    from perform.engine.rehearsal import RehearseConfig, run_rehearse
 
     return run_rehearse(RehearseConfig.from_args(args))

@@ -106,7 +106,8 @@ class Conductor:
 
     def __init__(self, setlist: Setlist, models: dict[str, GenerativeModel],
                  make_mapper: Callable[[Scene, GenerativeModel, np.ndarray], Any],
-                 make_scheduler: Callable[[Setlist], Any]) -> None:
+                 make_scheduler: Callable[[Setlist], Any], control: Any = None,
+                 reply: Callable[[ControlEvent, bool, str], None] | None = None) -> None:
         self.models = models
         self._make_mapper = make_mapper
         self.setlist = setlist
@@ -121,8 +122,8 @@ class Conductor:
         self.scene_name = ""
         self.reload_error: str | None = None
         self.listeners: list[Callable[[str, str], None]] = []  # (kind, value) on scene changes etc.
-        self.control: Any = None  # a ControlState: held inputs, keys and direct overrides (set by the clock's owner)
-        self.reply: Callable[[ControlEvent, bool, str], None] | None = None  # answers an OSC sender (QLab-style)
+        self.control = control  # a ControlState: held inputs, keys and direct overrides (the clock's owner's)
+        self.reply = reply  # answers an OSC sender (QLab-style)
 
     # -- setup ---------------------------------------------------------------------------------------------
     def _build_runtimes(self, setlist: Setlist) -> list[SceneRuntime]:

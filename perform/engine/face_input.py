@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from perform.engine.live import no_face
+from perform.engine.stages import no_face
 from perform.sources.frame import TimedSource
 from perform.tracking.observation import FaceObservation
 

@@ -30,7 +30,7 @@ import numpy as np
 from perform.control.events import ControlEvent
 from perform.errors import ErrorReporter, PerformError
 from perform.session import format as fmt
-from perform.session.video import H264Writer
+from perform.render.video_out import VideoFileOutput
 from perform.sources.frame import Frame
 from perform.tracking.observation import FEATURE_NAMES, FaceObservation
 
@@ -150,13 +150,13 @@ class SessionRecorder:
         self._rows: dict[str, list] = {"t_s": [], "frame_index": [], "present": [], "features": []}
         self._rows_file: io.TextIOWrapper | None = None
         self._landmarks_file: io.BufferedWriter | None = None
-        self._crops: H264Writer | None = None
+        self._crops: VideoFileOutput | None = None
         self._events_file: io.TextIOWrapper | None = None
         self._dirty = False
         self._flushed_at = time.monotonic()
         self._flushed_rows = 0
         # camera-thread state
-        self._camera: H264Writer | None = None
+        self._camera: VideoFileOutput | None = None
         self._camera_dirty = False
         self._camera_flushed_at = time.monotonic()
         self._track = _Channel("track", queue_size, self._handle_track, self._tick_track)
@@ -294,7 +294,8 @@ class SessionRecorder:
         self._rows_file = open(d / fmt.FACE_ROWS, "w", encoding="utf-8", newline="\n")
         self._landmarks_file = open(d / fmt.LANDMARKS, "wb")
         self._events_file = open(d / fmt.EVENTS, "w", encoding="utf-8", newline="\n")
-        self._crops = H264Writer(d / fmt.CROPS, (self.crop_size, self.crop_size), self.fps, crf=CROPS_CRF)
+        self._crops = VideoFileOutput(d / fmt.CROPS, (self.crop_size, self.crop_size), self.fps, crf=CROPS_CRF,
+                                      preset="medium", recording=True)
         _fsync_dir(d)  # the new files' names survive a power cut too
 
     def _handle_track(self, item: tuple) -> None:
@@ -388,7 +389,8 @@ class SessionRecorder:
             self.directory.mkdir(parents=True, exist_ok=True)
             h, w = frame.image.shape[:2]
             # fast preset: the live show needs the CPU more than the file needs to be small
-            self._camera = H264Writer(self.directory / fmt.CAMERA, (w, h), self.fps, crf=23, preset="superfast")
+            self._camera = VideoFileOutput(self.directory / fmt.CAMERA, (w, h), self.fps, crf=23, preset="superfast",
+                                           recording=True)
         t = self._time(frame.t_capture_s)
         if self._camera.write(frame.image, t_ms=max(round(t * 1000.0), 0)):
             self._camera_dirty = True

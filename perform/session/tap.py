@@ -11,27 +11,24 @@ from dataclasses import replace
 from typing import Any, Callable
 
 from perform.control.events import ControlEvent
+from perform.engine.stages import is_blank
 from perform.session.recorder import SessionRecorder
 from perform.sources.frame import Frame
 from perform.tracking.observation import FaceObservation
 
 
 class RecordingTracker:
-    """Wraps a tracker (engine.live.Tracker): records each frame and the observation made from it."""
+    """Wraps a tracker (engine.stages.Tracker): records each frame and the observation made from it."""
 
     def __init__(self, tracker: Any, recorder: SessionRecorder) -> None:
         self._tracker = tracker
         self._recorder = recorder
 
     def process(self, frame: Frame) -> FaceObservation:
-        self._recorder.add_frame(frame)
+        if not is_blank(frame):  # the stand-in fed while no frame comes is no camera frame: camera.mp4 skips it
+            self._recorder.add_frame(frame)
         obs = self._tracker.process(frame)
-        self._recorder.add_face(obs)
-        return obs
-
-    def absent(self, t_s: float) -> FaceObservation:
-        obs = self._tracker.absent(t_s)
-        self._recorder.add_face(obs)
+        self._recorder.add_face(obs)  # the face fading out while no frame comes is what the show saw
         return obs
 
     def close(self) -> None:
@@ -42,11 +39,11 @@ class RecordingTracker:
 
 
 class RecordingProgram:
-    """Wraps a conductor (engine.live.Program): records the events it is given; adds the recorder's HUD line."""
+    """Wraps a conductor (engine.stages.Program): records the events it is given; adds the recorder's HUD line."""
 
     def __init__(self, program: Any, recorder: SessionRecorder) -> None:
-        object.__setattr__(self, "_program", program)
-        object.__setattr__(self, "_recorder", recorder)
+        self._program = program
+        self._recorder = recorder
 
     @property
     def models(self) -> dict:
@@ -65,10 +62,6 @@ class RecordingProgram:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._program, name)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        # the clock's owner sets attributes on the conductor (e.g. its control state): they belong there
-        setattr(self._program, name, value)
 
 
 def tap_live(recorder: SessionRecorder, tracker_factory: Callable[[], Any], program: Any,

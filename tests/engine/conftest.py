@@ -52,3 +52,49 @@ def gl():
     ctx = create_headless_context()
     yield ctx
     ctx.release()
+
+
+@pytest.fixture
+def staged(gl):
+    """Builds a show on the CPU (`build_show`) and a headless presenter for it: `staged(path, control=..., reply=...)`
+    returns (show, presenter). Every presenter made is closed after the test."""
+    from perform.engine.presenter import ChainPresenter
+    from perform.engine.show import build_show
+
+    made = []
+
+    def build(path, *, control=None, reply=None, hot_reload: bool = True):
+        show = build_show(path, device="cpu", control=control, reply=reply)
+        presenter = ChainPresenter(gl, show.setlist.show.size, show.conductor, hot_reload=hot_reload)
+        made.append(presenter)
+        return show, presenter
+
+    yield build
+    for presenter in made:
+        presenter.close()
+
+
+@pytest.fixture
+def render(staged):
+    """render(path, frames, events=(), face=None, pipelined=False) -> [(pixels, plan)]: every frame of a fixed-clock
+    run of the setlist at `path` (pipelined: the model in a child process, as `perform rehearse` runs it)."""
+    from perform.engine.fixed_clock import EventTimeline, FixedOptions, run_fixed
+
+    def run(path, frames: int, events=(), face=None, pipelined: bool = False):
+        timeline = EventTimeline(events)
+        show, presenter = staged(path, control=timeline.control, hot_reload=False)
+        infer = None
+        if pipelined:
+            from perform.engine.inference_process import InferenceProcess
+
+            infer = InferenceProcess(show.models, device="cpu", threads=1)
+        out = []
+        try:
+            run_fixed(show.conductor, presenter, face, timeline, FixedOptions(show.setlist.show.fps, 0, frames),
+                      on_frame=lambda n, px, plan: out.append((px.copy(), plan)), infer=infer)
+        finally:
+            if infer is not None:
+                infer.close()
+        return out
+
+    return run

@@ -9,10 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from perform.engine.app import build_models, load_setlist_or_default, make_conductor
 from perform.engine.face_input import TrackedFaceInput
-from perform.engine.fixed import EventTimeline, FixedOptions, run_fixed
-from perform.engine.presenter import ChainPresenter
 from perform.sources.frame import Frame
 from perform.sources.synthetic import SyntheticSource, background
 from perform.tracking.tracker import FaceTracker
@@ -54,27 +51,18 @@ class _FaceLeaves:
         self.camera.close()
 
 
-def _render(path: Path, gl, t_leave_s: float, frames: int):
-    sl = load_setlist_or_default(str(path), None, None, None)
-    conductor = make_conductor(sl, build_models(sl, "cpu"))
-    timeline = EventTimeline(())
-    conductor.control = timeline.control
-    presenter = ChainPresenter(gl, sl.show.size, conductor, hot_reload=False)
+def _render(render, path: Path, t_leave_s: float, frames: int):
     face = TrackedFaceInput(_FaceLeaves(t_leave_s), FaceTracker(crop_size=64))
-    out = []
     try:
-        run_fixed(conductor, presenter, face, timeline, FixedOptions(FPS, 0, frames),
-                  on_frame=lambda n, px, plan: out.append((px.astype(float), plan)))
+        return [(px.astype(float), plan) for px, plan in render(path, frames, face=face)]
     finally:
-        presenter.close()
         face.close()
-    return out
 
 
-def test_a_lost_face_eases_out_without_a_jump_and_ends_on_the_no_face_image(tmp_path, gl):
+def test_a_lost_face_eases_out_without_a_jump_and_ends_on_the_no_face_image(tmp_path, render):
     path = tmp_path / "face.toml"
     path.write_text(FACE_SHOW)
-    frames = _render(path, gl, LOSS / FPS, 52)
+    frames = _render(render, path, LOSS / FPS, 52)
     mix = [plan.jobs[0].mix for _, plan in frames]
     assert mix[LOSS - 1] > 0.99, "the face is fully in before it leaves"
     assert mix[-1] == 0.0 and frames[-1][1].jobs[0].crop is None  # presence has faded to 0: the crop is let go
@@ -86,12 +74,12 @@ def test_a_lost_face_eases_out_without_a_jump_and_ends_on_the_no_face_image(tmp_
     assert steps[LOSS - 1:].max() <= 3 * typical, steps[LOSS - 1:].round(2)
     assert len(easing) > 15 and typical > 0.1  # the image does move on the way out
 
-    no_face = _render(path, gl, 0.0, 52)  # the same show with no face ever seen
+    no_face = _render(render, path, 0.0, 52)  # the same show with no face ever seen
     assert all(plan.jobs[0].mix == 0.0 for _, plan in no_face)
     gap = np.abs(frames[LOSS - 1][0] - no_face[LOSS - 1][0]).mean()  # what the face changed
     assert gap > 5.0
     assert np.abs(frames[-1][0] - no_face[-1][0]).mean() < 0.05 * gap  # and at the end it has let go
 
-    again = _render(path, gl, LOSS / FPS, 52)  # the fixed clock: the same frames, bit for bit
+    again = _render(render, path, LOSS / FPS, 52)  # the fixed clock: the same frames, bit for bit
     digest = lambda fr: [hashlib.sha256(px.tobytes()).hexdigest() for px, _ in fr]
     assert digest(again) == digest(frames)

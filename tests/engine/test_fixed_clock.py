@@ -8,9 +8,6 @@ import numpy as np
 import pytest
 
 from perform.control.events import ControlEvent
-from perform.engine.app import build_models, load_setlist_or_default, make_conductor
-from perform.engine.fixed import EventTimeline, FixedOptions, run_fixed
-from perform.engine.presenter import ChainPresenter
 
 pytestmark = pytest.mark.gl
 
@@ -36,33 +33,16 @@ mapping = []
 """
 
 
-def render(path, frames: int, gl, events=(), face=None):
-    """Every frame (pixels, plan) of a fixed-clock run of the setlist at `path`."""
-    sl = load_setlist_or_default(str(path), None, None, None)
-    models = build_models(sl, "cpu")
-    conductor = make_conductor(sl, models)
-    timeline = EventTimeline(events)
-    conductor.control = timeline.control
-    presenter = ChainPresenter(gl, sl.show.size, conductor, hot_reload=False)
-    out = []
-    try:
-        run_fixed(conductor, presenter, face, timeline, FixedOptions(sl.show.fps, 0, frames),
-                  on_frame=lambda n, px, plan: out.append((px.copy(), plan)))
-    finally:
-        presenter.close()
-    return out
-
-
-def test_same_inputs_give_identical_frames(setlist_file, gl):
+def test_same_inputs_give_identical_frames(setlist_file, render):
     p = setlist_file(TWO_SCENES)
-    a = [hashlib.sha256(px.tobytes()).hexdigest() for px, _ in render(p, 40, gl)]
-    b = [hashlib.sha256(px.tobytes()).hexdigest() for px, _ in render(p, 40, gl)]
+    a = [hashlib.sha256(px.tobytes()).hexdigest() for px, _ in render(p, 40)]
+    b = [hashlib.sha256(px.tobytes()).hexdigest() for px, _ in render(p, 40)]
     assert a == b
     assert len(set(a)) > 1  # and they are not all the same picture
 
 
-def test_crossfade_moves_from_a_to_b_across_exactly_its_frames(setlist_file, gl):
-    frames = render(setlist_file(TWO_SCENES), 40, gl)
+def test_crossfade_moves_from_a_to_b_across_exactly_its_frames(setlist_file, render):
+    frames = render(setlist_file(TWO_SCENES), 40)
     fades = [plan.fade if len(plan.jobs) == 2 else None for _, plan in frames]
     # scene a lasts 1 s at 10 fps: frames 0..9; the 2 s crossfade covers frames 10..29
     assert all(f is None for f in fades[:10])
@@ -127,7 +107,7 @@ KALEIDO = '[[scene.shader]]\ntype = "kaleidoscope"\nname = "kaleido"\nparams = {
     ("latent", "{models}/tiny", GRADE + "\n" + TRAILS, KALEIDO),  # the demo's drift -> kaleido: one image, two chains
     ("crossfade", "{root}/models/pair-tug-of-war", "", KALEIDO),  # a pair side by side (2:1) to one image (1:1)
 ], ids=["same-chain", "two-models", "two-chains", "latent-two-chains", "pair-to-image"])
-def test_a_transition_fades_what_the_audience_sees_over_its_whole_length(setlist_file, gl, kind, model_a,
+def test_a_transition_fades_what_the_audience_sees_over_its_whole_length(setlist_file, render, kind, model_a,
                                                                         shaders_a, shaders_b):
     from pathlib import Path
 
@@ -135,7 +115,7 @@ def test_a_transition_fades_what_the_audience_sees_over_its_whole_length(setlist
             .replace("SHADERS_B", shaders_b).replace("{root}", str(Path(__file__).resolve().parents[2])))
     if "pair" in model_a:
         text = text.replace("mapping = []\n", 'mapping = []\npair = { mode = "side_by_side" }\n', 1)
-    frames = render(setlist_file(text), 24, gl)
+    frames = render(setlist_file(text), 24)
     # a: frames 0..4; the transition: 5..19 (at 5 it has not moved yet); b from 20
     assert [p.scene for _, p in frames[4:6]] == ["a", "b"]
     assert all(len(p.layers) == 2 for _, p in frames[6:20]) and len(frames[20][1].layers) == 1
@@ -147,18 +127,18 @@ def test_a_transition_fades_what_the_audience_sees_over_its_whole_length(setlist
         assert np.linalg.norm(z - za) < np.linalg.norm(zb - za) and np.linalg.norm(z - zb) < np.linalg.norm(zb - za)
 
 
-def test_osc_trigger_during_hold_advances_at_that_frame(setlist_file, gl):
+def test_osc_trigger_during_hold_advances_at_that_frame(setlist_file, render):
     text = TWO_SCENES.replace('duration = 1\ntransition = { kind = "crossfade", seconds = 2 }', 'duration = "hold"')
     ev = ControlEvent(1.25, "/perform/scene/next", (), "replay")  # frame 12.5 at 10 fps -> due at frame 13
-    frames = render(setlist_file(text), 20, gl, events=[ev])
+    frames = render(setlist_file(text), 20, events=[ev])
     scenes = [plan.scene for _, plan in frames]
     assert scenes[:13] == ["a"] * 13
     assert scenes[13:] == ["b"] * 7
 
 
-def test_latent_transition_passes_through_intermediate_latents(setlist_file, gl):
+def test_latent_transition_passes_through_intermediate_latents(setlist_file, render):
     text = TWO_SCENES.replace('kind = "crossfade"', 'kind = "latent"')
-    frames = render(setlist_file(text), 40, gl)
+    frames = render(setlist_file(text), 40)
     za, zb = frames[5][1].jobs[0].latent, frames[35][1].jobs[0].latent
     mid = frames[20][1]
     assert len(mid.jobs) == 1  # one image: the latent moves, not the pixels
@@ -168,10 +148,10 @@ def test_latent_transition_passes_through_intermediate_latents(setlist_file, gl)
     assert np.linalg.norm(z - za) < np.linalg.norm(zb - za) and np.linalg.norm(z - zb) < np.linalg.norm(zb - za)
 
 
-def test_osc_shader_parameter_event_changes_pixels(setlist_file, gl):
+def test_osc_shader_parameter_event_changes_pixels(setlist_file, render):
     text = TWO_SCENES.replace('mapping = []\n[[scene]]', 'mapping = []\n[[scene.shader]]\ntype = "colour_grade"\nname = "grade"\n[[scene]]', 1)
     ev = ControlEvent(0.5, "/perform/shader/grade/saturation", (0.0,), "replay")
-    frames = render(setlist_file(text), 8, gl, events=[ev])
+    frames = render(setlist_file(text), 8, events=[ev])
     before, after = frames[4][0].astype(int), frames[6][0].astype(int)
     # saturation 0 makes the picture grey: its channels agree
     spread = lambda img: np.abs(img - img.mean(axis=2, keepdims=True)).mean()
@@ -193,11 +173,11 @@ pair = { mode = "side_by_side", trajectory = 2 }
 """
 
 
-def test_pair_scene_shows_two_generators_side_by_side_and_plays_its_trajectory(setlist_file, gl):
+def test_pair_scene_shows_two_generators_side_by_side_and_plays_its_trajectory(setlist_file, render):
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
-    frames = render(setlist_file(PAIR.replace("{root}", str(root))), 31, gl)
+    frames = render(setlist_file(PAIR.replace("{root}", str(root))), 31)
     snaps = [plan.jobs[0].pair[2] for _, plan in frames]
     # 2 s from the first snapshot to the last, then back (ping-pong), at 10 fps
     assert snaps[0] == 0.0 and snaps[10] == pytest.approx(0.5) and snaps[20] == pytest.approx(1.0)
@@ -210,64 +190,41 @@ def test_pair_scene_shows_two_generators_side_by_side_and_plays_its_trajectory(s
     assert np.abs(other[:, :64] - left).mean() > 1.0 and np.abs(other[:, 64:] - right).mean() > 1.0
 
 
-def test_pipelined_inference_in_a_child_process_gives_the_same_frames(setlist_file, gl):
-    from perform.engine.inference_process import InferenceProcess
-
+def test_pipelined_inference_in_a_child_process_gives_the_same_frames(setlist_file, render):
     p = setlist_file(TWO_SCENES)
-    inline = [hashlib.sha256(px.tobytes()).hexdigest() for px, _ in render(p, 30, gl)]
-    sl = load_setlist_or_default(str(p), None, None, None)
-    models = build_models(sl, "cpu")
-    conductor = make_conductor(sl, models)
-    timeline = EventTimeline(())
-    conductor.control = timeline.control
-    presenter = ChainPresenter(gl, sl.show.size, conductor, hot_reload=False)
-    infer = InferenceProcess(models, device="cpu", threads=1)
-    piped = []
-    try:
-        run_fixed(conductor, presenter, None, timeline, FixedOptions(sl.show.fps, 0, 30),
-                  on_frame=lambda n, px, plan: piped.append((n, hashlib.sha256(px.tobytes()).hexdigest())), infer=infer)
-    finally:
-        infer.close()
-        presenter.close()
-    assert [n for n, _ in piped] == list(range(30))
-    assert [h for _, h in piped] == inline
+    inline = [hashlib.sha256(px.tobytes()).hexdigest() for px, _ in render(p, 30)]
+    piped = render(p, 30, pipelined=True)
+    assert [plan.index for _, plan in piped] == list(range(30))
+    assert [hashlib.sha256(px.tobytes()).hexdigest() for px, _ in piped] == inline
 
 
-def test_a_new_result_is_always_uploaded_even_when_python_reuses_the_old_ones_id(setlist_file, gl):
+def test_a_new_result_is_always_uploaded_even_when_python_reuses_the_old_ones_id(setlist_file, staged):
     from perform.engine.plan import Generated
 
-    sl = load_setlist_or_default(str(setlist_file(TWO_SCENES)), None, None, None)
-    conductor = make_conductor(sl, build_models(sl, "cpu"))
-    presenter = ChainPresenter(gl, sl.show.size, conductor, hot_reload=False)
-    try:
-        plan = conductor.step(0.0, 0, None, [])
-        seen = []
-        for value in (30, 220):
-            gen = Generated(plan, (np.full((32, 32, 3), value, np.uint8),), 0.0, 0.0)
-            seen.append(id(gen))
-            presenter.draw(plan, gen, [])
-            mean = presenter.read_pixels().mean()
-            del gen  # the loop's newest result replaces the last one: its id is free to be reused
-        assert mean > 60  # the bright image of the second result is on screen, not the dark first one
-    finally:
-        presenter.close()
+    show, presenter = staged(setlist_file(TWO_SCENES), hot_reload=False)
+    conductor = show.conductor
+    plan = conductor.step(0.0, 0, None, [])
+    seen = []
+    for value in (30, 220):
+        gen = Generated(plan, (np.full((32, 32, 3), value, np.uint8),), 0.0, 0.0)
+        seen.append(id(gen))
+        presenter.draw(plan, gen, [])
+        mean = presenter.read_pixels().mean()
+        del gen  # the loop's newest result replaces the last one: its id is free to be reused
+    assert mean > 60  # the bright image of the second result is on screen, not the dark first one
 
 
-def test_the_live_clock_draws_each_scene_with_its_own_image_from_an_older_result(setlist_file, gl):
+def test_the_live_clock_draws_each_scene_with_its_own_image_from_an_older_result(setlist_file, staged):
     """The live clock draws the newest plan with the newest result, which may come from an earlier plan: once a
     crossfade is over, scene b shows b's image from the last crossfade result, not a's."""
     from perform.engine.plan import Generated
 
-    sl = load_setlist_or_default(str(setlist_file(TWO_SCENES)), None, None, None)
-    conductor = make_conductor(sl, build_models(sl, "cpu"))
-    presenter = ChainPresenter(gl, sl.show.size, conductor, hot_reload=False)
-    try:
-        conductor.step(0.0, 0, None, [])  # the show starts
-        during = conductor.step(1.5, 15, None, [])
-        after = conductor.step(3.5, 35, None, [])
-        assert [layer.scene for layer in during.layers] == ["a", "b"] and [l.scene for l in after.layers] == ["b"]
-        dark, bright = np.full((32, 32, 3), 30, np.uint8), np.full((32, 32, 3), 220, np.uint8)
-        presenter.draw(after, Generated(during, (dark, bright), 0.0, 0.0), [])
-        assert presenter.read_pixels().max() == 220  # b's bright image, not a's dark one
-    finally:
-        presenter.close()
+    show, presenter = staged(setlist_file(TWO_SCENES), hot_reload=False)
+    conductor = show.conductor
+    conductor.step(0.0, 0, None, [])  # the show starts
+    during = conductor.step(1.5, 15, None, [])
+    after = conductor.step(3.5, 35, None, [])
+    assert [layer.scene for layer in during.layers] == ["a", "b"] and [l.scene for l in after.layers] == ["b"]
+    dark, bright = np.full((32, 32, 3), 30, np.uint8), np.full((32, 32, 3), 220, np.uint8)
+    presenter.draw(after, Generated(during, (dark, bright), 0.0, 0.0), [])
+    assert presenter.read_pixels().max() == 220  # b's bright image, not a's dark one

@@ -11,9 +11,8 @@ from pythonosc.udp_client import SimpleUDPClient
 
 from perform.control.osc_server import OSCServer
 from perform.control.state import ControlState
-from perform.engine.app import build_models, load_setlist_or_default, make_conductor
-from perform.engine.live import LiveOptions, LiveRunner
-from perform.engine.presenter import ChainPresenter
+from perform.engine.live_clock import LiveOptions, LiveRunner
+from perform.engine.show import build_models, build_show
 from perform.sources.synthetic import SyntheticSource
 from perform.tracking.tracker import FaceTracker
 
@@ -37,24 +36,25 @@ params = { saturation = 1.0 }
 """
 
 
-def make_runner(path, gl, source, frames, control=None, hooks=(), on_frame=None, fps=30.0):
-    sl = load_setlist_or_default(str(path), None, None, None)
-    models = build_models(sl, "cpu")
-    conductor = make_conductor(sl, models)
-    conductor.control = control
-    presenter = ChainPresenter(gl, sl.show.size, conductor)
-    opt = LiveOptions(fps=fps, frames=frames, on_frame=on_frame, between_frames=list(hooks))
-    runner = LiveRunner(source, lambda: FaceTracker(crop_size=32), conductor, presenter, control, opt)
-    return runner, conductor, presenter
+@pytest.fixture
+def make_runner(staged):
+    """make_runner(path, source, frames, ...) -> (runner, conductor, presenter): a live runner on a staged show."""
+
+    def make(path, source, frames, control=None, hooks=(), on_frame=None, fps=30.0, reply=None, infer=None,
+             stall_s=2.0):
+        show, presenter = staged(path, control=control, reply=reply)
+        opt = LiveOptions(fps=fps, frames=frames, on_frame=on_frame, between_frames=list(hooks), infer=infer,
+                          stall_s=stall_s)
+        runner = LiveRunner(source, lambda: FaceTracker(crop_size=32), show.conductor, presenter, control, opt)
+        return runner, show.conductor, presenter
+
+    return make
 
 
-def test_runs_tracks_and_stops_every_thread(setlist_file, gl):
+def test_runs_tracks_and_stops_every_thread(setlist_file, make_runner):
     before = set(threading.enumerate())
-    runner, _, presenter = make_runner(setlist_file(SHOW), gl, SyntheticSource(fps=30), frames=45)
-    try:
-        stats = runner.run()
-    finally:
-        presenter.close()
+    runner, _, presenter = make_runner(setlist_file(SHOW), SyntheticSource(fps=30), frames=45)
+    stats = runner.run()
     assert runner.frames_drawn == 45
     assert stats.stats("track", whole_run=True).count > 3  # the tracking worker delivered observations
     assert stats.stats("infer", whole_run=True).count > 3
@@ -62,15 +62,12 @@ def test_runs_tracks_and_stops_every_thread(setlist_file, gl):
     assert set(threading.enumerate()) - before == set()
 
 
-def test_camera_failing_mid_show_falls_back_to_drift_without_stopping(setlist_file, gl):
+def test_camera_failing_mid_show_falls_back_to_drift_without_stopping(setlist_file, make_runner):
     plans = []
     src = SyntheticSource(fps=30, fail_after=5)
-    runner, _, presenter = make_runner(setlist_file(SHOW), gl, src, frames=90,
+    runner, _, presenter = make_runner(setlist_file(SHOW), src, frames=90,
                                        on_frame=lambda n, plan, gen: plans.append(plan))
-    try:
-        runner.run()
-    finally:
-        presenter.close()
+    runner.run()
     assert runner.frames_drawn == 90  # the show went on
     assert src.status == "lost"
     assert "drifting" in plans[-1].status
@@ -95,23 +92,19 @@ class FlakyModel:
         return self._m.generate(*a, **k)
 
 
-def test_a_failing_worker_is_restarted_and_the_loop_keeps_drawing(setlist_file, gl):
-    runner, conductor, presenter = make_runner(setlist_file(SHOW), gl, SyntheticSource(fps=30), frames=40)
+def test_a_failing_worker_is_restarted_and_the_loop_keeps_drawing(setlist_file, make_runner):
+    runner, conductor, presenter = make_runner(setlist_file(SHOW), SyntheticSource(fps=30), frames=40)
     key = next(iter(conductor.models))
     conductor.models[key] = FlakyModel(conductor.models[key])
-    try:
-        runner.run()
-    finally:
-        presenter.close()
+    runner.run()
     assert runner.frames_drawn == 40
     infer = next(w for w in runner.workers if w.name == "infer")
     assert infer.restarts == 1 and "injected" in str(infer.last_error)
     assert runner.stats.stats("infer", whole_run=True).count > 2  # it went on generating after the failure
 
 
-def test_escape_quits_only_when_pressed_twice_within_a_second(setlist_file, gl):
-    runner, _, presenter = make_runner(setlist_file(SHOW), gl, SyntheticSource(), frames=1)
-    presenter.close()
+def test_escape_quits_only_when_pressed_twice_within_a_second(setlist_file, make_runner):
+    runner, _, presenter = make_runner(setlist_file(SHOW), SyntheticSource(), frames=1)
     runner.handle_key("escape", 10.0)
     assert not runner.state.quit
     runner.handle_key("escape", 11.5)  # too late: this one only arms again
@@ -120,7 +113,7 @@ def test_escape_quits_only_when_pressed_twice_within_a_second(setlist_file, gl):
     assert runner.state.quit
 
 
-def test_osc_latent_message_over_udp_changes_the_next_image(setlist_file, gl):
+def test_osc_latent_message_over_udp_changes_the_next_image(setlist_file, make_runner):
     control = ControlState()
     server = OSCServer(control, port=0).start()
     images = []
@@ -134,12 +127,11 @@ def test_osc_latent_message_over_udp_changes_the_next_image(setlist_file, gl):
             sent["frame"] = n
 
     show = SHOW.replace('drive = "both"', 'drive = "latent"')  # the face does not move the image: only OSC does
-    runner, _, presenter = make_runner(setlist_file(show), gl, SyntheticSource(fps=30), frames=60, control=control,
+    runner, _, presenter = make_runner(setlist_file(show), SyntheticSource(fps=30), frames=60, control=control,
                                        on_frame=on_frame)
     try:
         runner.run()
     finally:
-        presenter.close()
         server.close()
     before = [(img, z) for n, img, z in images if n <= 15]
     after = [(img, z) for n, img, z in images if n > 15 and abs(z[3] - (2 * 0.95 - 1) * 3.0) < 1e-3]
@@ -148,7 +140,7 @@ def test_osc_latent_message_over_udp_changes_the_next_image(setlist_file, gl):
     assert np.abs(before[-1][0].astype(int) - after[-1][0].astype(int)).mean() > 0.5
 
 
-def test_hot_reload_applies_a_good_edit_and_survives_a_broken_one(setlist_file, gl):
+def test_hot_reload_applies_a_good_edit_and_survives_a_broken_one(setlist_file, make_runner):
     from perform.engine.reload import SetlistReloader
     from perform.setlist.watcher import SetlistWatcher
 
@@ -166,14 +158,11 @@ def test_hot_reload_applies_a_good_edit_and_survives_a_broken_one(setlist_file, 
             path.write_text(path.read_text() + "\n[[scene]\nbroken = \n")
             edits["bad"] = n
 
-    runner, conductor, presenter = make_runner(path, gl, SyntheticSource(fps=30), frames=70, on_frame=on_frame)
+    runner, conductor, presenter = make_runner(path, SyntheticSource(fps=30), frames=70, on_frame=on_frame)
     reloader = SetlistReloader(SetlistWatcher(path, conductor.setlist), conductor, presenter,
                                lambda sl, cache: build_models(sl, "cpu", cache))
     runner.opt.between_frames.append(lambda now: reloader(0.0 if now < 0 else now + 1.0))  # poll every frame
-    try:
-        runner.run()
-    finally:
-        presenter.close()
+    runner.run()
     assert runner.frames_drawn == 70  # rendering never stopped
     assert reloader.reloads == 1 and reloader.failures == 1
     assert conductor.reload_error and "show.toml:17" in conductor.reload_error and "syntax" in conductor.reload_error
@@ -182,13 +171,12 @@ def test_hot_reload_applies_a_good_edit_and_survives_a_broken_one(setlist_file, 
     assert spread(early) > 2 * spread(late) + 0.1  # the edit (saturation 0) reached the screen, and stayed
 
 
-def test_scene_go_to_an_unknown_scene_is_answered_with_an_error(setlist_file, gl):
+def test_scene_go_to_an_unknown_scene_is_answered_with_an_error(setlist_file, make_runner):
     from perform.control.events import ControlEvent
 
-    runner, conductor, presenter = make_runner(setlist_file(SHOW), gl, SyntheticSource(), frames=1)
-    presenter.close()
     replies = []
-    conductor.reply = lambda ev, ok, reason: replies.append((ev.address, ok, reason))
+    _, conductor, _ = make_runner(setlist_file(SHOW), SyntheticSource(), frames=1,
+                                  reply=lambda ev, ok, reason: replies.append((ev.address, ok, reason)))
     conductor.step(0.0, 0, None, [ControlEvent(0.0, "/perform/scene/go", ("nope",))])
     conductor.step(0.1, 1, None, [ControlEvent(0.1, "/perform/scene/go", ("only",))])
     assert replies == [("/perform/scene/go", False, "no scene 'nope'; scenes (from 0): only"),
@@ -202,11 +190,9 @@ def test_scene_go_over_udp_is_answered_once_by_the_engine(setlist_file):
 
     from perform.control.osc_routes import ENGINE_ANSWERED
 
-    sl = load_setlist_or_default(str(setlist_file(SHOW)), None, None, None)
-    conductor = make_conductor(sl, build_models(sl, "cpu"))
     control = ControlState()
     server = OSCServer(control, port=0, engine_answers=ENGINE_ANSWERED).start()
-    conductor.control, conductor.reply = control, server.reply
+    conductor = build_show(setlist_file(SHOW), device="cpu", control=control, reply=server.reply).conductor
     rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     rx.bind(("127.0.0.1", 0))
     rx.settimeout(5.0)
@@ -232,17 +218,17 @@ def test_scene_go_over_udp_is_answered_once_by_the_engine(setlist_file):
     assert len(replies) == 3
 
 
-def _runner_with_process(path, gl, stall_s, on_frame, frames):
+def _runner_with_process(make_runner, path, stall_s, on_frame, frames):
     from perform.engine.inference_process import InferenceProcess
 
-    runner, conductor, presenter = make_runner(path, gl, SyntheticSource(fps=30), frames=frames, on_frame=on_frame)
-    infer = InferenceProcess(conductor.models, device="cpu", threads=1, stall_s=stall_s)
-    runner.opt.infer = infer
-    runner.opt.stall_s = stall_s if stall_s is not None else 2.0
+    show = build_show(path, device="cpu")
+    infer = InferenceProcess(show.models, device="cpu", threads=1, stall_s=stall_s)
+    runner, _, presenter = make_runner(path, SyntheticSource(fps=30), frames=frames, on_frame=on_frame, infer=infer,
+                                       stall_s=stall_s if stall_s is not None else 2.0)
     return runner, presenter, infer
 
 
-def test_a_frozen_inference_process_is_noted_killed_and_restarted_while_the_show_draws(setlist_file, gl, caplog):
+def test_a_frozen_inference_process_is_noted_killed_and_restarted_while_the_show_draws(setlist_file, make_runner, caplog):
     import os
     import signal
 
@@ -259,12 +245,11 @@ def test_a_frozen_inference_process_is_noted_killed_and_restarted_while_the_show
                 if seen["after"] >= 5:
                     runner.state.quit = True
 
-    runner, presenter, infer = _runner_with_process(setlist_file(SHOW), gl, 1.0, on_frame, frames=900)
+    runner, presenter, infer = _runner_with_process(make_runner, setlist_file(SHOW), 1.0, on_frame, frames=900)
     try:
         with caplog.at_level(logging.WARNING):
             runner.run()
     finally:
-        presenter.close()
         infer.close()
     assert infer.restarts == 1 and seen["after"] >= 5, "new images after a restart"
     assert runner.frames_drawn < 900
@@ -273,7 +258,7 @@ def test_a_frozen_inference_process_is_noted_killed_and_restarted_while_the_show
     assert runner.frames_drawn - 10 > 30  # the show kept drawing the last image meanwhile
 
 
-def test_quitting_with_a_frozen_inference_process_returns(setlist_file, gl):
+def test_quitting_with_a_frozen_inference_process_returns(setlist_file, make_runner):
     import os
     import signal
 
@@ -281,12 +266,9 @@ def test_quitting_with_a_frozen_inference_process_returns(setlist_file, gl):
         if n == 5:
             os.kill(infer.pid, signal.SIGSTOP)
 
-    runner, presenter, infer = _runner_with_process(setlist_file(SHOW), gl, None, on_frame, frames=20)
+    runner, presenter, infer = _runner_with_process(make_runner, setlist_file(SHOW), None, on_frame, frames=20)
     child = infer.proc
-    try:
-        runner.run()  # stops its workers: the infer worker must not stay blocked on the child
-    finally:
-        presenter.close()
+    runner.run()  # stops its workers: the infer worker must not stay blocked on the child
     closer = threading.Thread(target=infer.close)
     closer.start()
     closer.join(15)
@@ -295,28 +277,24 @@ def test_quitting_with_a_frozen_inference_process_returns(setlist_file, gl):
     assert child.exitcode is not None  # nothing left for the interpreter's exit to wait on forever
 
 
-def test_osc_reaches_a_shader_pass_that_a_hot_reload_added(setlist_file, gl):
+def test_osc_reaches_a_shader_pass_that_a_hot_reload_added(setlist_file, staged):
     from perform.control.osc_routes import Rejected, Router
-    from perform.engine.live_app import declare_controls, make_reloader
+    from perform.engine.live_show import declare_controls, make_reloader
 
     path = setlist_file(SHOW)
-    sl = load_setlist_or_default(str(path), None, None, None)
-    conductor = make_conductor(sl, build_models(sl, "cpu"))
-    presenter = ChainPresenter(gl, sl.show.size, conductor)
+    show, presenter = staged(path)
     router = Router()
-    declare_controls(router, conductor)
-    reloader = make_reloader(str(path), sl, conductor, presenter, lambda s, cache: build_models(s, "cpu", cache), router)
-    try:
-        with pytest.raises(Rejected, match="no shader parameter pix.size"):
-            router.route("/perform/shader/pix/size", (0.5,), 0.0)
-        path.write_text(path.read_text() + '[[scene.shader]]\ntype = "pixelate"\nname = "pix"\n')
-        reloader(1.0)
-        assert reloader.reloads == 1
-        assert [e.address for e in router.route("/perform/shader/pix/size", (0.5,), 0.0)] == ["/perform/shader/pix/size"]
-        assert "/perform/shader/pix/size" in router.concrete_addresses()  # wildcards reach it too
-        path.write_text(path.read_text().replace('[[scene.shader]]\ntype = "pixelate"\nname = "pix"\n', ""))
-        reloader(2.0)
-        with pytest.raises(Rejected):  # and a pass the next edit removes is refused again
-            router.route("/perform/shader/pix/size", (0.5,), 0.0)
-    finally:
-        presenter.close()
+    declare_controls(router, show.conductor)
+    reloader = make_reloader(str(path), show.setlist, show.conductor, presenter,
+                             lambda s, cache: build_models(s, "cpu", cache), router)
+    with pytest.raises(Rejected, match="no shader parameter pix.size"):
+        router.route("/perform/shader/pix/size", (0.5,), 0.0)
+    path.write_text(path.read_text() + '[[scene.shader]]\ntype = "pixelate"\nname = "pix"\n')
+    reloader(1.0)
+    assert reloader.reloads == 1
+    assert [e.address for e in router.route("/perform/shader/pix/size", (0.5,), 0.0)] == ["/perform/shader/pix/size"]
+    assert "/perform/shader/pix/size" in router.concrete_addresses()  # wildcards reach it too
+    path.write_text(path.read_text().replace('[[scene.shader]]\ntype = "pixelate"\nname = "pix"\n', ""))
+    reloader(2.0)
+    with pytest.raises(Rejected):  # and a pass the next edit removes is refused again
+        router.route("/perform/shader/pix/size", (0.5,), 0.0)

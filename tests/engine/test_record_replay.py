@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 
 import numpy as np
 import pytest
 from pythonosc.udp_client import SimpleUDPClient
 
-from perform.engine.live_app import LiveConfig, run_live
+from perform.engine.live_show import LiveConfig, run_live
 from perform.session.reader import load_session
-
-from test_fixed_clock import render
 
 pytestmark = pytest.mark.gl
 
@@ -46,26 +43,30 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_recorded_live_run_replays_scene_changes_at_the_recorded_frames(setlist_file, tmp_path, gl):
+def test_recorded_live_run_replays_scene_changes_at_the_recorded_frames(setlist_file, tmp_path, render):
     setlist = setlist_file(SHOW)
     port = free_port()
     session = tmp_path / "session"
 
-    # the live loop sends face features every frame to this socket: the first one says the show is running
+    # the live loop sends face features every frame to this socket: the messages go out by the show's frames
     running = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     running.bind(("127.0.0.1", 0))
     running.settimeout(60)
 
+    def frames(n: int) -> None:
+        """Wait for n more frames of the show (one face datagram each)."""
+        for _ in range(n):
+            running.recvfrom(65536)
+
     def send():
         try:
-            running.recvfrom(65536)
-        except OSError:
+            frames(15)
+            client = SimpleUDPClient("127.0.0.1", port)
+            client.send_message("/perform/shader/grade/saturation", 0.0)
+            frames(15)
+            client.send_message("/perform/scene/next", [])
+        except OSError:  # the show ended first: the asserts below say so
             return
-        client = SimpleUDPClient("127.0.0.1", port)
-        time.sleep(0.5)
-        client.send_message("/perform/shader/grade/saturation", 0.0)
-        time.sleep(0.5)
-        client.send_message("/perform/scene/next", [])
 
     sender = threading.Thread(target=send, daemon=True)
     sender.start()
@@ -85,7 +86,7 @@ def test_recorded_live_run_replays_scene_changes_at_the_recorded_frames(setlist_
     replayed = [e for e in rec.events() if e.address == "/perform/scene/next"]
     assert replayed and abs(replayed[0].t_s - t_change) < 0.5  # the trigger was recorded just before the change
 
-    frames = render(setlist, int(rec.duration_s * 30), gl, events=rec.events(), face=rec.face_input(32))
+    frames = render(setlist, int(rec.duration_s * 30), events=rec.events(), face=rec.face_input(32))
     scenes = [plan.scene for _, plan in frames]
     first_second = scenes.index("second")
     # the rehearsal changes scene at the frame the recorded trigger falls in

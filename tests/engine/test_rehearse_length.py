@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from perform.engine.rehearse_app import RehearseConfig, render_end_s, run_rehearse
+from perform.engine.rehearsal import RehearseConfig, render_end_s, run_rehearse
 
 DEMO_SESSION = Path(__file__).resolve().parents[2] / "setlists" / "sessions" / "demo"  # 20 s at 30 fps
 

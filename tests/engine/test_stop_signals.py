@@ -136,20 +136,15 @@ def test_sigint_ends_the_run_with_its_summary_and_stats_json(tmp_path):
 def test_sigkill_leaves_a_recording_that_replays_up_to_its_last_second(tmp_path):
     d = tmp_path / "take"
     run = _live(d, "--inference", "thread")
-    run.wait_for("the manifest", lambda: (d / "manifest.json").exists())
-    seen_at = time.monotonic()  # the recording began at most one flush before this
     run.wait_for("60 face rows flushed", lambda: _flushed_rows(d) >= 60)
-    alive_s = time.monotonic() - seen_at
+    flushed = _flushed_rows(d)  # on disk when the process dies
     run.proc.send_signal(signal.SIGKILL)
     run.proc.wait(EXIT_S)
     session = load_session(d)
     assert not session.manifest.complete
     assert session.repairs and "did not close" in session.repairs[0]
     # everything flushed is there but the newest crop: the muxer writes a frame when the next one arrives
-    assert len(session.faces) >= 59
-    print(f"alive {alive_s:.2f} s, replayable {session.faces.t_s[-1]:.2f} s")
-    # the track reaches to within about a second of the kill
-    assert session.faces.t_s[-1] >= alive_s - 1.0
+    assert len(session.faces) >= flushed - 1 >= 59
     assert session.faces.crops.shape[0] == len(session.faces)
     out = tmp_path / "x.mp4"
     r = subprocess.run([sys.executable, "-m", "perform", "rehearse", "--session", str(d), "--out", str(out),

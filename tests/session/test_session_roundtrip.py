@@ -10,7 +10,8 @@ import pytest
 from skimage.data import astronaut
 
 from perform.control.events import ControlEvent
-from perform.engine.fixed import EventTimeline
+from perform.engine.fixed_clock import EventTimeline
+from perform.engine.stages import no_face
 from perform.engine.plan import FramePlan
 from perform.session import SessionRecorder, load_session, tap_live
 from perform.session import format as fmt
@@ -161,10 +162,9 @@ def test_manifest_is_plain_json_with_counts(recorded):
 def test_taps_record_a_live_style_run(tmp_path):
     class Tracker:
         def process(self, frame):
+            if frame.index < 0:  # the blank the live clock feeds while no frame comes
+                return FaceObservation.absent(frame.t_capture_s, -1)
             return FaceObservation(frame.t_capture_s, frame.index, True, {"yaw": 0.5}, None, _crop(0))
-
-        def absent(self, t_s):
-            return FaceObservation.absent(t_s, -1)
 
         def close(self):
             self.closed = True
@@ -184,7 +184,7 @@ def test_taps_record_a_live_style_run(tmp_path):
         tracker.process(Frame(np.zeros((8, 8, 3), np.uint8), t, n))
         plan = program.step(t, n, None, [ControlEvent(t, "/perform/key/x", (), "key")], "ok")
         hook(n, plan, None)
-    tracker.absent(50.0 + 4 / FPS)
+    no_face(tracker, 50.0 + 4 / FPS)  # no frame came: the face is recorded as gone
     assert program.hud_lines()[-1].startswith("REC")
     assert rec.close().state == "closed"
     s = load_session(tmp_path / "s")

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from perform.engine.face_input import TrackedFaceInput
-from perform.engine.rehearse_app import require_face
+from perform.engine.rehearsal import require_face
 from perform.sources.photo import astronaut
 from perform.sources.video import VideoFileSource, orient
 from perform.tracking.align import eye_centres

@@ -12,8 +12,8 @@ from pathlib import Path
 from perform.control.osc_routes import ENGINE_ANSWERED
 from perform.control.osc_server import OSCServer
 from perform.control.state import ControlState
-from perform.engine.app import build_models, load_setlist_or_default, make_conductor, set_torch_threads
-from perform.engine.live import LiveOptions, LiveRunner
+from perform.engine.show import build_models, build_show, set_torch_threads
+from perform.engine.live_clock import LiveOptions, LiveRunner
 from perform.engine.stop import StopRequest, stop_on_signals
 from perform.engine.timing import TimingStats
 from perform.errors import ErrorReporter, PerformError
@@ -127,12 +127,16 @@ def open_osc_server(cfg: LiveConfig, control: ControlState) -> OSCServer | None:
 def _run_live(cfg: LiveConfig, threads: int | None, osc_targets: list[tuple[str, int]], control: ControlState,
               server: OSCServer | None, stop: StopRequest) -> int:
     from perform.engine.presenter import ChainPresenter
+    from perform.render.context import load_llvm_users_first
     from perform.sources.factory import open_source
     from perform.tracking.tracker import FaceTracker
 
-    setlist = load_setlist_or_default(cfg.setlist, cfg.model, cfg.size, None)
-    models = build_models(setlist, cfg.device, precision=cfg.precision)
-    conductor = make_conductor(setlist, models)
+    # before anything loads a GL driver: MediaPipe's tracker may (under X11, Mesa's llvmpipe with its own LLVM),
+    # and triton loaded after it crashes the process
+    load_llvm_users_first()
+    show = build_show(cfg.setlist, model=cfg.model, size=cfg.size, device=cfg.device, precision=cfg.precision,
+                      control=control, reply=server.reply if server is not None else None)
+    setlist, models, conductor = show.setlist, show.models, show.conductor
     crop_size = next(iter(models.values())).resolution
     out_size = setlist.show.size
     reporter = ErrorReporter(log)
@@ -146,10 +150,8 @@ def _run_live(cfg: LiveConfig, threads: int | None, osc_targets: list[tuple[str,
     source = open_source(cfg.source, size=cfg.capture_size, fps=cfg.capture_fps, stall_file=cfg.stall_file)
     tracker_factory = (lambda: FaceTracker(crop_size=crop_size)) if cfg.track else NullTracker
 
-    conductor.control = control
     if server is not None:
         declare_controls(server.router, conductor)
-        conductor.reply = server.reply
         server.start()
         where = "on the LAN" if cfg.osc_host not in ("127.0.0.1", "localhost", "::1") else "on this machine only"
         print(f"OSC: listening on udp {cfg.osc_host}:{server.port} ({where})")

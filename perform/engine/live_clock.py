@@ -10,57 +10,24 @@ import logging
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol
+from typing import Any, Callable
 
 import numpy as np
 
 from perform.control.events import ControlEvent
 from perform.engine.plan import FramePlan, Generated, generate
+from perform.engine.stages import EventSource, Presenter, Program, Tracker, no_face
 from perform.engine.stop import StopRequest
 from perform.engine.timing import TimingStats
 from perform.engine.worker import Worker, sleep_until
 from perform.errors import ErrorReporter
 from perform.mailbox import Mailbox
-from perform.sources.frame import Frame, Source
+from perform.sources.frame import Source
 from perform.tracking.observation import FaceObservation
 
 log = logging.getLogger(__name__)
 
 HUD_REFRESH_S = 0.25
-
-
-class Tracker(Protocol):
-    def process(self, frame: Frame) -> FaceObservation: ...
-    def close(self) -> None: ...
-
-
-_BLANK = np.zeros((32, 32, 3), np.uint8)
-
-
-def no_face(tracker: Tracker, t_s: float) -> FaceObservation:
-    """What the tracker says when no frame arrives: a blank frame runs its usual fade-out of the face."""
-    return tracker.process(Frame(_BLANK, t_s, -1))
-
-
-class Program(Protocol):
-    """Turns (time, face, control events) into a FramePlan; owns the performance state (the conductor)."""
-
-    models: dict
-
-    def step(self, t_s: float, index: int, face: FaceObservation | None, events: list[ControlEvent],
-             source_status: str) -> FramePlan: ...
-
-
-class Presenter(Protocol):
-    """Draws a plan with the newest generated images: to a window, or headless to a framebuffer."""
-
-    def draw(self, plan: FramePlan, generated: Generated | None, hud_lines: list[str]) -> None: ...
-    def present(self) -> list[str]: ...  # swap / finish; returns key names pressed since last call
-    def close(self) -> None: ...
-
-
-class EventSource(Protocol):
-    def drain(self, now_s: float) -> list[ControlEvent]: ...
 
 
 @dataclass

@@ -9,31 +9,17 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import Callable, Iterable, Protocol
+from typing import Callable, Iterable
 
 import numpy as np
 
 from perform.control.events import ControlEvent
-from perform.engine.live import Presenter, Program
 from perform.engine.plan import FramePlan, Generated, generate
+from perform.engine.stages import FaceInput, Presenter, Program, ReadablePresenter
 from perform.engine.stop import StopRequest
 from perform.engine.timing import TimingStats
-from perform.tracking.observation import FaceObservation
 
 log = logging.getLogger(__name__)
-
-
-class FaceInput(Protocol):
-    """Face observations by frame for the fixed clock: a recorded track, or a source tracked on the fly."""
-
-    status: str
-
-    def face_at(self, t_s: float, index: int) -> FaceObservation | None: ...
-    def close(self) -> None: ...
-
-
-class ReadablePresenter(Presenter, Protocol):
-    def read_pixels(self) -> np.ndarray: ...
 
 
 @dataclass
@@ -67,6 +53,20 @@ def frame_time(index: int, fps: float) -> float:
     return index / fps
 
 
+def step_frame(program: Program, face_input: FaceInput | None, events: EventTimeline, n: int, fps: float,
+               stats: TimingStats | None = None) -> FramePlan:
+    """Frame n's plan, the one step every fixed-clock loop takes: the face at t = n/fps, the events due by t
+    (strictly after the previous frame's time and up to this one), the conductor's step. Frames before a
+    render's start are stepped too, so the state there is the same as in a full render."""
+    t = frame_time(n, fps)
+    t0 = time.perf_counter()
+    face = face_input.face_at(t, n) if face_input is not None else None
+    if stats is not None:
+        stats.add("track", (time.perf_counter() - t0) * 1000.0)
+    status = face_input.status if face_input is not None else "ok"
+    return program.step(t, n, face, events.drain(t), status)
+
+
 def run_fixed(program: Program, presenter: ReadablePresenter, face_input: FaceInput | None,
               events: EventTimeline, opt: FixedOptions,
               on_frame: Callable[[int, np.ndarray, FramePlan], None] | None = None,
@@ -86,19 +86,13 @@ def run_fixed(program: Program, presenter: ReadablePresenter, face_input: FaceIn
     for n in range(0, opt.end_frame):
         if stop is not None and stop.is_set():
             break
-        t = frame_time(n, opt.fps)
         t0 = time.perf_counter()
-        face = face_input.face_at(t, n) if face_input is not None else None
-        t1 = time.perf_counter()
-        status = face_input.status if face_input is not None else "ok"
-        # events strictly after the previous frame time and up to this one fire at this frame
-        plan = program.step(t, n, face, events.drain(t), status)
+        plan = step_frame(program, face_input, events, n, opt.fps, stats)
         if n < opt.start_frame:
             continue
         if last is None or not plan.freeze:
             last = generate(plan, program.models)
         _show(presenter, n, plan, last, on_frame, stats)
-        stats.add("track", (t1 - t0) * 1000.0)
         stats.add("infer", last.infer_ms if last.plan is plan else 0.0)
         stats.add("frame", (time.perf_counter() - t0) * 1000.0)
         if progress is not None:
@@ -143,12 +137,7 @@ def _run_fixed_pipelined(program, presenter, face_input, events, opt, on_frame, 
     for n in range(0, opt.end_frame):
         if stop is not None and stop.is_set():
             return stats  # what is in flight is not drawn: the render is abandoned
-        t = frame_time(n, opt.fps)
-        t0 = time.perf_counter()
-        face = face_input.face_at(t, n) if face_input is not None else None
-        status = face_input.status if face_input is not None else "ok"
-        stats.add("track", (time.perf_counter() - t0) * 1000.0)
-        plan = program.step(t, n, face, events.drain(t), status)
+        plan = step_frame(program, face_input, events, n, opt.fps, stats)
         if n < opt.start_frame:
             continue
         submit = not (plan.freeze and (last is not None or any(p[2] for p in pending)))
@@ -180,13 +169,10 @@ def run_preview(program: Program, presenter: Presenter, face_input: FaceInput | 
         if between_frames is not None:
             between_frames(now)
         if paused_at is None:
-            t = frame_time(n, opt.fps)
-            face = face_input.face_at(t, n) if face_input is not None else None
-            status = face_input.status if face_input is not None else "ok"
-            plan = program.step(t, n, face, events.drain(t), status)
+            plan = step_frame(program, face_input, events, n, opt.fps)
             if n >= opt.start_frame:
                 last = generate(plan, program.models)
-                hud = [f"preview {t:6.2f} s  frame {n}  scene {plan.scene}"] + (
+                hud = [f"preview {plan.t_s:6.2f} s  frame {n}  scene {plan.scene}"] + (
                     program.hud_lines() if hasattr(program, "hud_lines") else [])
                 presenter.draw(plan, last, hud)
             n += 1

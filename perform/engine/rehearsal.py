@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from perform.control.events import ControlEvent
-from perform.engine.app import build_models, load_setlist_or_default, make_conductor, set_torch_threads
-from perform.engine.fixed import EventTimeline, FixedOptions, run_fixed
+from perform.engine.show import build_models, build_show, load_setlist_or_default, set_torch_threads
+from perform.engine.fixed_clock import EventTimeline, FixedOptions, run_fixed
 from perform.engine.stop import StopRequest, stop_on_signals
 from perform.errors import PerformError
 from perform.setlist.schema import INPUT_SYNTHETIC, Setlist
@@ -144,9 +144,12 @@ def _run_rehearse(cfg: RehearseConfig, stop: StopRequest) -> int | None:
     """The exit status, or None for a render abandoned on a stop request."""
     from perform.engine.face_input import TrackedFaceInput
     from perform.engine.presenter import ChainPresenter
-    from perform.render.context import create_headless_context
+    from perform.render.context import create_headless_context, load_llvm_users_first
     from perform.tracking.tracker import FaceTracker
 
+    # before anything loads a GL driver: MediaPipe's tracker does (under X11 that is Mesa's llvmpipe, with its own
+    # LLVM), and triton loaded after it crashes the process (the --preview window used to, at its first frame)
+    load_llvm_users_first()
     set_torch_threads(cfg.torch_threads)
     setlist = load_setlist_or_default(cfg.setlist, cfg.model, cfg.size, cfg.fps)
     fps = setlist.show.fps
@@ -190,9 +193,8 @@ def _run_rehearse(cfg: RehearseConfig, stop: StopRequest) -> int | None:
     if end <= start:
         raise PerformError(f"nothing to render: --from {cfg.t_from} s is not before --to {t_to} s")
 
-    conductor = make_conductor(setlist, models)
     timeline = EventTimeline(events)
-    conductor.control = timeline.control
+    conductor = build_show(setlist, models=models, control=timeline.control).conductor
     if cfg.preview:
         return _preview(cfg, setlist, conductor, face_input, timeline, start, end, stop)
     ctx = create_headless_context()
@@ -266,7 +268,7 @@ def _run_rehearse(cfg: RehearseConfig, stop: StopRequest) -> int | None:
 def _preview(cfg: RehearseConfig, setlist: Setlist, conductor, face_input, timeline, start: int, end: int,
              stop: StopRequest) -> int:
     """--preview: a window at real time, with hot reload of the setlist and the shaders."""
-    from perform.engine.fixed import run_preview
+    from perform.engine.fixed_clock import run_preview
     from perform.engine.presenter import ChainPresenter
     from perform.render.window import Window
 

@@ -1,9 +1,14 @@
-"""Assembles the stages into a show: `perform live` and `perform rehearse` call one function each here."""
+"""Show assembly for both clocks: the setlist, its models and the conductor, built once by `build_show()`.
+
+`perform live` (live_show.py), `perform rehearse` (rehearsal.py), the tests and the benchmarks all start here.
+"""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable
 
 from perform.engine.conductor import Conductor, load_models
 from perform.engine.defaults import UNTRAINED, default_setlist
@@ -12,6 +17,29 @@ from perform.nets.model import GenerativeModel
 from perform.setlist.schema import Setlist
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Show:
+    """A show ready for either clock: its setlist, the models it loaded and the conductor that plays it."""
+
+    setlist: Setlist
+    models: dict[str, GenerativeModel]
+    conductor: Conductor
+
+
+def build_show(setlist: Setlist | str | Path | None, *, model: str | None = None,
+               size: tuple[int, int] | None = None, fps: float | None = None, device: str | None = "auto",
+               models: dict[str, GenerativeModel] | None = None, control: Any = None,
+               reply: Callable | None = None, precision: str = "fp32") -> Show:
+    """The setlist (a path, loaded and validated; None: the one-scene default; or one already loaded), its models
+    (loaded on `device` in `precision` unless given) and a conductor that reads `control` (a ControlState: the live one, or an
+    EventTimeline's) and answers OSC senders through `reply`."""
+    if not isinstance(setlist, Setlist):
+        setlist = load_setlist_or_default(None if setlist is None else str(setlist), model, size, fps)
+    if models is None:
+        models = build_models(setlist, device, precision=precision)
+    return Show(setlist, models, make_conductor(setlist, models, control=control, reply=reply))
 
 
 def load_setlist_or_default(path: str | None, model_override: str | None, size: tuple[int, int] | None,
@@ -62,11 +90,12 @@ def build_models(setlist: Setlist, device: str | None, cache: dict | None = None
     return load_models(setlist, device, cache, loader)
 
 
-def make_conductor(setlist: Setlist, models: dict[str, GenerativeModel]) -> Conductor:
+def make_conductor(setlist: Setlist, models: dict[str, GenerativeModel], control: Any = None,
+                   reply: Callable | None = None) -> Conductor:
     from perform.engine.conductor import make_mapper
     from perform.setlist.scheduler import SceneScheduler
 
-    return Conductor(setlist, models, make_mapper, SceneScheduler)
+    return Conductor(setlist, models, make_mapper, SceneScheduler, control=control, reply=reply)
 
 
 def set_torch_threads(n: int | None) -> None:
