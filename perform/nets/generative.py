@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from perform.nets.checkpoint import CheckpointError, ModelInfo
+from perform.nets.vaegan import VAEGANConfig
 
 
 class GenerativeModel(Protocol):
@@ -48,3 +49,12 @@ def card_directions(card: dict[str, Any], latent_dim: int) -> dict[str, np.ndarr
 # (weights, card, where the checkpoint came from, device, precision) -> a model; one per kind, listed in
 # perform.nets.kinds; precision is one of perform.nets.precision.PRECISIONS
 LoaderFn = Callable[[dict[str, torch.Tensor], dict[str, Any], str, torch.device, str], GenerativeModel]
+
+
+def card_config(card: dict[str, Any], where: str) -> VAEGANConfig:
+    """The network configuration a card stores (both kinds build on the VAE-GAN's generator), or an error
+    naming the file."""
+    try:
+        return VAEGANConfig.from_dict(card["config"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise CheckpointError(f"{where}: bad 'config' in model card: {e}") from None

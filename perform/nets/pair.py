@@ -19,7 +19,7 @@ import torch
 from perform.nets.checkpoint import CheckpointError, ModelInfo, load_into, save_checkpoint
 from perform.nets.directions import sefa_directions as _sefa_entries
 from perform.nets.device import pick_device
-from perform.nets.generative import card_directions
+from perform.nets.generative import card_config, card_directions
 from perform.nets.precision import HostIO, place, precision_dtype
 from perform.nets.vaegan import Generator, VAEGANConfig
 
@@ -198,10 +198,7 @@ def split_pair_tensors(tensors: dict[str, torch.Tensor], where: str) -> list[tup
 
 def load_pair(tensors: dict[str, torch.Tensor], card: dict[str, Any], where: str, device: torch.device,
               precision: str = "fp32") -> PairModel:
-    try:
-        cfg = VAEGANConfig.from_dict(card["config"])
-    except (TypeError, ValueError) as e:
-        raise CheckpointError(f"{where}: bad 'config' in model card: {e}") from None
+    cfg = card_config(card, where)
     snaps = split_pair_tensors(tensors, where)
     listed = card.get("snapshots")
     if not isinstance(listed, list) or len(listed) != len(snaps):

@@ -11,7 +11,7 @@ import torch
 
 from perform.nets.checkpoint import CheckpointError, ModelInfo, load_into
 from perform.nets.device import pick_device
-from perform.nets.generative import card_directions
+from perform.nets.generative import card_config, card_directions
 from perform.nets.precision import HostIO, place, precision_dtype
 from perform.nets.vaegan import VAEGAN, VAEGANConfig
 
@@ -67,10 +67,7 @@ class VAEGANModel:
 
 def load_vaegan(tensors: dict[str, torch.Tensor], card: dict[str, Any], where: str, device: torch.device,
                 precision: str = "fp32") -> VAEGANModel:
-    try:
-        cfg = VAEGANConfig.from_dict(card["config"])
-    except (TypeError, ValueError) as e:
-        raise CheckpointError(f"{where}: bad 'config' in model card: {e}") from None
+    cfg = card_config(card, where)
     net = VAEGAN(cfg, with_critic=False)
     load_into(net.encoder, tensors, where, prefix="encoder.")
     gen_prefix = "generator_ema." if any(k.startswith("generator_ema.") for k in tensors) else "generator."

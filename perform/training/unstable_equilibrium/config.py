@@ -218,10 +218,12 @@ def recipe_from_dict(data: dict[str, Any], where: str = "<recipe>") -> RecipeCon
 def load_recipe(path: str | Path) -> RecipeConfig:
     """Read and validate a recipe TOML file."""
     p = Path(path)
-    if not p.is_file():
-        raise RecipeError(f"{p}: recipe file not found")
     try:
-        data = tomllib.loads(p.read_text())
+        text = p.read_text()
+    except OSError as e:
+        raise RecipeError(f"{p}: recipe file not found or unreadable ({e.strerror or e})") from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise RecipeError(f"{p}: not valid TOML: {e}") from None
     return recipe_from_dict(data, str(p))
