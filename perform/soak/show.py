@@ -26,6 +26,12 @@ START_TIMEOUT_S = 240.0  # importing torch and MediaPipe in two fresh interprete
 Status = dict[str, Any]
 
 
+def _terminal_signals() -> None:
+    """In the show's process, between fork and exec: the signal dispositions a terminal would give it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
 @dataclass
 class ShowFiles:
     workdir: Path
@@ -79,9 +85,11 @@ class ShowProcess:
                "--stall-file", str(files.stall_file), *live_args]
         self.command = cmd
         self._log = open(files.log_file, "ab")
-        # its own session: Ctrl-C is delivered to the process group, as a terminal does
+        # its own session: Ctrl-C is delivered to the process group, as a terminal does. SIGINT and SIGHUP
+        # reset to their defaults, as in a terminal: a soak started in the background (nohup, `&`) has them
+        # ignored, the show would inherit that and rightly keep them ignored, and its Ctrl-C exit would go untested
         self.proc = subprocess.Popen(cmd, cwd=files.workdir, env=env, stdout=self._log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, start_new_session=True)
+                                     stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=_terminal_signals)
         self.pid = self.proc.pid
         self._monitor = threading.Thread(target=self._watch, name="soak-monitor", daemon=True)
         self._monitor.start()
