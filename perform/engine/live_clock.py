@@ -48,7 +48,9 @@ class LiveOptions:
     stall_s: float = 2.0  # a plan pending longer than this is a stall: HUD note, log (and the process restarted)
     hud: bool = True
     stop: StopRequest | None = None  # a signal (engine/stop.py) ends the loop at the next frame, like --frames
-    plan_idle_s: float = 0.1  # the render loop posts its own plan to inference when none came for this long
+    # the render loop posts its own plan to inference when none went for this long: about 1.5 frames of a
+    # 30 fps camera, so a lost camera (whose reads wait out source_timeout_s) still animates at ~20 images/s
+    plan_idle_s: float = 0.05
 
 
 @dataclass
