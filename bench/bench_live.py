@@ -196,7 +196,7 @@ def against_limit(r: dict, limit: dict) -> dict:
             "camera_to_screen_p95": c2s["p95_ms"] / limit["camera_to_screen_p95_ms"]}
 
 
-BREAKDOWN = ("capture", "track", "infer", "render")
+BREAKDOWN = ("track", "infer", "render")  # camera-to-screen counts from the frame made: no capture
 
 
 def write_chart(results: dict, path: str) -> None:
@@ -223,7 +223,7 @@ def write_chart(results: dict, path: str) -> None:
     ax.set_yticks(range(len(names)), ["stages alone", "live (process)", "live (thread)", "sequential"])
     ax.invert_yaxis()
     ax.set_xlabel("camera-to-screen p50, ms (stage p50s; waiting = the rest)")
-    ax.legend(ncol=5, fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
+    ax.legend(ncol=4, fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
     fig.tight_layout()
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
