@@ -1,10 +1,13 @@
 """Live pipeline benchmark: the live clock (inference in a thread, or in its own process) against a plain
-sequential loop doing the same work.
+sequential loop doing the same work, and each stage measured alone in the same run.
 
-Synthetic camera (640x480, 30 fps) -> MediaPipe face mesh -> VAE-GAN (128 px by default) -> shader chain
--> 1280x720, headless (EGL). Reports fps, p50/p95 frame time and per-stage latencies for each, and the ratio.
+Synthetic camera (640x480, 30 fps) -> MediaPipe face mesh -> VAE-GAN (the shipped model by default) -> shader
+chain -> 1280x720, headless (EGL). Reports fps, p50/p95 frame time and per-stage latencies for each, the
+physical limit the stages alone allow beside what each run achieved (as ratios), and the ratio to the
+sequential loop; --chart writes a PNG of where the camera-to-screen latency goes.
 
-    python bench/bench_live.py [--frames 600] [--resolution 128] [--model PATH] [--json out.json]
+    python bench/bench_live.py [--frames 600] [--model PATH|untrained] [--resolution 128] [--json out.json]
+                               [--chart out.png]
 """
 
 from __future__ import annotations
@@ -19,14 +22,15 @@ import numpy as np
 
 
 def build(args):
-    from perform.engine.defaults import UNTRAINED, default_setlist
+    from perform.engine.defaults import UNTRAINED, default_model_ref, default_setlist
     from perform.engine.show import build_show
     from perform.nets.model import random_vaegan
     from perform.nets.vaegan import VAEGANConfig
 
-    sl = default_setlist(args.model or UNTRAINED, size=(1280, 720))
+    ref = args.model or default_model_ref()
+    sl = default_setlist(ref, size=(1280, 720))
     models = None
-    if not args.model:  # an untrained model costs what a trained one of the same shape costs
+    if ref == UNTRAINED:  # an untrained model costs what a trained one of the same shape costs
         key = str(sl.scenes[0].model_path)
         models = {key: random_vaegan(VAEGANConfig(resolution=args.resolution, latent_dim=64, width=args.width),
                                      device=args.device)}
@@ -68,7 +72,7 @@ def run_threaded(args, process: bool = False) -> dict:
 
 
 def run_sequential(args) -> dict:
-    """capture -> track -> infer -> render in one thread, one after another, each frame."""
+    """capture -> track -> infer -> render in one thread, one after another, for each camera frame."""
     from perform.engine.plan import generate
     from perform.engine.presenter import ChainPresenter
     from perform.engine.timing import TimingStats
@@ -87,13 +91,21 @@ def run_sequential(args) -> dict:
         m.generate(np.zeros(m.latent_dim, np.float32))
     t_start = time.perf_counter()
     t_prev = None
+    period = 1.0 / src.fps
+    k_last = -1
     for n in range(args.frames):
+        # the source as a 30 fps camera is read: the newest frame, or, when that one was used, the next one
+        # (waited for); stamped once made, as SyntheticSource.read() stamps it for the live clock
+        k = int((time.perf_counter() - t_start) / period)
+        if k <= k_last:
+            k = k_last + 1
+            time.sleep(max(0.0, t_start + k * period - time.perf_counter()))
+        k_last = k
         t0 = time.perf_counter()
         if t_prev is not None:
             stats.add("frame", (t0 - t_prev) * 1000)
         t_prev = t0
-        # the source as a camera would be read: the newest frame, without waiting for the next one
-        frame = src.frame_at(t0 - t_start, n)
+        frame = src.frame_at(k * period, k)
         t1 = time.perf_counter()
         face = tracker.process(frame)
         t2 = time.perf_counter()
@@ -106,7 +118,7 @@ def run_sequential(args) -> dict:
         t4 = time.perf_counter()
         for name, a, b in (("capture", t0, t1), ("track", t1, t2), ("infer", t2, t3), ("render", t3, t4)):
             stats.add(name, (b - a) * 1000)
-        stats.add("camera_to_screen", (t4 - t0) * 1000)
+        stats.add("camera_to_screen", (t4 - t1) * 1000)
     wall = time.perf_counter() - t_start
     tracker.close()
     presenter.close()
@@ -117,6 +129,105 @@ def run_sequential(args) -> dict:
     out["generated_fps"] = out["display_fps"]
     out["tracked_fps"] = out["display_fps"]
     return out
+
+
+def run_alone(args, n: int = 90) -> dict:
+    """Each stage alone, one after another on an otherwise idle process: the physical limit of the machine."""
+    from perform.engine.plan import generate
+    from perform.engine.presenter import ChainPresenter
+    from perform.engine.timing import TimingStats
+    from perform.render.context import create_headless_context
+    from perform.sources.synthetic import SyntheticSource
+    from perform.tracking.tracker import FaceTracker
+
+    sl, models, conductor = build(args)
+    res = next(iter(models.values())).resolution
+    src = SyntheticSource(fps=30)
+    stats = TimingStats(keep_all=True)
+    frames = [src.frame_at(i / 30, i) for i in range(n)]
+    with FaceTracker(crop_size=res) as tracker:
+        faces = []
+        for f in frames:
+            t0 = time.perf_counter()
+            faces.append(tracker.process(f))
+            stats.add("track", (time.perf_counter() - t0) * 1000)
+    for m in models.values():
+        m.generate(np.zeros(m.latent_dim, np.float32))
+    plans = [conductor.step(i / 30, i, face, [], "ok") for i, face in enumerate(faces)]
+    gens = []
+    for plan in plans:
+        t0 = time.perf_counter()
+        gens.append(generate(plan, models))
+        stats.add("infer", (time.perf_counter() - t0) * 1000)
+    ctx = create_headless_context()
+    presenter = ChainPresenter(ctx, sl.show.size, conductor, hot_reload=False)
+    for plan, gen in zip(plans, gens):
+        t0 = time.perf_counter()
+        presenter.draw(plan, gen, [])
+        presenter.present()
+        ctx.finish()
+        stats.add("render", (time.perf_counter() - t0) * 1000)
+    presenter.close()
+    ctx.release()
+    return stats.as_dict()
+
+
+def limits(alone: dict, camera_fps: float, display_fps: float) -> dict:
+    """What the stages alone allow: tracking and inference overlap on two cores, so images/s is bounded by
+    the camera and by the slower of the two; the display by its rate and the render time; camera-to-screen
+    by tracking + inference + one render, nothing waiting."""
+    st = alone["stages"]
+    track, infer, render = st["track"], st["infer"], st["render"]
+    return {
+        "generated_fps": min(camera_fps, 1000.0 / max(track["p50_ms"], infer["p50_ms"])),
+        "display_fps": min(display_fps, 1000.0 / render["p50_ms"]),
+        "camera_to_screen_p50_ms": track["p50_ms"] + infer["p50_ms"] + render["p50_ms"],
+        "camera_to_screen_p95_ms": track["p95_ms"] + infer["p95_ms"] + render["p95_ms"],
+    }
+
+
+def against_limit(r: dict, limit: dict) -> dict:
+    """Achieved over the limit (rates: 1.0 is the limit, lower is worse; latency: 1.0 is the limit, higher
+    is worse)."""
+    c2s = r["stages"].get("camera_to_screen", {"p50_ms": float("nan"), "p95_ms": float("nan")})
+    return {"generated_fps": r["generated_fps"] / limit["generated_fps"],
+            "display_fps": r["display_fps"] / limit["display_fps"],
+            "camera_to_screen_p50": c2s["p50_ms"] / limit["camera_to_screen_p50_ms"],
+            "camera_to_screen_p95": c2s["p95_ms"] / limit["camera_to_screen_p95_ms"]}
+
+
+BREAKDOWN = ("track", "infer", "render")  # camera-to-screen counts from the frame made: no capture
+
+
+def write_chart(results: dict, path: str) -> None:
+    """Stacked bars: the camera-to-screen p50 of each run split into its stages' p50 and the rest (waiting
+    for a hand-over, a tick, a core)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = ["limit", "process", "threaded", "sequential"]
+    fig, ax = plt.subplots(figsize=(7, 3.2), dpi=110)
+    for i, name in enumerate(names):
+        st = results["alone" if name == "limit" else name]["stages"]
+        parts = [(k, st[k]["p50_ms"] if k in st else 0.0) for k in BREAKDOWN]
+        total = (results["limit"]["camera_to_screen_p50_ms"] if name == "limit"
+                 else st["camera_to_screen"]["p50_ms"])
+        parts.append(("waiting", max(0.0, total - sum(v for _, v in parts))))
+        left = 0.0
+        for j, (k, v) in enumerate(parts):
+            ax.barh(i, v, left=left, color=f"C{j}", label=k if i == 0 else None)
+            left += v
+        ax.text(left + 0.5, i, f"{total:.1f} ms", va="center", fontsize=8)
+    ax.set_yticks(range(len(names)), ["stages alone", "live (process)", "live (thread)", "sequential"])
+    ax.invert_yaxis()
+    ax.set_xlabel("camera-to-screen p50, ms (stage p50s; waiting = the rest)")
+    ax.legend(ncol=4, fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
+    fig.tight_layout()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
 
 
 def _row(name: str, r: dict) -> str:
@@ -130,18 +241,23 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--frames", type=int, default=600)
     p.add_argument("--resolution", type=int, default=128)
     p.add_argument("--width", type=int, default=32)
-    p.add_argument("--model", default=None, help="a model to use instead of an untrained one of --resolution")
+    p.add_argument("--model", default=None,
+                   help="a model card (default: the shipped model); 'untrained': random weights at --resolution")
     p.add_argument("--device", default="auto")
     p.add_argument("--display-fps", type=float, default=60.0, help="render-loop pacing of the threaded run (a 60 Hz display)")
     p.add_argument("--torch-threads", type=int, default=1)
     p.add_argument("--json", default=None)
+    p.add_argument("--chart", default=None, help="write the latency breakdown chart (PNG) here")
     args = p.parse_args(argv)
     import torch
 
     torch.set_num_threads(args.torch_threads)
-    results = {"threaded": run_threaded(args), "process": run_threaded(args, process=True),
+    from perform.engine.defaults import UNTRAINED, default_model_ref
+
+    ref = args.model or default_model_ref()
+    results = {"alone": run_alone(args), "threaded": run_threaded(args), "process": run_threaded(args, process=True),
                "sequential": run_sequential(args)}
-    what = args.model or f"untrained {args.resolution} px model (width {args.width})"
+    what = ref if ref != UNTRAINED else f"untrained {args.resolution} px model (width {args.width})"
     print(f"live pipeline, {args.frames} frames, {what} -> 1280x720, headless, "
           f"torch threads {args.torch_threads}")
     for name in ("threaded", "process", "sequential"):
@@ -149,10 +265,28 @@ def main(argv: list[str] | None = None) -> int:
         print(_row(name, r))
         print("            " + "  ".join(f"{k} p50 {v['p50_ms']:.1f} p95 {v['p95_ms']:.1f}"
                                         for k, v in r["stages"].items() if k != "frame") + " ms")
-    for name in ("threaded", "process"):
-        ratio = results[name]["generated_fps"] / max(results["sequential"]["generated_fps"], 1e-9)
-        results[f"ratio_{name}_generated_fps"] = ratio
-        print(f"{name} / sequential, generated images per second: {ratio:.2f}x")
+    print("alone       " + "  ".join(f"{k} p50 {v['p50_ms']:.1f} p95 {v['p95_ms']:.1f}"
+                                    for k, v in results["alone"]["stages"].items()) + " ms")
+    lim = results["limit"] = limits(results["alone"], 30.0, args.display_fps)
+    print(f"limit       display {lim['display_fps']:6.1f} fps  generated {lim['generated_fps']:5.1f}/s  "
+          f"camera>screen p50 {lim['camera_to_screen_p50_ms']:.1f} p95 {lim['camera_to_screen_p95_ms']:.1f} ms "
+          "(stages alone)")
+    seq = results["sequential"]
+    for name in ("process", "threaded", "sequential"):
+        r = results[name]
+        vs = results[f"{name}_vs_limit"] = against_limit(r, lim)
+        line = (f"{name:<11} of the limit: generated {vs['generated_fps']:.2f}x  display {vs['display_fps']:.2f}x  "
+                f"camera>screen p50 {vs['camera_to_screen_p50']:.2f}x p95 {vs['camera_to_screen_p95']:.2f}x")
+        if name != "sequential":
+            ratio = r["generated_fps"] / max(seq["generated_fps"], 1e-9)
+            lat = r["stages"]["camera_to_screen"]["p50_ms"] / seq["stages"]["camera_to_screen"]["p50_ms"]
+            results[f"ratio_{name}_generated_fps"] = ratio
+            results[f"ratio_{name}_camera_to_screen_p50"] = lat
+            line += f"  | of sequential: generated {ratio:.2f}x  camera>screen p50 {lat:.2f}x"
+        print(line)
+    if args.chart:
+        write_chart(results, args.chart)
+        print(f"chart: {args.chart}")
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(results, indent=2))

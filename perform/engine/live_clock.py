@@ -1,13 +1,18 @@
 """The live clock: capture+tracking and inference in worker threads, the render loop on the main thread.
 
-Hand-over through latest-value mailboxes: nothing queues, so latency cannot grow. The render loop never
-waits on inference; it draws the newest image it has.
+Hand-over through latest-value mailboxes: nothing queues, so latency cannot grow. Latency first: each new
+face is planned at once on the tracking thread and posted to inference, so a camera frame reaches the
+generator without waiting for a render tick, and the generator runs once per camera frame, not once per
+tick. The render loop plans every tick for drawing (shader parameters, fades), but posts its plan to
+inference only when controls changed or no face has come for a while; it never waits on inference and
+draws the newest image it has.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -15,7 +20,7 @@ from typing import Any, Callable
 import numpy as np
 
 from perform.control.events import ControlEvent
-from perform.engine.plan import FramePlan, Generated, generate
+from perform.engine.plan import FramePlan, GenJob, Generated, generate
 from perform.engine.stages import EventSource, Presenter, Program, Tracker, no_face
 from perform.engine.stop import StopRequest
 from perform.engine.timing import TimingStats
@@ -43,6 +48,9 @@ class LiveOptions:
     stall_s: float = 2.0  # a plan pending longer than this is a stall: HUD note, log (and the process restarted)
     hud: bool = True
     stop: StopRequest | None = None  # a signal (engine/stop.py) ends the loop at the next frame, like --frames
+    # the render loop posts its own plan to inference when none went for this long: about 1.5 frames of a
+    # 30 fps camera, so a lost camera (whose reads wait out source_timeout_s) still animates at ~20 images/s
+    plan_idle_s: float = 0.05
 
 
 @dataclass
@@ -83,6 +91,13 @@ class LiveRunner:
         self._hud_next_s = -math.inf
         self._infer_since: float | None = None  # when the infer worker took up its current plan (it sets it)
         self._stall_logged = False
+        # the program (conductor) has one owner at a time: whoever holds this lock (the tracking thread
+        # planning a new face, the render loop planning a tick, or a between-frames hook reloading it)
+        self._program_lock = threading.Lock()
+        self._plan_t = -math.inf  # the program's clock never runs backwards, whichever thread steps it
+        self._hold = threading.Event()  # set by the render loop while frozen (Space): no plan goes to inference
+        self._last_jobs: tuple[GenJob, ...] = ()  # what the infer worker generated last (it owns these two)
+        self._last_models: tuple[int, ...] = ()
 
     # -- workers -------------------------------------------------------------------------------------
     def _track_step(self) -> None:
@@ -93,7 +108,9 @@ class LiveRunner:
         if frame is None:
             # no frame: let the face fade out gracefully (the tracker decays presence on its own clock)
             if now - self._last_frame_t >= self.opt.idle_emit_s:
-                self.faces.put(no_face(self._tracker, now))
+                obs = no_face(self._tracker, now)
+                self.faces.put(obs)
+                self._post_plan(obs)
                 self._last_frame_t = now
             return
         self._last_frame_t = now
@@ -101,6 +118,25 @@ class LiveRunner:
         obs = self._tracker.process(frame)
         self.stats.add("track", obs.track_ms)
         self.faces.put(obs)
+        self._post_plan(obs)
+
+    def _plan(self, face: FaceObservation | None, events: list[ControlEvent], index: int) -> FramePlan:
+        """One program step, by whichever thread holds the program; its time is taken inside the lock, so
+        the program's clock is monotonic across threads."""
+        with self._program_lock:
+            t = max(time.perf_counter(), self._plan_t)
+            self._plan_t = t
+            return self.program.step(t, index, face, events, self.source.status)
+
+    def _post_plan(self, face: FaceObservation) -> None:
+        """A new face goes to inference at once (tracking thread): no render tick in between."""
+        try:
+            plan = self._plan(face, [], self.frames_drawn)
+        except Exception as exc:  # the render loop reports it too, and keeps the last image
+            self.reporter.report("conductor", exc)
+            return
+        if not (self._hold.is_set() or plan.freeze):
+            self.plans.put(plan)
 
     def _reset_tracker(self, exc: BaseException) -> None:
         tracker, self._tracker = self._tracker, None
@@ -112,6 +148,10 @@ class LiveRunner:
         if plan is None or version == self._plan_seen:
             return
         self._plan_seen = version
+        # a hot reload may bring a new model under the same key: its identity is part of the inputs
+        models = tuple(id(self.program.models.get(j.model_key)) for j in plan.jobs)
+        if models == self._last_models and _same_jobs(plan.jobs, self._last_jobs):
+            return  # the newest image is already this one: never generate the same inputs twice
         self._infer_since = time.perf_counter()
         try:
             if self.opt.infer is None:
@@ -125,6 +165,7 @@ class LiveRunner:
                     raise
         finally:
             self._infer_since = None
+        self._last_jobs, self._last_models = plan.jobs, models
         self.stats.add("infer", result.infer_ms)
         self.results.put(result)
 
@@ -227,21 +268,27 @@ class LiveRunner:
                 self.stats.add("frame", (t0 - t_prev) * 1000.0)
             t_prev = t0
             self._watch_inference(t0)
-            for hook in self.opt.between_frames:
-                try:
-                    hook(t0)
-                except Exception as exc:
-                    self.reporter.report("between frames", exc)
+            if self.opt.between_frames:
+                with self._program_lock:  # a hot reload swaps the program's state: nobody steps it meanwhile
+                    for hook in self.opt.between_frames:
+                        try:
+                            hook(t0)
+                        except Exception as exc:
+                            self.reporter.report("between frames", exc)
             events = self.control.drain(t0) if self.control is not None else []
             if self.state.events:
                 events, self.state.events = events + self.state.events, []
+            if self.state.freeze:
+                self._hold.set()
+            else:
+                self._hold.clear()
             face, _ = self.faces.peek()
             try:
-                plan = self.program.step(t0, n, face, events, self.source.status)
+                plan = self._plan(face, events, n)
             except Exception as exc:  # a broken program step must not stop the show: keep the last image
                 self.reporter.report("conductor", exc)
                 plan = None
-            if plan is not None and not (self.state.freeze or plan.freeze):
+            if plan is not None and not (self.state.freeze or plan.freeze) and (events or self._faces_idle(plan.t_s)):
                 self.plans.put(plan)
             res, version = self.results.peek()
             fresh = version != result_seen
@@ -273,6 +320,12 @@ class LiveRunner:
                 if t_next < t1 - period:  # fell behind by more than a frame: do not try to catch up
                     t_next = t1
                 sleep_until(t_next, stop.event if stop is not None else None)
+
+    def _faces_idle(self, now_s: float) -> bool:
+        """No plan has gone to inference for plan_idle_s (no face came: tracker starting, or broken): the render
+        loop's plan goes instead, so transitions and controls still move the image."""
+        newest, _ = self.plans.peek()
+        return newest is None or now_s - newest.t_s >= self.opt.plan_idle_s
 
     def _watch_inference(self, now_s: float) -> None:
         """The watchdog on the image's age: a plan pending past stall_s is logged (once per stall) and shown
@@ -335,3 +388,11 @@ class LiveRunner:
         if errors:
             lines.append(f"errors: {errors} (see log)")
         return lines
+
+
+def _same_jobs(a: tuple[GenJob, ...], b: tuple[GenJob, ...]) -> bool:
+    """Whether two plans ask for the same images (same model, latent, crop, mix, pair)."""
+    return len(a) == len(b) and len(a) > 0 and all(
+        x.model_key == y.model_key and x.mix == y.mix and x.pair == y.pair and np.array_equal(x.latent, y.latent)
+        and (x.crop is y.crop or (x.crop is not None and y.crop is not None and np.array_equal(x.crop, y.crop)))
+        for x, y in zip(a, b))

@@ -298,3 +298,72 @@ def test_osc_reaches_a_shader_pass_that_a_hot_reload_added(setlist_file, staged)
     reloader(2.0)
     with pytest.raises(Rejected):  # and a pass the next edit removes is refused again
         router.route("/perform/shader/pix/size", (0.5,), 0.0)
+
+
+class HandSource:
+    """A camera the test advances by hand: read() hands over the frames the test put, one each."""
+
+    name = "hand"
+    status = "ok"
+
+    def __init__(self) -> None:
+        import queue
+
+        self.frames = queue.Queue()
+
+    def read(self, timeout_s):
+        import queue
+
+        try:
+            return self.frames.get(timeout=timeout_s)
+        except queue.Empty:
+            return None
+
+    def close(self) -> None:
+        pass
+
+
+def _next_result(runner, seen):
+    """The next image the infer worker posts (waits on the results mailbox: no render tick involved)."""
+    res, version = runner.results.get(seen, timeout_s=30.0)
+    assert res is not None and version > seen, "no image came without a render tick"
+    return res, version
+
+
+def test_a_moved_face_reaches_the_next_image_without_a_render_tick(setlist_file, make_runner):
+    from perform.sources.frame import Frame
+
+    synth = SyntheticSource(fps=30, noise_sigma=0.0)
+    still, moved = synth.image_at(0.0), synth.image_at(0.2)  # a fifth of a second on, the face has moved
+    src = HandSource()
+    runner, _, _ = make_runner(setlist_file(SHOW), src, frames=None)
+    runner.opt.idle_emit_s = float("inf")  # no stand-in observation while the test waits: only the test's frames
+    runner.start_workers()  # the workers only: the render loop never ticks in this test
+    try:
+        seen, n, last = 0, 0, None
+        while last is None or last.plan.jobs[0].mix < 0.25:  # the face fades in over reacquire_s (scene mix 0.5)
+            assert n < 60, "the face never came in"
+            src.frames.put(Frame(still, 1000.0 + n / 30, n))
+            last, seen = _next_result(runner, seen)  # each camera frame makes its own image
+            n += 1
+        src.frames.put(Frame(moved, 1000.0 + n / 30, n))
+        after, _ = _next_result(runner, seen)
+    finally:
+        runner.stop()
+    assert after.plan.t_capture_s == 1000.0 + n / 30  # the next image is the moved face's
+    assert not np.array_equal(last.images[0], after.images[0])  # and the move changed it
+
+
+def test_the_same_inputs_are_never_generated_twice(setlist_file, make_runner):
+    from dataclasses import replace
+
+    runner, conductor, _ = make_runner(setlist_file(SHOW), HandSource(), frames=None)
+    first = conductor.step(1.0, 0, None, [], "ok")
+    # a later plan asking for the same image (a tick whose key press changed nothing): equal, not the same arrays
+    again = replace(first, index=1, t_s=1.5, jobs=(replace(first.jobs[0], latent=first.jobs[0].latent.copy()),))
+    moved = replace(again, jobs=(replace(again.jobs[0], latent=again.jobs[0].latent + 1.0),))
+    for plan in (first, again, moved):
+        runner.plans.put(plan)
+        runner._infer_step()  # the infer worker's step, on this thread: each plan is taken up in turn
+    assert runner.stats.stats("infer", whole_run=True).count == 2  # first and moved; again was the image already made
+    assert runner.results.peek()[0].plan is moved
