@@ -14,9 +14,10 @@ import logging
 import os
 import queue
 import threading
+import time
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import av
 import cv2
@@ -58,7 +59,8 @@ class VideoFileOutput:
     into yuv420p by OpenCV (`render/yuv.py`), not by FFmpeg's slower swscale. With `threaded` (the default) the
     conversion and x264 run on a writer thread (both release the GIL): `write()` copies the frame into one of a
     few preallocated buffers and returns, blocking only when the writer is that many frames behind (memory stays
-    flat); order, timestamps and output are the same as without it. `x264_threads` (0: x264's own choice).
+    flat); order, timestamps and output are the same as without it. `x264_threads` (0: x264's own choice);
+`on_encoded(ms)` is told each render frame's conversion + encoding time (on the writer thread when threaded).
 
     `recording=True` (a session's videos, written during a show): fragmented MP4 written in place under PATH,
     x264 on one thread with zero latency, `flush()` puts every frame so far on disk; frames may carry their own
@@ -70,7 +72,7 @@ class VideoFileOutput:
     def __init__(self, path: str | os.PathLike, size: tuple[int, int], fps: float | Fraction = 30,
                  audio_path: str | os.PathLike | None = None, crf: int = 18, preset: str = "veryfast",
                  audio_offset_s: float = 0.0, threaded: bool | None = None, recording: bool = False,
-                 x264_threads: int = 0) -> None:
+                 x264_threads: int = 0, on_encoded: Callable[[float], None] | None = None) -> None:
         self.path = Path(path)
         self.recording = recording
         self.partial_path = self.path if recording else self.path.with_name(self.path.name + ".partial")
@@ -80,6 +82,7 @@ class VideoFileOutput:
         self._queue: queue.Queue | None = None  # work for the writer thread; None ends it
         self._free: queue.Queue[np.ndarray] | None = None  # a render's frame buffers the writer has finished with
         self._yuv: np.ndarray | None = None
+        self._on_encoded = on_encoded
         self._thread: threading.Thread | None = None
         self._audio_in: av.container.InputContainer | None = None
         self._file = None
@@ -194,7 +197,7 @@ class VideoFileOutput:
             np.copyto(buffer, image)  # the caller may reuse its buffer (a presenter's readback) at once
             self._queue.put((buffer, pts))
         else:
-            self._encode(self._render_frame(image, pts))
+            self._convert_and_encode(image, pts)
         return True
 
     def _stamped(self, frame: av.VideoFrame, pts: int) -> av.VideoFrame:
@@ -202,10 +205,14 @@ class VideoFileOutput:
         frame.time_base = self._video.codec_context.time_base
         return frame
 
-    def _render_frame(self, rgb: np.ndarray, pts: int) -> av.VideoFrame:
-        """A render's frame as yuv420p (the encoder's format, so PyAV does not convert it again)."""
+    def _convert_and_encode(self, rgb: np.ndarray, pts: int) -> None:
+        """A render's frame, as yuv420p: the encoder's own format, so PyAV does not convert it again."""
+        t0 = time.perf_counter()
         rgb_to_i420(rgb, out=self._yuv)
-        return self._stamped(av.VideoFrame.from_ndarray(self._yuv, format="yuv420p"), pts)  # copies self._yuv
+        frame = av.VideoFrame.from_ndarray(self._yuv, format="yuv420p")  # a copy: self._yuv is reused at once
+        self._encode(self._stamped(frame, pts))
+        if self._on_encoded is not None:
+            self._on_encoded((time.perf_counter() - t0) * 1000.0)
 
     def _fit(self, rgb: np.ndarray) -> np.ndarray:
         """A recording's frame at the file's size (the camera may change mode): trimmed by a row or column, or resized."""
@@ -241,11 +248,10 @@ class VideoFileOutput:
                     continue
                 buffer, pts = item
                 try:
-                    frame = self._render_frame(buffer, pts) if self._error is None else None
+                    if self._error is None:
+                        self._convert_and_encode(buffer, pts)
                 finally:
                     self._free.put(buffer)
-                if frame is not None:
-                    self._encode(frame)
             except BaseException as exc:  # handed to the caller's thread by the next write/close
                 self._error = exc
 
