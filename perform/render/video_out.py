@@ -83,6 +83,7 @@ class VideoFileOutput:
         self._free: queue.Queue[np.ndarray] | None = None  # a render's frame buffers the writer has finished with
         self._yuv: np.ndarray | None = None
         self._on_encoded = on_encoded
+        self._abandoned = False
         self._thread: threading.Thread | None = None
         self._audio_in: av.container.InputContainer | None = None
         self._file = None
@@ -248,7 +249,7 @@ class VideoFileOutput:
                     continue
                 buffer, pts = item
                 try:
-                    if self._error is None:
+                    if self._error is None and not self._abandoned:  # an aborted render's frames are thrown away
                         self._convert_and_encode(buffer, pts)
                 finally:
                     self._free.put(buffer)
@@ -310,6 +311,7 @@ class VideoFileOutput:
         """Stop without finishing, ignoring errors. A render deletes what was written (the final path is never
         created); a recording keeps it (everything up to its last flush replays)."""
         self._closed = True
+        self._abandoned = not self.recording
         self._stop_writer()
         closers = [self._out.close] + ([self._file.close] if self._file is not None else [])
         for closer in closers:
