@@ -26,6 +26,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--x264-preset", default="superfast",
                    choices=("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"),
                    help="encoder speed; at a given --crf slower presets make smaller files (default superfast)")
+    p.add_argument("--x264-threads", type=options.integer(0, 64, what="a thread count"), default=0, metavar="N",
+                   help="encoder threads (default 0: x264's own choice)")
     p.add_argument("--hashes", type=options.output_file, default=None, metavar="FILE", help="write a sha256 per frame (determinism checks)")
     p.add_argument("--stats-json", type=options.output_file, default=None, metavar="FILE", help="write the timing summary as JSON")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -21,6 +21,10 @@ from perform.engine.timing import TimingStats
 
 log = logging.getLogger(__name__)
 
+# frames the pipelined loop keeps submitted to the inference child ahead of the one it draws: with two, a slow
+# image (a crossfade's two jobs, a scheduler hiccup) is absorbed instead of stalling the drawing
+IN_FLIGHT = 2
+
 
 @dataclass
 class FixedOptions:
@@ -75,8 +79,8 @@ def run_fixed(program: Program, presenter: ReadablePresenter, face_input: FaceIn
     """Render frames [start_frame, end_frame). Frames before start_frame are still stepped (not drawn), so
     the state at start_frame is the same as in a full render (scenes, smoothing, LFOs).
 
-    With `infer` (an InferenceProcess) frame n is generated in the child while frame n-1 is drawn and
-    encoded here: the same frames, in about the time of the slower of the two.
+    With `infer` (an InferenceProcess) frames n and n-1 are generated in the child while frame n-2 is drawn
+    here (and an earlier one encoded by a threaded writer): the same frames, in about the time of the slowest.
     A `stop` request (a signal) ends the render before the next frame; the caller sees it set."""
     if infer is not None:
         return _run_fixed_pipelined(program, presenter, face_input, events, opt, on_frame,
@@ -101,7 +105,8 @@ def run_fixed(program: Program, presenter: ReadablePresenter, face_input: FaceIn
 
 
 def _show(presenter, n: int, plan: FramePlan, generated: Generated, on_frame, stats: TimingStats) -> None:
-    """Draw frame n, read it back and hand it on (the video encoder, a hash): the same in both loops."""
+    """Draw frame n, read it back and hand it on (the video writer, a hash): the same in both loops. "render" is
+    the drawing and the readback, "output" the hand-over (a threaded writer encodes later, on its own thread)."""
     t0 = time.perf_counter()
     presenter.draw(plan, generated, [])
     presenter.present()
@@ -110,7 +115,7 @@ def _show(presenter, n: int, plan: FramePlan, generated: Generated, on_frame, st
     if on_frame is not None:
         on_frame(n, pixels, plan)
     stats.add("render", (t1 - t0) * 1000.0)
-    stats.add("encode", (time.perf_counter() - t1) * 1000.0)
+    stats.add("output", (time.perf_counter() - t1) * 1000.0)
 
 
 def _run_fixed_pipelined(program, presenter, face_input, events, opt, on_frame, stats, progress, infer,
@@ -144,7 +149,7 @@ def _run_fixed_pipelined(program, presenter, face_input, events, opt, on_frame, 
         if submit:
             infer.submit(plan)
         pending.append((n, plan, submit))
-        if len(pending) > 1:  # one frame in flight in the child while the one before is drawn here
+        if len(pending) > IN_FLIGHT:  # IN_FLIGHT frames in the child while the oldest is drawn here
             finish_oldest()
     while pending and not (stop is not None and stop.is_set()):
         finish_oldest()

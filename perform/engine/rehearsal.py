@@ -15,7 +15,9 @@ import numpy as np
 from perform.control.events import ControlEvent
 from perform.engine.show import build_models, build_show, load_setlist_or_default, set_torch_threads
 from perform.engine.fixed_clock import EventTimeline, FixedOptions, run_fixed
+from perform.engine.stages import FaceInput, Program
 from perform.engine.stop import StopRequest, stop_on_signals
+from perform.engine.timing import TimingStats
 from perform.errors import PerformError
 from perform.setlist.schema import INPUT_SYNTHETIC, Setlist
 
@@ -41,6 +43,7 @@ class RehearseConfig:
     torch_threads: int | None = None
     crf: int = 18
     x264_preset: str = "superfast"  # at a constant quality (crf), a faster preset costs file size, not looks
+    x264_threads: int = 0          # 0: x264's own choice
     hashes: str | None = None      # write one sha256 per frame here (determinism checks)
     inference: str = "process"     # the model in a child process, overlapping the drawing (or "thread": inline)
     stats_json: str | None = None
@@ -52,6 +55,7 @@ class RehearseConfig:
                    audio=a.audio, preview=a.preview, t_from=a.t_from, t_to=a.t_to, fps=a.fps, size=a.size,
                    model=a.model, device=a.device, torch_threads=a.torch_threads,
                    precision=getattr(a, "precision", "fp32"), crf=a.crf, x264_preset=a.x264_preset,
+                   x264_threads=getattr(a, "x264_threads", 0),
                    hashes=a.hashes,
                    stats_json=a.stats_json, progress=not a.no_progress, inference=a.inference)
 
@@ -140,11 +144,24 @@ def run_rehearse(cfg: RehearseConfig, stop: StopRequest | None = None) -> int:
     return code
 
 
-def _run_rehearse(cfg: RehearseConfig, stop: StopRequest) -> int | None:
-    """The exit status, or None for a render abandoned on a stop request."""
+@dataclass
+class Rehearsal:
+    """A rehearsal assembled before its clock runs: the show, its input, and the frames [start, end) to render."""
+
+    setlist: Setlist
+    models: dict
+    conductor: Program
+    face_input: FaceInput  # the caller closes it
+    timeline: EventTimeline
+    start: int
+    end: int
+    what: str  # the input, in words
+
+
+def assemble(cfg: RehearseConfig) -> Rehearsal:
+    """Load the setlist, its models and the input named by `cfg`, and build the conductor (no GL context yet)."""
     from perform.engine.face_input import TrackedFaceInput
-    from perform.engine.presenter import ChainPresenter
-    from perform.render.context import create_headless_context, load_llvm_users_first
+    from perform.render.context import load_llvm_users_first
     from perform.tracking.tracker import FaceTracker
 
     # before anything loads a GL driver: MediaPipe's tracker does (under X11 that is Mesa's llvmpipe, with its own
@@ -195,16 +212,29 @@ def _run_rehearse(cfg: RehearseConfig, stop: StopRequest) -> int | None:
 
     timeline = EventTimeline(events)
     conductor = build_show(setlist, models=models, control=timeline.control).conductor
+    return Rehearsal(setlist, models, conductor, face_input, timeline, start, end, what)
+
+
+def _run_rehearse(cfg: RehearseConfig, stop: StopRequest) -> int | None:
+    """The exit status, or None for a render abandoned on a stop request."""
+    from perform.engine.presenter import ChainPresenter
+    from perform.render.context import create_headless_context
+
+    r = assemble(cfg)
+    setlist, models, conductor, face_input, timeline = r.setlist, r.models, r.conductor, r.face_input, r.timeline
+    start, end, fps, what = r.start, r.end, r.setlist.show.fps, r.what
     if cfg.preview:
         return _preview(cfg, setlist, conductor, face_input, timeline, start, end, stop)
     ctx = create_headless_context()
     presenter = ChainPresenter(ctx, setlist.show.size, conductor, hot_reload=False)
     writer = None
+    stats = TimingStats(keep_all=True)
     if cfg.out:
         from perform.render.video_out import VideoFileOutput
 
         writer = VideoFileOutput(cfg.out, setlist.show.size, fps, audio_path=cfg.audio, crf=cfg.crf,
-                                 preset=cfg.x264_preset, audio_offset_s=cfg.t_from)
+                                 preset=cfg.x264_preset, audio_offset_s=cfg.t_from, x264_threads=cfg.x264_threads,
+                                 on_encoded=lambda ms: stats.add("encode", ms))
     hashes: list[str] = []
     bar = None
     if cfg.progress:
@@ -237,7 +267,7 @@ def _run_rehearse(cfg: RehearseConfig, stop: StopRequest) -> int | None:
             infer = InferenceProcess(models, device=cfg.device, threads=1)
         stats = run_fixed(conductor, presenter, face_input, timeline,
                           FixedOptions(fps=fps, start_frame=start, end_frame=end), on_frame=on_frame, progress=progress,
-                          infer=infer, stop=stop)
+                          stats=stats, infer=infer, stop=stop)
         # a render stopped before its last frame is abandoned: never a short file under the final name (a stop
         # that comes after the last frame changes nothing: the file is finished)
         stopped = frames_done[0] < end - start

@@ -14,21 +14,24 @@ import logging
 import os
 import queue
 import threading
+import time
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import av
 import cv2
 import numpy as np
 
 from perform.errors import PerformError
+from perform.render.yuv import i420_shape, rgb_to_i420
 
 log = logging.getLogger(__name__)
 
 _FORMATS = {".mp4": "mp4", ".mov": "mov", ".mkv": "matroska"}
 AUDIO_RATE = 48_000
 _MS = Fraction(1, 1000)
+_RENDER_BUFFERS = 4  # frames a render's writer thread may be behind (about 2.8 MB each at 720p)
 # empty_moov: the header goes first; frag_every_frame: each frame is complete on disk once written;
 # default_base_moof: what browsers and QuickTime expect of fragments
 _FRAGMENTED = {"movflags": "empty_moov+default_base_moof+frag_keyframe+frag_every_frame", "flush_packets": "1"}
@@ -52,9 +55,12 @@ class VideoFileOutput:
     written to `PATH.partial` and renamed to PATH by `close()`; `abort()` (or leaving a `with` block by an
     exception) removes it, so an interrupted render never leaves a file that looks complete. With `audio_path`,
     that file's first audio stream is decoded, re-encoded to AAC alongside the frames and trimmed to the video's
-    length. Problems with the path or the audio raise PerformError here, before any rendering. With `threaded`
-    (the default) frames are encoded on a writer thread behind a short queue, so x264 works while the next frame
-    renders; order, timestamps and output are the same as without it.
+    length. Problems with the path or the audio raise PerformError here, before any rendering. Frames are turned
+    into yuv420p by OpenCV (`render/yuv.py`), not by FFmpeg's slower swscale. With `threaded` (the default) the
+    conversion and x264 run on a writer thread (both release the GIL): `write()` copies the frame into one of a
+    few preallocated buffers and returns, blocking only when the writer is that many frames behind (memory stays
+    flat); order, timestamps and output are the same as without it. `x264_threads` (0: x264's own choice);
+`on_encoded(ms)` is told each render frame's conversion + encoding time (on the writer thread when threaded).
 
     `recording=True` (a session's videos, written during a show): fragmented MP4 written in place under PATH,
     x264 on one thread with zero latency, `flush()` puts every frame so far on disk; frames may carry their own
@@ -65,14 +71,19 @@ class VideoFileOutput:
 
     def __init__(self, path: str | os.PathLike, size: tuple[int, int], fps: float | Fraction = 30,
                  audio_path: str | os.PathLike | None = None, crf: int = 18, preset: str = "veryfast",
-                 audio_offset_s: float = 0.0, threaded: bool | None = None, recording: bool = False) -> None:
+                 audio_offset_s: float = 0.0, threaded: bool | None = None, recording: bool = False,
+                 x264_threads: int = 0, on_encoded: Callable[[float], None] | None = None) -> None:
         self.path = Path(path)
         self.recording = recording
         self.partial_path = self.path if recording else self.path.with_name(self.path.name + ".partial")
         self.frames_written = 0
         self._last_pts = -1
         self._error: BaseException | None = None
-        self._queue: queue.Queue[av.VideoFrame | None] | None = None
+        self._queue: queue.Queue | None = None  # work for the writer thread; None ends it
+        self._free: queue.Queue[np.ndarray] | None = None  # a render's frame buffers the writer has finished with
+        self._yuv: np.ndarray | None = None
+        self._on_encoded = on_encoded
+        self._abandoned = False
         self._thread: threading.Thread | None = None
         self._audio_in: av.container.InputContainer | None = None
         self._file = None
@@ -86,10 +97,17 @@ class VideoFileOutput:
         else:
             self.size = (int(size[0]), int(size[1]))
             self.fps = as_fps(fps)
-            self._open_render(audio_path, crf, preset, audio_offset_s)
+            self._open_render(audio_path, crf, preset, audio_offset_s, x264_threads)
+            self._yuv = np.empty(i420_shape(*self.size), np.uint8)
         self._closed = False
         if threaded if threaded is not None else not recording:
-            self._queue = queue.Queue(maxsize=4)  # back-pressure: a slow encoder slows the renderer, memory stays flat
+            # back-pressure: a slow encoder slows the caller and memory stays flat (a render's write() waits for a
+            # free buffer, a recording's for room in the queue)
+            self._queue = queue.Queue(maxsize=4 if recording else 0)
+            if not recording:
+                self._free = queue.Queue()
+                for _ in range(_RENDER_BUFFERS):
+                    self._free.put(np.empty((self.size[1], self.size[0], 3), np.uint8))
             self._thread = threading.Thread(target=self._writer, name="video-writer", daemon=True)
             self._thread.start()
 
@@ -113,7 +131,7 @@ class VideoFileOutput:
             self._file.close()
             raise
 
-    def _open_render(self, audio_path, crf: int, preset: str, audio_offset_s: float) -> None:
+    def _open_render(self, audio_path, crf: int, preset: str, audio_offset_s: float, x264_threads: int) -> None:
         fmt = _FORMATS.get(self.path.suffix.lower())
         if fmt is None:
             raise PerformError(f"video output {self.path}: unknown extension; use one of {', '.join(_FORMATS)}")
@@ -136,6 +154,7 @@ class VideoFileOutput:
             self._video.pix_fmt = "yuv420p"
             self._video.codec_context.time_base = 1 / self.fps
             self._video.options = {"crf": str(int(crf)), "preset": preset}
+            self._video.codec_context.thread_count = int(x264_threads)
             if audio_path is not None:
                 self._open_audio(Path(audio_path))
                 # a render that starts at --from S takes the track from S, so picture and sound stay in sync
@@ -165,17 +184,36 @@ class VideoFileOutput:
         if self._error is not None:
             self.abort()  # the file cannot be finished; do not leave a .partial behind
             self._raise_writer_error()
-        # from_ndarray copies, so the caller may reuse its buffer at once
-        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")
-        frame.pts = pts
-        frame.time_base = self._video.codec_context.time_base
         self._last_pts = pts
         self.frames_written += 1
-        if self._queue is not None:
-            self._queue.put(frame)
+        if self.recording:
+            # from_ndarray copies, so the caller may reuse its buffer at once
+            frame = self._stamped(av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24"), pts)
+            if self._queue is not None:
+                self._queue.put(frame)
+            else:
+                self._encode(frame)
+        elif self._free is not None:
+            buffer = self._free.get()  # waits while the writer is _RENDER_BUFFERS frames behind
+            np.copyto(buffer, image)  # the caller may reuse its buffer (a presenter's readback) at once
+            self._queue.put((buffer, pts))
         else:
-            self._encode(frame)
+            self._convert_and_encode(image, pts)
         return True
+
+    def _stamped(self, frame: av.VideoFrame, pts: int) -> av.VideoFrame:
+        frame.pts = pts
+        frame.time_base = self._video.codec_context.time_base
+        return frame
+
+    def _convert_and_encode(self, rgb: np.ndarray, pts: int) -> None:
+        """A render's frame, as yuv420p: the encoder's own format, so PyAV does not convert it again."""
+        t0 = time.perf_counter()
+        rgb_to_i420(rgb, out=self._yuv)
+        frame = av.VideoFrame.from_ndarray(self._yuv, format="yuv420p")  # a copy: self._yuv is reused at once
+        self._encode(self._stamped(frame, pts))
+        if self._on_encoded is not None:
+            self._on_encoded((time.perf_counter() - t0) * 1000.0)
 
     def _fit(self, rgb: np.ndarray) -> np.ndarray:
         """A recording's frame at the file's size (the camera may change mode): trimmed by a row or column, or resized."""
@@ -202,12 +240,21 @@ class VideoFileOutput:
 
     def _writer(self) -> None:
         assert self._queue is not None
-        while (frame := self._queue.get()) is not None:
-            if self._error is None:  # after a failure keep draining, so write() never blocks on a full queue
+        while (item := self._queue.get()) is not None:
+            # after a failure keep draining (and freeing buffers), so write() never blocks for good
+            try:
+                if isinstance(item, av.VideoFrame):  # a recording's frame
+                    if self._error is None:
+                        self._encode(item)
+                    continue
+                buffer, pts = item
                 try:
-                    self._encode(frame)
-                except BaseException as exc:  # handed to the caller's thread by the next write/close
-                    self._error = exc
+                    if self._error is None and not self._abandoned:  # an aborted render's frames are thrown away
+                        self._convert_and_encode(buffer, pts)
+                finally:
+                    self._free.put(buffer)
+            except BaseException as exc:  # handed to the caller's thread by the next write/close
+                self._error = exc
 
     def _stop_writer(self) -> None:
         if self._thread is not None and self._queue is not None:
@@ -264,6 +311,7 @@ class VideoFileOutput:
         """Stop without finishing, ignoring errors. A render deletes what was written (the final path is never
         created); a recording keeps it (everything up to its last flush replays)."""
         self._closed = True
+        self._abandoned = not self.recording
         self._stop_writer()
         closers = [self._out.close] + ([self._file.close] if self._file is not None else [])
         for closer in closers:

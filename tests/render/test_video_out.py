@@ -133,3 +133,44 @@ def test_audio_offset_takes_the_track_from_that_time(tmp_path):
 
     assert first_half_second_rms(0.0) < 0.01  # from the start: the silent second
     assert first_half_second_rms(1.0) > 0.1   # from 1 s: the tone at once
+
+
+@pytest.mark.parametrize("threaded", [True, False])
+def test_a_render_looks_like_one_converted_by_ffmpeg_and_the_caller_may_reuse_its_buffer(tmp_path, threaded):
+    import cv2
+
+    from perform.resources import REPO_ROOT
+
+    w, h, n = 192, 108, 12
+    photo = cv2.resize(cv2.imread(str(REPO_ROOT / "perform" / "assets" / "astronaut.jpg")), (w, h))[..., ::-1]
+    sources = [np.ascontiguousarray(np.roll(photo, 8 * i, axis=1)) for i in range(n)]  # every frame differs
+    path = tmp_path / "ours.mp4"
+    buffer = np.empty((h, w, 3), np.uint8)  # one buffer, overwritten at once: as a presenter's readback is
+    with VideoFileOutput(path, (w, h), fps=30, threaded=threaded) as out:
+        for src in sources:
+            buffer[:] = src
+            out.write(buffer)
+            buffer[:] = 0
+    # the old path: PyAV's rgb24 frames converted by FFmpeg, same encoder settings
+    old = tmp_path / "old.mp4"
+    with av.open(str(old), "w") as c:
+        s = c.add_stream("libx264", rate=30)
+        s.width, s.height, s.pix_fmt = w, h, "yuv420p"
+        s.options = {"crf": "18", "preset": "veryfast"}
+        for i, src in enumerate(sources):
+            f = av.VideoFrame.from_ndarray(src, format="rgb24")
+            f.pts = i
+            for p in s.encode(f):
+                c.mux(p)
+        for p in s.encode(None):
+            c.mux(p)
+
+    def psnrs(p):
+        with av.open(str(p)) as c:
+            frames = [f.to_ndarray(format="rgb24").astype(float) for f in c.decode(video=0)]
+        assert len(frames) == n and frames[0].shape == (h, w, 3)
+        return [10 * np.log10(255 ** 2 / np.mean((f - s) ** 2)) for f, s in zip(frames, sources)]
+
+    ours, theirs = psnrs(path), psnrs(old)
+    assert min(ours) > 30  # each frame is its own source, in order (a reused buffer would show zeros or a neighbour)
+    assert np.mean(ours) > np.mean(theirs) - 0.5, (np.mean(ours), np.mean(theirs))
