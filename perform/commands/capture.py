@@ -24,7 +24,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from perform.training import capture
+    from perform.capture import faces as capture
 
     total = None
     if args.images:

@@ -291,12 +291,13 @@ def camera_frames(index: int, seconds: float, every_s: float = 0.2) -> Iterator[
         cam.close()
 
 
-def astronaut_variants(n: int, seed: int = 0, size: tuple[int, int] = (320, 320)) -> Iterator[tuple[str, np.ndarray]]:
-    """n views of the shipped astronaut photo under random poses, lights and colours over varied backdrops
-    (the synthetic source's renderer), as (name, RGB image) pairs for capture_images."""
+def astronaut_variants(n: int, seed: int = 0, size: tuple[int, int] = (320, 320),
+                       roll_deg: float = 25.0) -> Iterator[tuple[str, np.ndarray]]:
+    """n views of the shipped astronaut photo under random poses (rolled up to roll_deg), lights and colours
+    over varied backdrops (the synthetic source's renderer), as (name, RGB image) pairs for capture_images."""
     rng = np.random.default_rng(seed)
     photo = astronaut()
     for i in range(n):
-        pose = sample_pose(rng)
+        pose = sample_pose(rng, roll_deg=roll_deg)
         backdrop = background(size, seed=int(rng.integers(1 << 30)))
         yield f"astronaut-{seed}-{i:05d}", render_pose(photo, pose, size, backdrop)
