@@ -24,6 +24,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # start-up: `perform --help` imports every command module; cv2 and MediaPipe only when this runs
     from perform.capture import faces as capture
 
     total = None
