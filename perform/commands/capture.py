@@ -24,7 +24,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from perform.training import capture
+    # start-up: `perform --help` imports every command module; cv2 and MediaPipe only when this runs
+    from perform.capture import faces as capture
 
     total = None
     if args.images:

@@ -17,6 +17,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # start-up: `perform --help` imports every command module; moderngl and the setlist code only when this runs
     from perform.setlist.check import check_setlist, format_report
 
     cache: dict = {}

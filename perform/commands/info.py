@@ -7,6 +7,10 @@ import importlib.metadata as md
 import platform
 from pathlib import Path
 
+import perform
+from perform import __version__
+from perform.errors import PerformError
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-gl", action="store_true", help="skip creating a headless GL context")
@@ -20,14 +24,11 @@ def _version(dist: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from perform import __version__
-    from perform.setlist.paths import shipped_models_dir
+    # start-up: `perform --help` imports every command module; torch and moderngl only when this runs
     from perform.nets.checkpoint import CheckpointError, read_card
-    from perform.errors import PerformError
     from perform.nets.device import pick_device
-
-    import perform
     from perform.render.shaders import find_shader_dir
+    from perform.setlist.paths import shipped_models_dir
 
     print(f"perform {__version__} on Python {platform.python_version()} ({platform.system()} {platform.machine()})"
           f" from {Path(perform.__file__).parent}")
@@ -36,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"torch device (auto): {pick_device(None)}")
     if not args.no_gl:
         try:
-            from perform.render.context import create_headless_context, describe_context
+            from perform.render.context import create_headless_context, describe_context  # GL may be missing
 
             ctx = create_headless_context()
             print(f"headless GL: {describe_context(ctx)}")

@@ -72,6 +72,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # start-up: `perform --help` imports every command module; torch only when this runs
     from perform.engine.live_show import LiveConfig, run_live
 
     return run_live(LiveConfig.from_args(args))

@@ -95,6 +95,7 @@ def device(text: str) -> str:
     """A torch device that exists here: auto, cpu, cuda, cuda:N, mps."""
     if text in ("auto", "cpu"):
         return text  # no torch import for the common case (keeps --help and parsing fast)
+    # start-up: `perform --help` imports every command module; torch only when this runs
     from perform.nets.device import check_device
 
     try:

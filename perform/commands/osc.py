@@ -37,6 +37,7 @@ def _parse_arg(s: str):
 
 
 def run(args: argparse.Namespace) -> int:
+    # start-up: `perform --help` imports every command module; the routes table only when this runs
     from perform.control import osc_routes
 
     if args.send:
@@ -48,9 +49,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _send(host: str, port: int, address: str, values: list, wait_s: float) -> int:
+    # start-up: `perform --help` imports every command module; python-osc only when this runs
     from pythonosc.osc_message import OscMessage
 
-    from perform.control.osc_codec import encode_message
+    from perform.control.osc_codec import encode_message  # python-osc as well
 
     if not address.startswith("/"):
         raise PerformError(f"--send: address {address!r} must start with '/'")
@@ -75,6 +77,7 @@ def _send(host: str, port: int, address: str, values: list, wait_s: float) -> in
 
 
 def _listen(args: argparse.Namespace) -> int:
+    # start-up: `perform --help` imports every command module; python-osc only when this runs
     from perform.control.osc_server import OSCServer
     from perform.control.state import ControlState
 

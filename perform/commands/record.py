@@ -18,6 +18,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # start-up: `perform --help` imports every command module; torch, cv2 and PyAV only when this runs
     from perform.session.recorder import check_session_dir
 
     if args.record is not None and args.record != args.directory:

@@ -35,6 +35,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # start-up: `perform --help` imports every command module; torch only when this runs
     from perform.engine.rehearsal import RehearseConfig, run_rehearse
 
     return run_rehearse(RehearseConfig.from_args(args))

@@ -15,6 +15,7 @@ def _names(text: str) -> tuple[str, ...]:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    # start-up: read for --help's list of faults; the rest of the soak harness only when it runs
     from perform.soak.faults import FAULTS
 
     p.add_argument("--duration-s", type=float, default=None, help="from the show being ready to the exit signal "
@@ -39,6 +40,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # start-up: `perform --help` imports every command module; the harness and moderngl only when this runs
     from perform.soak.harness import QUICK, SoakConfig, run_soak
     from perform.soak.report import format_report
 

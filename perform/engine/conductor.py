@@ -19,7 +19,11 @@ import numpy as np
 from perform.control.events import ControlEvent
 from perform.control.osc_routes import CONDUCTOR, MAPPING, route_for
 from perform.engine.plan import FramePlan, GenJob, Layer
-from perform.nets.model import GenerativeModel
+from perform.mapping.engine import MappingEngine
+from perform.mapping.spec import load_default_mappings, parse_mapping
+from perform.nets.model import GenerativeModel, load_model
+from perform.render.passes import pass_type
+from perform.setlist.check import shader_param_names as scene_params
 from perform.setlist.keyframes import keyframe_latents, keyframe_walk
 from perform.setlist.schema import Scene, Setlist, ShaderSpec
 from perform.tracking.observation import FEATURE_NAMES, FaceObservation
@@ -308,8 +312,6 @@ class Conductor:
 def load_models(setlist: Setlist, device: str | None, cache: dict[str, GenerativeModel] | None = None,
                 loader: Callable[[Path, str | None], GenerativeModel] | None = None) -> dict[str, GenerativeModel]:
     """Every model a setlist uses, keyed by card path; models already in `cache` are reused."""
-    from perform.nets.model import load_model
-
     loader = loader or (lambda p, d: load_model(p, d))
     out: dict[str, GenerativeModel] = {}
     for scene in setlist.scenes:
@@ -326,10 +328,6 @@ def load_models(setlist: Setlist, device: str | None, cache: dict[str, Generativ
 def make_mapper(scene: Scene, model: GenerativeModel, keyframes: np.ndarray):
     """A MappingEngine for a scene: its mappings (the shipped defaults when it names none), checked against
     the model's latent size and directions and the scene's shader passes."""
-    from perform.mapping.engine import MappingEngine
-    from perform.mapping.spec import load_default_mappings, parse_mapping
-    from perform.render.passes import pass_type
-
     if scene.mappings.specs:
         specs = tuple(scene.mappings.specs)
     elif scene.mappings.tables:
@@ -337,7 +335,6 @@ def make_mapper(scene: Scene, model: GenerativeModel, keyframes: np.ndarray):
         specs = tuple(parse_mapping(t, f"{where} mapping[{i}]") for i, t in enumerate(scene.mappings.tables))
     else:
         specs = load_default_mappings()
-    from perform.setlist.check import shader_param_names as scene_params
 
     names = sorted(scene_params(scene))
     types = {sh.name: sh for sh in scene.shaders}
@@ -355,6 +352,4 @@ def make_mapper(scene: Scene, model: GenerativeModel, keyframes: np.ndarray):
 
 def shader_param_names(setlist: Setlist) -> set[tuple[str, str]]:
     """Every (pass name, parameter) of every scene's chain: what /perform/shader/<pass>/<param> may set."""
-    from perform.setlist.check import shader_param_names as scene_params
-
     return set().union(*(scene_params(scene) for scene in setlist.scenes)) if setlist.scenes else set()

@@ -80,6 +80,7 @@ class ChainPresenter:
 
     def _ensure_hud(self):
         if self._hud is None:
+            # pygame (the HUD's fonts) is loaded only when the HUD is first shown
             from perform.render.hud import Hud
 
             self._hud = Hud(self.ctx, library=self._library)

@@ -6,14 +6,19 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
-from perform.engine.conductor import Conductor, load_models
+import torch
+
+from perform.engine.conductor import Conductor, load_models, make_mapper
 from perform.engine.defaults import UNTRAINED, default_setlist
 from perform.errors import PerformError
-from perform.nets.model import GenerativeModel
+from perform.nets.model import GenerativeModel, load_model, random_vaegan
+from perform.setlist.loader import load_setlist
+from perform.setlist.paths import known_models, model_dirs, resolve_model
+from perform.setlist.scheduler import SceneScheduler
 from perform.setlist.schema import Setlist
 
 log = logging.getLogger(__name__)
@@ -45,14 +50,10 @@ def build_show(setlist: Setlist | str | Path | None, *, model: str | None = None
 def load_setlist_or_default(path: str | None, model_override: str | None, size: tuple[int, int] | None,
                             fps: float | None) -> Setlist:
     """The setlist at `path` (validated), or the one-scene default; --model replaces every scene's model."""
-    from dataclasses import replace
-
     card = find_model_option(model_override) if model_override else None
     if path is None:
         sl = default_setlist(str(card) if card else None)
     else:
-        from perform.setlist.loader import load_setlist
-
         sl = load_setlist(path)
         if card is not None:
             sl = replace(sl, scenes=tuple(replace(s, model=model_override, model_path=card) for s in sl.scenes))
@@ -66,8 +67,6 @@ def load_setlist_or_default(path: str | None, model_override: str | None, size: 
 
 def find_model_option(ref: str) -> Path:
     """The card of the model --model names: a path, or a name in ./models, $PERFORM_MODELS or the shipped models."""
-    from perform.setlist.paths import known_models, model_dirs, resolve_model
-
     card = resolve_model(ref, None)
     if card is None:
         names = known_models(None)
@@ -80,8 +79,6 @@ def find_model_option(ref: str) -> Path:
 def build_models(setlist: Setlist, device: str | None, cache: dict | None = None,
                  precision: str = "fp32") -> dict[str, GenerativeModel]:
     """Load every model a setlist names, to run in `precision`; the key 'None' (an untrained scene) gets random weights."""
-    from perform.nets.model import load_model, random_vaegan
-
     def loader(path, dev):
         if path is None or str(path) in ("None", UNTRAINED):
             return random_vaegan(seed=0, device=dev, precision=precision)
@@ -92,14 +89,9 @@ def build_models(setlist: Setlist, device: str | None, cache: dict | None = None
 
 def make_conductor(setlist: Setlist, models: dict[str, GenerativeModel], control: Any = None,
                    reply: Callable | None = None) -> Conductor:
-    from perform.engine.conductor import make_mapper
-    from perform.setlist.scheduler import SceneScheduler
-
     return Conductor(setlist, models, make_mapper, SceneScheduler, control=control, reply=reply)
 
 
 def set_torch_threads(n: int | None) -> None:
-    import torch
-
     if n:
         torch.set_num_threads(n)

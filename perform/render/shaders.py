@@ -12,6 +12,7 @@ from typing import Mapping
 import moderngl
 
 from perform.errors import PerformError
+from perform.resources import data_dir
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +33,6 @@ class ShaderCompileError(PerformError):
 
 def find_shader_dir() -> Path:
     """The shaders/ folder: $PERFORM_SHADER_DIR, else the installed package's copy or a clone's folder."""
-    from perform.resources import data_dir
-
     candidates: list[Path] = []
     env = os.environ.get(ENV_SHADER_DIR)
     if env:

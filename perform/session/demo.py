@@ -17,8 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from perform.control.events import ControlEvent
+from perform.control.osc_routes import Rejected, Router
 from perform.errors import PerformError
 from perform.session.recorder import RecorderStatus, SessionRecorder, check_session_dir
+from perform.setlist.loader import load_setlist
+from perform.setlist.scheduler import SceneScheduler
+from perform.sources.synthetic import SyntheticSource
+from perform.tracking.tracker import FaceTracker
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +80,6 @@ def demo_script() -> list[Message]:
 
 def script_events(messages: list[Message]) -> list[ControlEvent]:
     """The messages as the OSC routing table turns them into ControlEvents (validated, canonical args)."""
-    from perform.control.osc_routes import Rejected, Router
-
     router = Router()
     events: list[ControlEvent] = []
     for m in messages:
@@ -91,8 +94,6 @@ def _scene_names(setlist_path: Path | None):
     """A function (t_s, events) -> scene name, from the setlist's scheduler; None without a setlist."""
     if setlist_path is None or not setlist_path.is_file():
         return None
-    from perform.setlist.loader import load_setlist
-    from perform.setlist.scheduler import SceneScheduler
 
     try:
         setlist = load_setlist(setlist_path)
@@ -107,9 +108,6 @@ def make_demo_session(out: str | Path, seconds: float = 20.0, fps: float = 30.0,
                       crop_size: int = 64, setlist: str | Path | None = DEFAULT_SETLIST,
                       overwrite: bool = True) -> RecorderStatus:
     """Record the demo session into `out`; returns the recorder's final status (state 'closed' on success)."""
-    from perform.sources.synthetic import SyntheticSource
-    from perform.tracking.tracker import FaceTracker
-
     out = check_session_dir(out, overwrite=overwrite)
     frames = int(round(seconds * fps))
     events = [e for e in script_events(demo_script()) if e.t_s < frames / fps]

@@ -12,11 +12,13 @@ from typing import Any
 import numpy as np
 
 from perform.errors import PerformError
+from perform.mapping.spec import TargetContext, target_exists
 from perform.render.chain import ShaderChain
 from perform.render.context import create_headless_context
 from perform.render.passes import PASS_TYPES, PassSpec
 from perform.render.shaders import ShaderLibrary
 from perform.setlist.keyframes import keyframe_latents
+from perform.setlist.loader import load_setlist
 from perform.setlist.locate import KeyLocator
 from perform.setlist.problems import Problem, Problems, SetlistError
 from perform.setlist.schema import Scene, Setlist
@@ -65,8 +67,6 @@ class CheckReport:
 def check_setlist(path: str | os.PathLike, *, gl: bool = True, timing: bool = True, device: str = "cpu",
                   model_cache: dict[str, ModelFacts] | None = None) -> CheckReport:
     """Check one setlist file. model_cache (card path -> ModelFacts) lets several setlists share loads."""
-    from perform.setlist.loader import load_setlist
-
     report = CheckReport(Path(path))
     try:
         setlist = load_setlist(path)
@@ -105,6 +105,7 @@ def _model(card: Path | None, cache: dict[str, ModelFacts], device: str, timing:
         facts.error = "no model file"
         return facts
     try:
+        # torch is loaded only when a setlist's model is really loaded
         from perform.nets.model import load_model
 
         model = load_model(card, device)
@@ -161,7 +162,6 @@ def shader_param_names(scene: Scene) -> frozenset[tuple[str, str]]:
 def _check_mappings(scene: Scene, i: int, facts: ModelFacts, problems: Problems) -> None:
     if not scene.mappings.specs:
         return
-    from perform.mapping.spec import TargetContext, target_exists
 
     ctx = TargetContext(facts.latent_dim, facts.directions, scene.keyframe_count, shader_param_names(scene))
     for j, spec in enumerate(scene.mappings.specs):

@@ -13,6 +13,7 @@ from typing import Any, Iterable
 
 from perform.errors import PerformError
 from perform.mapping.spec import parse_mapping
+from perform.render.passes import PASS_TYPES, coerce_param
 from perform.setlist.curves import CURVES
 from perform.setlist.locate import KeyLocator
 from perform.setlist.paths import known_models, resolve_model
@@ -369,8 +370,6 @@ class _Reader:
 
     def shader_params(self, kind: str, params: dict, path: KeyPath) -> dict:
         """Check a pass type and its parameters against perform.render's registry (no GL needed)."""
-        from perform.render.passes import PASS_TYPES, coerce_param
-
         cls = PASS_TYPES.get(kind)
         if cls is None:
             guess = closest(kind, PASS_TYPES)

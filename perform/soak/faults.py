@@ -128,6 +128,7 @@ class FreezeInference(Fault):
 def garbage_datagrams(rng: random.Random) -> list[bytes]:
     """One round of bad input: noise, truncated packets, wrong types, unknown and far-future messages, and
     some valid values (a flood of good data is a flood too)."""
+    # start-up: this module is read by `perform --help` (the list of faults); python-osc only when a fault runs
     from perform.control.osc_codec import encode_message
 
     valid = encode_message("/perform/latent/0", (rng.random(),))
@@ -247,6 +248,7 @@ class SceneChanges(Fault):
     name = "scenes"
 
     def start(self, ctx, hold_s):
+        # start-up: this module is read by `perform --help` (the list of faults); python-osc only when a fault runs
         from perform.control.osc_codec import encode_message
 
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -290,7 +292,7 @@ class SceneChanges(Fault):
 
 def _reply_error(sock: socket.socket, timeout_s: float) -> bool:
     """Whether a /perform/reply/... 'error' came back within timeout_s (other datagrams are skipped)."""
-    from pythonosc.osc_message import OscMessage
+    from pythonosc.osc_message import OscMessage  # start-up: as encode_message above
 
     t_end = time.monotonic() + timeout_s
     while time.monotonic() < t_end:

@@ -17,10 +17,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+try:
+    import tomllib
+except ImportError:  # Python 3.10
+    import tomli as tomllib
+
 import perform
 from perform.errors import PerformError
+from perform.render.shaders import find_shader_dir
 from perform.soak import procinfo
 from perform.soak.faults import FAULTS, Fault, FaultContext, make_faults
+from perform.soak.report import verdict
 from perform.soak.show import POLL_S, ShowFiles, ShowProcess, Status
 
 SHIPPED_SETLIST = Path(perform.__file__).resolve().parent.parent / "setlists" / "demo.toml"
@@ -67,13 +74,6 @@ class Prepared:
 
 def prepare(setlist: str | None, workdir: Path) -> Prepared:
     """Copy the setlist's folder (without recordings and videos) and the shaders folder into workdir."""
-    from perform.render.shaders import find_shader_dir
-
-    try:
-        import tomllib
-    except ImportError:  # Python 3.10
-        import tomli as tomllib
-
     src = Path(setlist).resolve() if setlist else SHIPPED_SETLIST
     if not src.is_file():
         raise PerformError(f"setlist {src} not found" + ("" if setlist else " (the soak runs from a clone; or pass --setlist)"))
@@ -318,8 +318,6 @@ def _crashed(report: dict, show: ShowProcess, t_ready: float) -> dict:
 
 
 def _finish(report: dict, show: ShowProcess | None) -> dict:
-    from perform.soak.report import verdict
-
     if show is not None:
         show.close()
     report["verdict"] = verdict(report)

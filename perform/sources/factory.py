@@ -38,6 +38,7 @@ def open_source(spec: str, **opts: Any) -> Source:
     camera:    CameraSource(index, size, fps, stall_s, ...)
     file:      VideoFileSource(path, loop)
     """
+    # cv2 and PyAV are loaded only when a source is opened (parse_spec alone needs neither)
     from perform.sources.camera import CameraSource
     from perform.sources.synthetic import SyntheticSource
     from perform.sources.video import VideoFileSource

@@ -25,7 +25,7 @@ import math
 import numpy as np
 
 from perform.tracking.align import LEFT_EYE_CORNERS, RIGHT_EYE_CORNERS, face_scale_px
-from perform.tracking.observation import FEATURE_NAMES
+from perform.tracking.observation import FEATURE_NAMES, _neutral
 
 # landmark indices of the refined face mesh
 _CHEEK_RIGHT, _CHEEK_LEFT = 234, 454  # image-left, image-right on an unmirrored face
@@ -179,7 +179,5 @@ def compute_features(landmarks: np.ndarray, image_size: tuple[int, int]) -> dict
 
 def neutral_features() -> dict[str, float]:
     """The values features ease towards when no face is seen."""
-    from perform.tracking.observation import _neutral
-
     return {n: _neutral(n) for n in FEATURE_NAMES}
 

@@ -10,7 +10,7 @@ import pytest
 from perform.cli import main
 from perform.errors import PerformError
 from perform.tracking.align import EYE_Y
-from perform.training.capture import (CONTACT_SHEET, MANIFEST, SKIPPED, astronaut_variants, capture_images,
+from perform.capture.faces import (CONTACT_SHEET, MANIFEST, SKIPPED, astronaut_variants, capture_images,
                                       video_frames)
 from perform.tracking.tracker import create_face_mesh, detect_landmarks
 

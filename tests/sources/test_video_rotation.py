@@ -16,7 +16,7 @@ from perform.sources.photo import astronaut
 from perform.sources.video import VideoFileSource, orient
 from perform.tracking.align import eye_centres
 from perform.tracking.tracker import FaceTracker, create_face_mesh, detect_landmarks
-from perform.training.capture import video_frames
+from perform.capture.faces import video_frames
 
 
 @pytest.fixture(scope="module")

@@ -12,14 +12,17 @@ import json
 import logging
 import os
 import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 import cv2
 import numpy as np
+from tqdm import tqdm
 
 from perform.errors import PerformError
+from perform.sources.camera import CameraSource
 from perform.sources.photo import astronaut, decode_image
 from perform.sources.synthetic import background, render_pose, sample_pose
 from perform.tracking.align import EYE_DIST, align_face, face_scale_px
@@ -150,8 +153,6 @@ def _capture_into(out: Path, images: Iterable[tuple[str, np.ndarray] | CaptureIt
                   description: dict[str, Any] | None) -> tuple:
     """Write the crops, manifest, skipped list, contact sheet and dataset.json into `out`; the report's fields
     after out_dir."""
-    from tqdm import tqdm
-
     mesh = create_face_mesh(static=True)
     thumbs = np.zeros((0, _THUMB * _THUMB), np.float32)
     kept_names: list[str] = []
@@ -251,6 +252,7 @@ def folder_images(root: str | Path) -> tuple[list[Path], Iterator[CaptureItem]]:
 
 def video_frames(paths: Iterable[str | Path], every_s: float = 0.2) -> Iterator[CaptureItem]:
     """Frames every `every_s` seconds from each video; a video that cannot be opened becomes one skip."""
+    # PyAV is loaded only for video input
     from perform.sources.video import VideoFileSource
 
     for path in paths:
@@ -270,10 +272,6 @@ def video_frames(paths: Iterable[str | Path], every_s: float = 0.2) -> Iterator[
 
 def camera_frames(index: int, seconds: float, every_s: float = 0.2) -> Iterator[CaptureItem]:
     """Frames from a camera for `seconds`, one every `every_s` seconds."""
-    import time
-
-    from perform.sources.camera import CameraSource
-
     cam = CameraSource(index)
     try:
         t0 = time.perf_counter()
@@ -291,12 +289,13 @@ def camera_frames(index: int, seconds: float, every_s: float = 0.2) -> Iterator[
         cam.close()
 
 
-def astronaut_variants(n: int, seed: int = 0, size: tuple[int, int] = (320, 320)) -> Iterator[tuple[str, np.ndarray]]:
-    """n views of the shipped astronaut photo under random poses, lights and colours over varied backdrops
-    (the synthetic source's renderer), as (name, RGB image) pairs for capture_images."""
+def astronaut_variants(n: int, seed: int = 0, size: tuple[int, int] = (320, 320),
+                       roll_deg: float = 25.0) -> Iterator[tuple[str, np.ndarray]]:
+    """n views of the shipped astronaut photo under random poses (rolled up to roll_deg), lights and colours
+    over varied backdrops (the synthetic source's renderer), as (name, RGB image) pairs for capture_images."""
     rng = np.random.default_rng(seed)
     photo = astronaut()
     for i in range(n):
-        pose = sample_pose(rng)
+        pose = sample_pose(rng, roll_deg=roll_deg)
         backdrop = background(size, seed=int(rng.integers(1 << 30)))
         yield f"astronaut-{seed}-{i:05d}", render_pose(photo, pose, size, backdrop)
