@@ -14,10 +14,12 @@ from typing import Callable, Iterable
 import numpy as np
 
 from perform.control.events import ControlEvent
+from perform.control.state import ControlState
 from perform.engine.plan import FramePlan, Generated, generate
 from perform.engine.stages import FaceInput, Presenter, Program, ReadablePresenter
 from perform.engine.stop import StopRequest
 from perform.engine.timing import TimingStats
+from perform.engine.worker import sleep_until
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +38,7 @@ class FixedOptions:
 class EventTimeline:
     """Recorded control events played on the frame clock through a ControlState, so held values (inputs,
     keys, direct overrides) work exactly as live. `drain(t)` returns the events with t_s <= t, each once."""
-
     def __init__(self, events: Iterable[ControlEvent] = ()) -> None:
-        from perform.control.state import ControlState
-
         self._events = sorted(events, key=lambda e: e.t_s)
         self._i = 0
         self._now = 0.0
@@ -162,8 +161,6 @@ def run_preview(program: Program, presenter: Presenter, face_input: FaceInput | 
     """The fixed clock shown in a window at real time (rehearsal preview): frame n is due at start + n/fps,
     and a frame that is late is still drawn (nothing is skipped, so what you see is what renders).
     Esc twice within a second stops; Space pauses."""
-    from perform.engine.worker import sleep_until
-
     stats = stats or TimingStats(keep_all=True)
     last: Generated | None = None
     t_start = time.perf_counter()

@@ -21,6 +21,7 @@ from typing import Any
 
 def build(spec: tuple, device: str):
     """A model from its spec: ('path', card path, precision) or ('untrained', config dict, seed, precision)."""
+    # torch comes with these: never at module level here (see the module docstring: SIGINT is ignored first)
     from perform.nets.model import load_model, random_vaegan
     from perform.nets.vaegan import VAEGANConfig
 
@@ -42,9 +43,9 @@ def _load(spec: tuple, device: str):
 def serve(conn, specs: dict[str, tuple], device: str, threads: int | None) -> None:
     """The child's loop (the target of the spawned process)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent owns shutdown: it sends 'stop', or ends us
-    import torch
+    import torch  # only now that SIGINT is ignored (see the module docstring)
 
-    from perform.engine.plan import _generate
+    from perform.engine.plan import _generate  # imports torch too: after SIGINT is ignored
 
     if threads:
         torch.set_num_threads(threads)

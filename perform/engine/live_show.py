@@ -9,14 +9,25 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from perform.control.osc_out import OSCSender
 from perform.control.osc_routes import ENGINE_ANSWERED
 from perform.control.osc_server import OSCServer
 from perform.control.state import ControlState
-from perform.engine.show import build_models, build_show, set_torch_threads
+from perform.engine.conductor import shader_param_names
+from perform.engine.inference_process import InferenceProcess
 from perform.engine.live_clock import LiveOptions, LiveRunner
+from perform.engine.presenter import ChainPresenter
+from perform.engine.reload import SetlistReloader
+from perform.engine.show import build_models, build_show, set_torch_threads
+from perform.engine.status import LiveStatus
 from perform.engine.stop import StopRequest, stop_on_signals
 from perform.engine.timing import TimingStats
 from perform.errors import ErrorReporter, PerformError
+from perform.render.context import create_headless_context, load_llvm_users_first
+from perform.session import SessionRecorder, tap_live
+from perform.setlist.watcher import SetlistWatcher
+from perform.sources.factory import open_source, parse_spec
+from perform.tracking.observation import FaceObservation
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +89,6 @@ class NullTracker:
     """Tracking off: every frame is 'no face'."""
 
     def __init__(self) -> None:
-        from perform.tracking.observation import FaceObservation
-
         self._absent = FaceObservation.absent
 
     def process(self, frame):
@@ -111,7 +120,7 @@ def run_live(cfg: LiveConfig, stop: StopRequest | None = None) -> int:
 
 def open_osc_server(cfg: LiveConfig, control: ControlState) -> OSCServer | None:
     """The OSC server bound (not yet receiving), or None with --osc-port 0; PerformError saying what to do."""
-    from perform.commands.options import osc_bind_problem
+    from perform.commands.options import osc_bind_problem  # the commands import this module: a top-level import would be a circle
 
     if not cfg.osc_port:
         return None
@@ -126,10 +135,7 @@ def open_osc_server(cfg: LiveConfig, control: ControlState) -> OSCServer | None:
 
 def _run_live(cfg: LiveConfig, threads: int | None, osc_targets: list[tuple[str, int]], control: ControlState,
               server: OSCServer | None, stop: StopRequest) -> int:
-    from perform.engine.presenter import ChainPresenter
-    from perform.render.context import load_llvm_users_first
-    from perform.sources.factory import open_source
-    from perform.tracking.tracker import FaceTracker
+    from perform.tracking.tracker import FaceTracker  # after load_llvm_users_first(): MediaPipe may load the GL driver
 
     # before anything loads a GL driver: MediaPipe's tracker may (under X11, Mesa's llvmpipe with its own LLVM),
     # and triton loaded after it crashes the process
@@ -143,8 +149,6 @@ def _run_live(cfg: LiveConfig, threads: int | None, osc_targets: list[tuple[str,
     stats = TimingStats(keep_all=True)
 
     if cfg.stall_file:
-        from perform.sources.factory import parse_spec
-
         if parse_spec(cfg.source)[0] != "synthetic":
             raise PerformError("--stall-file works with --source synthetic only")
     source = open_source(cfg.source, size=cfg.capture_size, fps=cfg.capture_fps, stall_file=cfg.stall_file)
@@ -158,26 +162,20 @@ def _run_live(cfg: LiveConfig, threads: int | None, osc_targets: list[tuple[str,
 
     sender = None
     if cfg.osc_out:
-        from perform.control.osc_out import OSCSender
-
         sender = OSCSender(osc_targets)
         conductor.listeners.append(
             lambda kind, value: sender.send_scene(conductor.setlist.index_of(value) or 0, value) if kind == "scene" else None)
     recorder = None
     program = conductor
     if cfg.record:
-        from perform.session import SessionRecorder, tap_live
-
         recorder = SessionRecorder(cfg.record, fps=cfg.capture_fps, setlist=cfg.setlist or "",
                                    model=next(iter(models.values())).info.name, source=cfg.source,
                                    record_video=cfg.record_video, crop_size=crop_size)
     if cfg.headless:
-        from perform.render.context import create_headless_context
-
         ctx = create_headless_context()
         window = None
     else:
-        from perform.render.window import Window
+        from perform.render.window import Window  # pygame only where a window is wanted
 
         window = Window(size=out_size, fullscreen=cfg.fullscreen, display=cfg.display, vsync=cfg.vsync, title="perform")
         ctx = window.ctx
@@ -205,8 +203,6 @@ def _run_live(cfg: LiveConfig, threads: int | None, osc_targets: list[tuple[str,
         extra_hud.append(lambda: [f"osc :{server.port}  ok {c.get('accepted')}  dropped {c.total_dropped()}"])
     infer = None
     if cfg.inference == "process":
-        from perform.engine.inference_process import InferenceProcess
-
         infer = InferenceProcess(models, device=cfg.device, threads=threads, stall_s=cfg.stall_s)
 
     def reload_models(sl, cache):
@@ -227,8 +223,6 @@ def _run_live(cfg: LiveConfig, threads: int | None, osc_targets: list[tuple[str,
                                     stop=stop),
                         stats, reporter)
     if cfg.status_file:
-        from perform.engine.status import LiveStatus
-
         status = LiveStatus(cfg.status_file, runner, conductor, presenter, fps or 60.0, infer=infer,
                             reloader=reloader, osc=server.counters if server is not None else None)
     if models and next(iter(models.values())).info.untrained:
@@ -267,9 +261,6 @@ def _run_live(cfg: LiveConfig, threads: int | None, osc_targets: list[tuple[str,
 def make_reloader(path: str, setlist, conductor, presenter, reload_models, router=None):
     """Hot reload of the setlist between frames; the OSC routes follow each swap (a pass a reload adds is
     reachable at once, one it removes is refused)."""
-    from perform.engine.reload import SetlistReloader
-    from perform.setlist.watcher import SetlistWatcher
-
     on_swap = (lambda: declare_controls(router, conductor)) if router is not None else None
     return SetlistReloader(SetlistWatcher(path, setlist), conductor, presenter, reload_models, on_swap=on_swap)
 
@@ -277,8 +268,6 @@ def make_reloader(path: str, setlist, conductor, presenter, reload_models, route
 def declare_controls(router, conductor) -> None:
     """Tell the OSC router what exists (latent size, directions, shader parameters, mapping inputs), so
     wildcards reach them and unknown names are refused and counted."""
-    from perform.engine.conductor import shader_param_names
-
     models = conductor.models.values()
     directions = set().union(*(m.directions for m in models))
     inputs = set().union(*(getattr(rt.mapper, "input_names", ()) for rt in conductor.runtimes))

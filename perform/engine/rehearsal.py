@@ -13,13 +13,23 @@ from pathlib import Path
 import numpy as np
 
 from perform.control.events import ControlEvent
+from perform.engine.face_input import TrackedFaceInput
+from perform.engine.fixed_clock import EventTimeline, FixedOptions, run_fixed, run_preview
+from perform.engine.inference_process import InferenceProcess
+from perform.engine.presenter import ChainPresenter
+from perform.engine.reload import SetlistReloader
 from perform.engine.show import build_models, build_show, load_setlist_or_default, set_torch_threads
-from perform.engine.fixed_clock import EventTimeline, FixedOptions, run_fixed
 from perform.engine.stages import FaceInput, Program
 from perform.engine.stop import StopRequest, stop_on_signals
 from perform.engine.timing import TimingStats
 from perform.errors import PerformError
+from perform.render.context import create_headless_context, load_llvm_users_first
+from perform.render.video_out import VideoFileOutput
+from perform.session.reader import load_session
 from perform.setlist.schema import INPUT_SYNTHETIC, Setlist
+from perform.setlist.watcher import SetlistWatcher
+from perform.sources.synthetic import SyntheticSource
+from perform.sources.video import VideoFileSource
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +99,7 @@ def _refuse_overwriting_inputs(out: str | None, others: dict[str, str | None]) -
 
 def require_face(src, name: str, samples: int = 12) -> None:
     """Refuse a video in which no face can be found in frames sampled across it (before rendering anything)."""
-    from perform.tracking.tracker import create_face_mesh, detect_landmarks
+    from perform.tracking.tracker import create_face_mesh, detect_landmarks  # after load_llvm_users_first(): MediaPipe may load the GL driver
 
     duration = getattr(src, "duration_s", None) or 10.0
     mesh = create_face_mesh(static=True)
@@ -160,9 +170,7 @@ class Rehearsal:
 
 def assemble(cfg: RehearseConfig) -> Rehearsal:
     """Load the setlist, its models and the input named by `cfg`, and build the conductor (no GL context yet)."""
-    from perform.engine.face_input import TrackedFaceInput
-    from perform.render.context import load_llvm_users_first
-    from perform.tracking.tracker import FaceTracker
+    from perform.tracking.tracker import FaceTracker  # after load_llvm_users_first(): MediaPipe may load the GL driver
 
     # before anything loads a GL driver: MediaPipe's tracker does (under X11 that is Mesa's llvmpipe, with its own
     # LLVM), and triton loaded after it crashes the process (the --preview window used to, at its first frame)
@@ -179,8 +187,6 @@ def assemble(cfg: RehearseConfig) -> Rehearsal:
     events: list[ControlEvent] = []
     length_s: float | None = None
     if session_dir:
-        from perform.session.reader import load_session
-
         session = load_session(session_dir)
         for repair in session.repairs:
             log.warning("session %s: %s", session_dir, repair)
@@ -189,16 +195,12 @@ def assemble(cfg: RehearseConfig) -> Rehearsal:
         length_s = session.duration_s
         what = f"session {session_dir}"
     elif video:
-        from perform.sources.video import VideoFileSource
-
         src = VideoFileSource(video)
         require_face(src, video)
         face_input = TrackedFaceInput(src, FaceTracker(crop_size=crop_size))
         length_s = getattr(src, "duration_s", None)
         what = f"video {video}"
     else:
-        from perform.sources.synthetic import SyntheticSource
-
         face_input = TrackedFaceInput(SyntheticSource(fps=fps), FaceTracker(crop_size=crop_size))
         what = "synthetic camera"
 
@@ -217,9 +219,6 @@ def assemble(cfg: RehearseConfig) -> Rehearsal:
 
 def _run_rehearse(cfg: RehearseConfig, stop: StopRequest) -> int | None:
     """The exit status, or None for a render abandoned on a stop request."""
-    from perform.engine.presenter import ChainPresenter
-    from perform.render.context import create_headless_context
-
     r = assemble(cfg)
     setlist, models, conductor, face_input, timeline = r.setlist, r.models, r.conductor, r.face_input, r.timeline
     start, end, fps, what = r.start, r.end, r.setlist.show.fps, r.what
@@ -230,8 +229,6 @@ def _run_rehearse(cfg: RehearseConfig, stop: StopRequest) -> int | None:
     writer = None
     stats = TimingStats(keep_all=True)
     if cfg.out:
-        from perform.render.video_out import VideoFileOutput
-
         writer = VideoFileOutput(cfg.out, setlist.show.size, fps, audio_path=cfg.audio, crf=cfg.crf,
                                  preset=cfg.x264_preset, audio_offset_s=cfg.t_from, x264_threads=cfg.x264_threads,
                                  on_encoded=lambda ms: stats.add("encode", ms))
@@ -262,8 +259,6 @@ def _run_rehearse(cfg: RehearseConfig, stop: StopRequest) -> int | None:
     stopped = False
     try:
         if cfg.inference == "process":
-            from perform.engine.inference_process import InferenceProcess
-
             infer = InferenceProcess(models, device=cfg.device, threads=1)
         stats = run_fixed(conductor, presenter, face_input, timeline,
                           FixedOptions(fps=fps, start_frame=start, end_frame=end), on_frame=on_frame, progress=progress,
@@ -298,17 +293,12 @@ def _run_rehearse(cfg: RehearseConfig, stop: StopRequest) -> int | None:
 def _preview(cfg: RehearseConfig, setlist: Setlist, conductor, face_input, timeline, start: int, end: int,
              stop: StopRequest) -> int:
     """--preview: a window at real time, with hot reload of the setlist and the shaders."""
-    from perform.engine.fixed_clock import run_preview
-    from perform.engine.presenter import ChainPresenter
-    from perform.render.window import Window
+    from perform.render.window import Window  # pygame only where a window is wanted
 
     window = Window(size=setlist.show.size, title=f"perform rehearse: {setlist.show.title}")
     presenter = ChainPresenter(window.ctx, setlist.show.size, conductor, window=window, hot_reload=True)
     reload = None
     if cfg.setlist:
-        from perform.engine.reload import SetlistReloader
-        from perform.setlist.watcher import SetlistWatcher
-
         reload = SetlistReloader(SetlistWatcher(cfg.setlist, setlist), conductor, presenter,
                                  lambda sl, cache: build_models(sl, cfg.device, cache, cfg.precision))
     try:
