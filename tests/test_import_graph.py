@@ -173,14 +173,6 @@ def test_every_module_imports_first():
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-# Modules being edited elsewhere: their in-function imports are still to be checked. Tighten by removing lines.
-UNCHECKED_LAZY_IMPORTS = {
-    "perform/engine/live_clock.py": "being edited; to be checked",
-    "perform/engine/inference_process.py": "being edited; to be checked",
-    "perform/render/video_out.py": "being edited; to be checked",
-}
-
-
 def unexplained_lazy_imports(source: str) -> list[tuple[int, str]]:
     """(line, statement) of each import of a perform module inside a function with no comment saying why.
 
@@ -231,12 +223,9 @@ def test_every_import_of_the_package_inside_a_function_says_why():
     """An import inside a function hides a dependency: it must say why it is not at the top (an optional
     extra, start-up time, a circle it breaks)."""
     root = PACKAGE.parent
-    assert all((root / p).is_file() for p in UNCHECKED_LAZY_IMPORTS), "an allow-listed file is gone: drop its line"
     bad = []
     for path in sorted(PACKAGE.rglob("*.py")):
         rel = path.relative_to(root).as_posix()
-        if rel in UNCHECKED_LAZY_IMPORTS:
-            continue
         bad += [f"{rel}:{n}: {stmt}" for n, stmt in unexplained_lazy_imports(path.read_text())]
     assert not bad, ("imports inside functions with no comment saying why (move them to the top, or say why "
                      "on the line or just above):\n" + "\n".join(bad))
