@@ -18,7 +18,7 @@ import pytest
 from perform.session import load_session
 
 ROOT = Path(__file__).resolve().parents[2]
-EXIT_S = 5.0  # a generous bound for a stop the code aims to finish within 2 s, on a loaded 2-core machine
+EXIT_S = 20.0  # a hang guard, not a timing: the 2 s target is measured by `perform soak`, not asserted
 
 pytestmark = pytest.mark.gl
 
