@@ -14,7 +14,9 @@ import os
 import socket
 import tempfile
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
+
+from perform.quality.registry import WeightsError, parse_weights
 
 MAX_FPS = 240.0  # above any display or camera a show meets; a typo (1000) would only burn the CPU
 
@@ -72,6 +74,21 @@ fps = number(0.0, MAX_FPS, above=True, what="a frame rate")
 fps_or_unpaced = number(0.0, MAX_FPS, what="a frame rate (0 = unpaced)")
 port_or_off = integer(0, 65535, what="a UDP port (0 = off)")
 port = integer(1, 65535, what="a UDP port")
+
+
+def weights(valid: Iterable[str], what: str = "metric") -> Callable[[str], dict[str, float]]:
+    """NAME=W,NAME=W over the names in `valid` (perform.quality.registry.parse_weights: an unknown name is
+    refused listing the valid ones)."""
+    names = list(valid)
+
+    def parse(text: str) -> dict[str, float]:
+        try:
+            return parse_weights(text, names, what)
+        except WeightsError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+
+    parse.__name__ = f"{what} weights"
+    return parse
 
 
 def local_address(text: str) -> str:
