@@ -15,6 +15,10 @@ _DIM = (170, 170, 170)
 _PAPER = 18
 
 
+def _width(text: str) -> int:
+    return cv2.getTextSize(text, _FONT, _SCALE, 1)[0][0]
+
+
 def _text(img: np.ndarray, text: str, x: int, y: int, colour: tuple[int, int, int] = _INK) -> None:
     cv2.putText(img, text, (x, y), _FONT, _SCALE, colour, 1, cv2.LINE_AA)
 
@@ -32,12 +36,10 @@ def contact_sheet(images: np.ndarray, labels: list[list[str]], title: list[str] 
     s = cell / max(h, w)
     cw, ch = max(1, round(w * s)), max(1, round(h * s))
     n_lines = max((len(lb) for lb in labels), default=0)
-    # wide enough for the longest label (about 7 px a character at this scale)
-    longest = max((len(t) for lb in labels for t in lb), default=0)
-    col_w = max(cw, 7 * longest) + pad
+    col_w = max([cw, *(_width(t) for lb in labels for t in lb)]) + pad
     row_h = ch + n_lines * _LINE_PX + pad + 4
     head = (len(title or []) * (_LINE_PX + 3) + pad) if title else 0
-    width = max(cols * col_w + pad, 7 * max((len(t) for t in title or [""]), default=0) + 2 * pad)
+    width = max([cols * col_w + pad, *(_width(t) + 2 * pad for t in title or [])])
     sheet = np.full((head + rows * row_h + pad, width, 3), _PAPER, np.uint8)
     for j, line in enumerate(title or []):
         _text(sheet, line, pad, pad + (j + 1) * (_LINE_PX + 3) - 4, _INK if j == 0 else _DIM)

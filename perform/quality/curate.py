@@ -337,12 +337,14 @@ def _write_outputs(cfg: CurateConfig, card_path: Path, model: GenerativeModel, p
     files["setlist"].write_text(_setlist_text(cfg, card_path, model, picks, n, weights))
     # the contact sheet
     if picks:
-        space = f", novelty in {reference.space}" if reference else ""
+        space = {"encoder": ", novelty in the encoder's space", "pixels": ", novelty in pixels"}.get(reference.space, "") if reference else ""
         title = [f"perform curate {model.info.name}: {len(picks)} of {n} candidates (seeds {cfg.first_seed}..{cfg.first_seed + n - 1})",
                  f"weights {weights}{space}; picks at least {cfg.min_distance:g} apart (RMS, 16x16)",
                  f"Vendi of the picks {vendi_picks:.2f}; of the {len(picks)} best by score alone {vendi_by_score:.2f}"]
-        labels = [[f"#{p.rank} seed {p.seed}  {p.score:+.2f}",
-                   "  ".join(f"{_SHORT.get(m, m)} {v:.3g}" for m, v in p.metrics.items())] for p in picks]
+        labels = []
+        for p in picks:
+            values = [f"{_SHORT.get(m, m)} {v:.3g}" for m, v in p.metrics.items()]
+            labels.append([f"#{p.rank} seed {p.seed}  {p.score:+.2f}", *("  ".join(values[i:i + 2]) for i in range(0, len(values), 2))])
         files["sheet"] = save_png(out / "contact_sheet.png", contact_sheet(np.stack(images), labels, title))
     return files
 
