@@ -15,7 +15,6 @@ import torch.nn.functional as F
 
 from perform.training.colour import colourfulness_torch
 
-ImageBatch = "np.ndarray | torch.Tensor"  # (B, H, W, 3) or (H, W, 3) uint8
 
 _LAPLACIAN = torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])
 _LUMA = (0.299, 0.587, 0.114)  # Rec. 601, as OpenCV's RGB -> grey

@@ -177,3 +177,23 @@ def test_pair_health_records_the_vendi_score():
     cfg = apply_overrides(load_recipe(ROOT / "recipes" / "tug-of-war.toml"), TINY_PAIR, "t")
     measures = PairTrainer(cfg).health_check(0)
     assert all(1.0 < m["vendi"] <= 8.0 for m in measures.values())
+
+
+def test_on_collapse_reaches_both_recipes_from_the_command_line(tmp_path, capsys):
+    from perform.cli import main
+
+    args = ["train", "--recipe", "unstable-equilibrium", "--config", str(ROOT / "recipes" / "tug-of-war.toml"),
+            "--out", str(tmp_path), "--steps", "2", "--on-collapse", "rollback"]
+    for s in TINY_PAIR + ["snapshot_every=2", "keep_snapshots=2"]:
+        args += ["--set", s]
+    assert main(args) == 0
+    assert json.loads((tmp_path / "recipe.json").read_text())["health"]["on_collapse"] == "rollback"
+    with pytest.raises(SystemExit):
+        main(["train", "--on-collapse", "explode"])
+    assert "invalid choice: 'explode' (choose from 'warn', 'rollback')" in capsys.readouterr().err
+    from perform.commands.train import add_arguments
+    import argparse
+
+    p = argparse.ArgumentParser()
+    add_arguments(p)
+    assert p.parse_args(["--on-collapse", "rollback"]).cfg_on_collapse == "rollback"  # the vaegan TrainConfig key

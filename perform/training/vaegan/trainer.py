@@ -393,8 +393,9 @@ class VAEGANTrainer:
                     bar.update(1)
                     at_checkpoint = self.step % cfg.checkpoint_every == 0 or self.step == cfg.steps
                     if self.step % cfg.diversity_every == 0 or at_checkpoint:
+                        was_collapsed = bool(self.live_diversity.get("collapse"))
                         verdict = self.check_collapse()
-                        if verdict is not None:
+                        if verdict is not None and (cfg.on_collapse == "rollback" or not was_collapsed):  # warn once a collapse
                             self._on_collapse(verdict, bar)
                             if cfg.on_collapse == "rollback":
                                 self._rollback(verdict.describe())  # never saved: the checkpoint stays the last healthy one
