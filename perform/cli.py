@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "check": "validate a setlist before the show: schema, models, shaders, mappings",
     "capture": "build a face dataset (aligned crops + manifest) from a camera, videos or images",
     "train": "train a model (recipes: vaegan, unstable-equilibrium)",
+    "curate": "sample a model, score by weighted metrics, keep a diverse top k (contact sheet, CSV, setlist)",
     "osc": "print the OSC address space, or send a test message",
     "bench": "run a benchmark (live, render, osc-flood, offline, nets, tracking)",
     "soak": "run the live show headless with a fault every 30 s; report recovery, memory and exits",

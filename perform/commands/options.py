@@ -14,7 +14,9 @@ import os
 import socket
 import tempfile
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
+
+from perform.quality.registry import WeightsError, parse_weights
 
 MAX_FPS = 240.0  # above any display or camera a show meets; a typo (1000) would only burn the CPU
 
@@ -80,6 +82,21 @@ def host_port(text: str) -> tuple[str, int]:
     if not sep or not port_.isdigit() or not 1 <= int(port_) <= 65535:
         raise argparse.ArgumentTypeError(f"{text!r}: expected HOST:PORT, e.g. 127.0.0.1:9001")
     return host or "127.0.0.1", int(port_)
+
+
+def weights(valid: Iterable[str], what: str = "metric") -> Callable[[str], dict[str, float]]:
+    """NAME=W,NAME=W over the names in `valid` (perform.quality.registry.parse_weights: an unknown name is
+    refused listing the valid ones)."""
+    names = list(valid)
+
+    def parse(text: str) -> dict[str, float]:
+        try:
+            return parse_weights(text, names, what)
+        except WeightsError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+
+    parse.__name__ = f"{what} weights"
+    return parse
 
 
 def local_address(text: str) -> str:

@@ -14,6 +14,12 @@ from perform.errors import PerformError
 from perform.training.vaegan.config import PRESETS, TrainConfig, field_types
 
 RECIPES = ("vaegan", "unstable-equilibrium")
+# TrainConfig fields given as a choice (checked by argparse); --on-collapse serves both recipes
+_CHOICES = {
+    "on_collapse": dict(choices=("warn", "rollback"), help="on mode collapse (diversity of a fixed latent batch below a "
+                        "fraction of its peak, or nearly identical images): warn in the log and progress line (default), "
+                        "or roll back to the last healthy snapshot and lower the learning rate; both recipes"),
+}
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -35,6 +41,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     types = field_types()
     for f in fields(TrainConfig):
         kind = types[f.name]
+        if f.name in _CHOICES:
+            g.add_argument(f"--{f.name.replace('_', '-')}", dest=f"cfg_{f.name}", default=None, **_CHOICES[f.name])
+            continue
         g.add_argument(f"--{f.name.replace('_', '-')}", dest=f"cfg_{f.name}", default=None,
                        type=str if kind is bool else kind, metavar=kind.__name__.upper(),
                        help=f"default {f.default!r}")
@@ -73,8 +82,10 @@ def _run_unstable_equilibrium(args: argparse.Namespace) -> int:
         raise PerformError("--config FILE is required for the unstable-equilibrium recipe (see recipes/)")
     from perform.training.unstable_equilibrium.run import train_pair  # lazily, as in run()
 
-    # --steps and --seed are parsed as TrainConfig fields (cfg_<name>); the recipe has keys of the same names
-    path = train_pair(args.config, args.out, sets=args.set, steps=args.cfg_steps, seed=args.cfg_seed,
+    # --steps, --seed and --on-collapse are parsed as TrainConfig fields (cfg_<name>); the recipe has keys of the
+    # same names (on_collapse under [health])
+    sets = list(args.set or []) + ([f"health.on_collapse={args.cfg_on_collapse}"] if args.cfg_on_collapse else [])
+    path = train_pair(args.config, args.out, sets=sets, steps=args.cfg_steps, seed=args.cfg_seed,
                       device=args.device, keep_alive=args.keep_alive)
     print(f"pair model written to {path}")
     return 0

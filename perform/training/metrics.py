@@ -1,10 +1,11 @@
-"""Metrics that need nothing downloaded: PSNR, SSIM, sample diversity, colourfulness."""
+"""Metrics that need nothing downloaded: PSNR, SSIM, sample diversity (pairwise distance, Vendi score), colourfulness."""
 
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
 
+from perform.quality.diversity import batch_diversity
 from perform.training.colour import colourfulness_torch
 
 
@@ -56,3 +57,9 @@ def diversity(samples: torch.Tensor) -> float:
 def colourfulness_mean(images: torch.Tensor) -> float:
     """Mean Hasler-Süsstrunk colourfulness of (B, 3, H, W) images in [-1, 1], on the 0..255 scale."""
     return float(colourfulness_torch(images.float()).mean())
+
+
+def vendi(samples: torch.Tensor) -> float:
+    """Vendi score of (B, 3, H, W) samples in [-1, 1]: the effective number of distinct images, 1..B
+    (perform.quality.diversity: a Gaussian kernel of the RMS pixel difference at 16x16, bandwidth 0.1)."""
+    return batch_diversity(samples).vendi

@@ -23,6 +23,7 @@ ColourMeasure = Literal["colourfulness", "hue_entropy", "soft_histogram"]
 DeceptionLoss = Literal["bce", "l1", "l2", "hinge"]
 Sequence = Literal["simultaneous", "alternating", "turns"]
 CriticMode = Literal["standard", "diametric"]
+OnCollapse = Literal["warn", "rollback"]
 OptimiserName = Literal["adam", "rmsprop", "sgd"]
 
 
@@ -90,10 +91,13 @@ class ScheduleConfig:
 
 @dataclass(frozen=True, slots=True)
 class HealthConfig:
-    """Thresholds of the three failure modes, and what --keep-alive does about them."""
+    """Thresholds of the three failure modes, what --keep-alive does about them, and --on-collapse."""
 
     every: int = 50                   # steps between health checks
     collapse_diversity: float = 0.04  # mean pairwise L1 (in [-1, 1] pixel units) of a fixed latent batch
+    collapse_fraction: float = 0.3    # collapse too: the batch's Vendi score below this fraction of its running peak
+    on_collapse: OnCollapse = "warn"  # "rollback": the collapsed generator back to its last healthy snapshot ...
+    rollback_lr_factor: float = 0.5   # ... and its learning rate multiplied by this (each time)
     stasis_change: float = 0.004      # mean |change| of the fixed batch since the previous check
     explode_grad_norm: float = 1000.0
     lr_kick: float = 4.0              # stasis: lrs multiplied by this ...
@@ -196,6 +200,8 @@ def _validate(cfg: RecipeConfig, where: str) -> RecipeConfig:
         (cfg.schedule.turn_length >= 1, "schedule.turn_length", "at least 1"),
         (cfg.schedule.critic_steps >= 0, "schedule.critic_steps", "0 or more"),
         (cfg.health.every >= 1, "health.every", "at least 1"),
+        (0.0 < cfg.health.collapse_fraction < 1.0, "health.collapse_fraction", "between 0 and 1"),
+        (0.0 < cfg.health.rollback_lr_factor < 1.0, "health.rollback_lr_factor", "between 0 and 1"),
         (cfg.max_minutes >= 0, "max_minutes", "0 (no limit) or more"),
         (cfg.log_every >= 1, "log_every", "at least 1"),
         (cfg.generator_optim.lr > 0 and cfg.critic_optim.lr > 0, "*_optim.lr", "positive"),

@@ -8,9 +8,11 @@ from dataclasses import dataclass
 import torch
 
 from perform.nets.vaegan import Generator
+from perform.quality.diversity import batch_diversity
+from perform.training.collapse import CollapseDetector
 from perform.training.colour import colourfulness_torch
 from perform.training.unstable_equilibrium.config import HealthConfig
-from perform.training.unstable_equilibrium.losses import batch_diversity
+from perform.training.unstable_equilibrium.losses import batch_diversity as l1_diversity
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,9 +22,10 @@ class GeneratorHealth:
     colourfulness: float  # Hasler-Süsstrunk, 0..~100+
     diversity: float      # mean pairwise L1 between the batch's images, in [-1, 1] pixel units
     change: float         # mean |difference| of the batch since the previous check (nan on the first)
+    vendi: float = math.nan  # Vendi score: the effective number of distinct images in the batch (1..B)
 
     def to_dict(self) -> dict[str, float]:
-        return {"colourfulness": self.colourfulness, "diversity": self.diversity, "change": self.change}
+        return {"colourfulness": self.colourfulness, "diversity": self.diversity, "change": self.change, "vendi": self.vendi}
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,9 +36,13 @@ class HealthEvent:
     kind: str
     who: str
     value: float
+    detail: str = ""  # in words, for the log (a collapse says which rule saw it)
 
     def to_dict(self) -> dict[str, object]:
-        return {"step": self.step, "kind": self.kind, "who": self.who, "value": self.value}
+        out: dict[str, object] = {"step": self.step, "kind": self.kind, "who": self.who, "value": self.value}
+        if self.detail:
+            out["detail"] = self.detail
+        return out
 
 
 @torch.no_grad()
@@ -46,16 +53,18 @@ def measure(gen: Generator, z: torch.Tensor, previous: torch.Tensor | None) -> t
     x = gen(z)  # (B, 3, R, R)
     gen.train(was_training)
     change = float((x - previous).abs().mean()) if previous is not None else math.nan
-    return GeneratorHealth(float(colourfulness_torch(x).mean()), float(batch_diversity(x, "l1")), change), x
+    return GeneratorHealth(float(colourfulness_torch(x).mean()), float(l1_diversity(x, "l1")), change,
+                           batch_diversity(x).vendi), x
 
 
 class HealthMonitor:
-    """Keeps the previous fixed-batch images and turns measures into events."""
+    """Keeps the previous fixed-batch images and a collapse detector per generator; turns measures into events."""
 
     def __init__(self, cfg: HealthConfig, z_fixed: torch.Tensor) -> None:
         self.cfg = cfg
         self.z = z_fixed
         self._previous: dict[str, torch.Tensor] = {}
+        self.detectors: dict[str, CollapseDetector] = {}
 
     def check(self, step: int, gens: dict[str, Generator]) -> tuple[dict[str, GeneratorHealth], list[HealthEvent]]:
         """Measure each named generator; collapse and stasis events for the ones that show them."""
@@ -65,8 +74,10 @@ class HealthMonitor:
             h, x = measure(gen, self.z, self._previous.get(name))
             self._previous[name] = x
             out[name] = h
-            if not math.isfinite(h.diversity) or h.diversity < self.cfg.collapse_diversity:
-                events.append(HealthEvent(step, "collapse", name, h.diversity))
+            detector = self.detectors.setdefault(name, CollapseDetector(self.cfg.collapse_fraction, self.cfg.collapse_diversity))
+            verdict = detector.update(step, h.vendi, h.diversity)
+            if verdict is not None:
+                events.append(HealthEvent(step, "collapse", name, h.diversity, verdict.reason))
             elif math.isfinite(h.change) and h.change < self.cfg.stasis_change:
                 events.append(HealthEvent(step, "stasis", name, h.change))
         return out, events

@@ -105,7 +105,9 @@ def train(cfg: RecipeConfig, out_dir: str | Path, device: torch.device | str = "
         if it % cfg.log_every == 0:
             m = stats.means()
             shown = ", ".join(f"{k} {m[k]:.3g}" for k in ("critic.loss", "a.grad_norm", "b.grad_norm") if k in m)  # 'turns': one side idle
-            log.info("step %d/%d (%.1f s/step): %s", it, cfg.steps, (time.perf_counter() - t0) / it, shown)
+            vendi = ", ".join(f"{who}.vendi {_num(h.get('vendi')):.1f}" + (" COLLAPSED" if who in trainer.collapsed else "")
+                              for who, h in last_health.items())
+            log.info("step %d/%d (%.1f s/step): %s; %s", it, cfg.steps, (time.perf_counter() - t0) / it, shown, vendi)
         if it % cfg.snapshot_every == 0 or it == cfg.steps or out_of_time:
             take_snapshot(it)
         if out_of_time:
@@ -129,6 +131,7 @@ def train(cfg: RecipeConfig, out_dir: str | Path, device: torch.device | str = "
         "snapshots": [snap_meta[i] for i in keep],
         "metrics": snap_meta[-1]["metrics"],
         "health_events": counts,
+        "collapse_rollbacks": trainer.rollbacks,
         "directions": directions,
     }
     path = save_pair(out / f"pair-{cfg.name}", [snapshots[i] for i in keep], card)

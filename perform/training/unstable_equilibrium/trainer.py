@@ -89,7 +89,10 @@ class PairTrainer:
         self.kick = _Kick()
         self.events: list[HealthEvent] = []
         self._stasis_run = 0
-        self._last_good: tuple[StateDict, StateDict] | None = None
+        self._last_good: dict[str, StateDict] = {}   # per generator: its state at the last snapshot it was healthy at
+        self.collapsed: set[str] = set()            # generators the latest health check found collapsed
+        self.lr_scale = {"a": 1.0, "b": 1.0}         # lowered by each --on-collapse rollback
+        self.rollbacks = 0
 
     # ---- sampling ----
 
@@ -216,6 +219,7 @@ class PairTrainer:
 
     def health_check(self, it: int) -> dict[str, Any]:
         measures, events = self.monitor.check(it, self.generators())
+        self.collapsed = {e.who for e in events if e.kind == "collapse"}
         if events:
             self._stasis_run = self._stasis_run + 1 if any(e.kind == "stasis" for e in events) else 0
         else:
@@ -228,7 +232,15 @@ class PairTrainer:
 
     def _on_event(self, e: HealthEvent) -> None:
         self.events.append(e)
-        log.info("step %d: %s of %s (%.4g)%s", e.step, e.kind, e.who, e.value, " -> perturbing" if self.keep_alive else "")
+        if e.kind == "collapse":
+            rollback = self.cfg.health.on_collapse == "rollback"
+            log.warning("step %d: mode collapse of generator %s: %s%s", e.step, e.who, e.detail or f"{e.value:.4g}",
+                        " -> rolling back" if rollback else " -> perturbing" if self.keep_alive else "")
+            if rollback:  # instead of keep-alive's noise
+                self._rollback(e.who)
+                return
+        else:
+            log.info("step %d: %s of %s (%.4g)%s", e.step, e.kind, e.who, e.value, " -> perturbing" if self.keep_alive else "")
         if not self.keep_alive:
             return
         hc = self.cfg.health
@@ -246,19 +258,37 @@ class PairTrainer:
                 reset_parameters(self.critic)
                 self.opt_c.state.clear()
 
+    def _rollback(self, who: str) -> None:
+        """The collapsed generator back to its last healthy snapshot, its optimiser state cleared (its moments
+        led into the collapse) and its learning rate lowered."""
+        if who not in self._last_good:
+            log.warning("generator %s collapsed before any healthy snapshot: nothing to roll back to", who)
+            return
+        self.generators()[who].load_state_dict(self._last_good[who])
+        {"a": self.opt_a, "b": self.opt_b}[who].state.clear()
+        self.lr_scale[who] *= self.cfg.health.rollback_lr_factor
+        self.rollbacks += 1
+        log.warning("generator %s rolled back to its last healthy snapshot; its learning rate now x%g", who, self.lr_scale[who])
+
     def _restore_if_broken(self, it: int) -> None:
         for name, gen in self.generators().items():
-            if not all(torch.isfinite(p).all() for p in gen.parameters()) and self._last_good is not None:
+            if not all(torch.isfinite(p).all() for p in gen.parameters()) and name in self._last_good:
                 log.warning("step %d: generator %s has non-finite weights; restored from the last snapshot", it, name)
-                gen.load_state_dict(self._last_good[0 if name == "a" else 1])
+                gen.load_state_dict(self._last_good[name])
 
     def _set_lrs(self, it: int) -> None:
         factor = self.kick.factor if it < self.kick.until else 1.0
-        for opt, ocfg in ((self.opt_a, self.cfg.generator_optim), (self.opt_b, self.cfg.generator_optim), (self.opt_c, self.cfg.critic_optim)):
+        for opt, ocfg, scale in ((self.opt_a, self.cfg.generator_optim, self.lr_scale["a"]),
+                                 (self.opt_b, self.cfg.generator_optim, self.lr_scale["b"]),
+                                 (self.opt_c, self.cfg.critic_optim, 1.0)):
             for g in opt.param_groups:
-                g["lr"] = ocfg.lr * factor
+                g["lr"] = ocfg.lr * factor * scale
 
     def snapshot_states(self) -> tuple[StateDict, StateDict]:
+        """Both generators' states; each becomes its generator's rollback point unless the latest health
+        check found it collapsed (the last *healthy* snapshot is the one to go back to)."""
         states = (_state(self.gen_a), _state(self.gen_b))
-        self._last_good = states
+        for name, state in zip(("a", "b"), states):
+            if name not in self.collapsed:
+                self._last_good[name] = state
         return states

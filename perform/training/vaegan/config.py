@@ -54,8 +54,13 @@ class TrainConfig:
     checkpoint_every: int = 500
     seed: int = 0
     amp: str = "auto"             # "auto" (bf16/fp16 on CUDA, off elsewhere), "bf16", "fp16", "off"
-    max_rollbacks: int = 4        # NaN/explosion recoveries before giving up
+    max_rollbacks: int = 4        # NaN/explosion (and collapse) recoveries before giving up
     rollback_lr_factor: float = 0.5
+    # mode collapse (perform.training.collapse), watched on the live generator and the fixed latents
+    diversity_every: int = 50     # steps between diversity measures (and before every checkpoint)
+    collapse_fraction: float = 0.3  # collapse: Vendi score below this fraction of its running peak ...
+    collapse_floor: float = 0.01  # ... or mean pairwise RMS pixel distance (16x16, 0..1) below this
+    on_collapse: str = "warn"     # "warn" (log and progress line) or "rollback" (last healthy checkpoint, lower lr)
 
     def __post_init__(self) -> None:
         self.model_config()  # validates resolution and widths
@@ -71,6 +76,10 @@ class TrainConfig:
             (min(self.log_every, self.sample_every, self.checkpoint_every) >= 1, "intervals must be >= 1"),
             (self.holdout >= 0, "holdout must be >= 0"),
             (0.0 < self.rollback_lr_factor < 1.0, "rollback_lr_factor must be in (0, 1)"),
+            (self.diversity_every >= 1, "diversity_every must be >= 1"),
+            (0.0 < self.collapse_fraction < 1.0, "collapse_fraction must be in (0, 1)"),
+            (self.collapse_floor >= 0.0, "collapse_floor must be >= 0"),
+            (self.on_collapse in ("warn", "rollback"), "on_collapse must be 'warn' or 'rollback'"),
         ]
         for ok, msg in checks:
             if not ok:

@@ -30,9 +30,10 @@ from perform.errors import PerformError
 from perform.nets.checkpoint import CheckpointError, load_checkpoint, load_into, paths_for, read_card, save_checkpoint
 from perform.nets.vaegan import Critic, Encoder, Generator, tensor_to_images
 from perform.training import distributed as D
+from perform.training.collapse import CollapseDetector, CollapseVerdict, generator_diversity
 from perform.training.dataset import FaceDataset, ShardedSampler, augment
 from perform.training.grids import make_grid, pairs_grid, save_png
-from perform.training.metrics import colourfulness_mean, diversity, psnr, ssim
+from perform.training.metrics import colourfulness_mean, diversity, psnr, ssim, vendi
 from perform.training.state import flatten_optimizer, generator_state, set_generator_state, unflatten_optimizer
 from perform.training.vaegan.config import TrainConfig, from_dict
 
@@ -128,6 +129,10 @@ class VAEGANTrainer:
         self.rollbacks = 0
         self.train_time_s = 0.0
         self.metrics: dict[str, float] = {}
+        # a fresh generator maps every latent to about the same image: judge only once it has been diverse
+        self.collapse = CollapseDetector(cfg.collapse_fraction, cfg.collapse_floor, armed=False)
+        self.live_diversity: dict[str, float] = {}  # the last measure, for the log and the progress line
+        self.collapses = 0
         self.nan_hook: Callable[[int, dict[str, torch.Tensor]], None] | None = None  # tests inject failures here
         self._autocast, self._scaler = self._precision()
 
@@ -272,6 +277,7 @@ class VAEGANTrainer:
                 out["l1"] = float((recon - x).abs().mean())
             samples = self.generator_ema(self.fixed_z)
             out["diversity"] = diversity(samples)
+            out["vendi"] = vendi(samples)
             out["colourfulness"] = colourfulness_mean(samples)
             out["data_colourfulness"] = colourfulness_mean(self._images[:256].float().div(127.5).sub(1.0))
             out["data_diversity"] = diversity(self._images[:64].float().div(127.5).sub(1.0))
@@ -298,7 +304,8 @@ class VAEGANTrainer:
             "data": self.dataset.card_entry(), "steps": self.step, "metrics": self.metrics,
             "training": {"hardware": hw, "processes": self.dist.world, "time_s": round(self.train_time_s, 1),
                          "images_seen": self.step * self.cfg.batch_size * (self.cfg.n_critic + 1),
-                         "lr_scale": self.lr_scale, "rollbacks": self.rollbacks, "torch": torch.__version__},
+                         "lr_scale": self.lr_scale, "rollbacks": self.rollbacks, "collapses": self.collapses,
+                         "torch": torch.__version__},
         }
 
     def checkpoint(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
@@ -317,6 +324,7 @@ class VAEGANTrainer:
             optim["scaler"] = self._scaler.state_dict()
         card = self.card()
         card["resume"] = {"step": self.step, "d_iter": self.d_iter, "lr_scale": self.lr_scale, "rollbacks": self.rollbacks,
+                          "collapse": self.collapse.state(), "collapses": self.collapses,
                           "sampler": self.sampler.state(), "optim": optim, "world": self.dist.world,
                           "train_time_s": self.train_time_s}
         return tensors, card
@@ -353,6 +361,8 @@ class VAEGANTrainer:
             self.noise.manual_seed(self.cfg.seed * 7919 + 1 + self.dist.rank + 104729 * int(res["step"]))
         self.step, self.d_iter = int(res["step"]), int(res["d_iter"])
         self.lr_scale, self.rollbacks = float(res["lr_scale"]), int(res["rollbacks"])
+        self.collapse.load_state(res.get("collapse") or {})
+        self.collapses = int(res.get("collapses", 0))
         self.train_time_s = float(res.get("train_time_s", 0.0))
         self.sampler.load_state(res["sampler"])
         self.metrics = dict(card.get("metrics") or {})
@@ -381,18 +391,31 @@ class VAEGANTrainer:
                         continue
                     self.train_time_s += time.perf_counter() - t0
                     bar.update(1)
+                    at_checkpoint = self.step % cfg.checkpoint_every == 0 or self.step == cfg.steps
+                    if self.step % cfg.diversity_every == 0 or at_checkpoint:
+                        was_collapsed = bool(self.live_diversity.get("collapse"))
+                        verdict = self.check_collapse()
+                        if verdict is not None and (cfg.on_collapse == "rollback" or not was_collapsed):  # warn once a collapse
+                            self._on_collapse(verdict, bar)
+                            if cfg.on_collapse == "rollback":
+                                self._rollback(verdict.describe())  # never saved: the checkpoint stays the last healthy one
+                                continue
                     if self.step % cfg.log_every == 0 or self.step == cfg.steps:
                         now = time.perf_counter()
                         ips = (self.step - n_last) * cfg.batch_size * (cfg.n_critic + 1) / max(now - t_last, 1e-9)
                         t_last, n_last = now, self.step
-                        bar.set_postfix({k: f"{losses[k]:.3g}" for k in ("loss_d", "wdist", "rec_pix", "kl")} | {"img/s": f"{ips:.0f}"}, refresh=False)
+                        shown = {k: f"{losses[k]:.3g}" for k in ("loss_d", "wdist", "rec_pix", "kl")}
+                        if "vendi" in self.live_diversity:
+                            shown["vendi"] = f"{self.live_diversity['vendi']:.1f}" + (" COLLAPSE" if self.live_diversity.get("collapse") else "")
+                        bar.set_postfix(shown | {"img/s": f"{ips:.0f}"}, refresh=False)
                         if logf:
                             logf.write(json.dumps({"step": self.step, **{k: round(v, 6) for k, v in losses.items()},
-                                                   "lr_g": self.phase_g.opt.param_groups[0]["lr"], "images_per_s": round(ips, 1)}) + "\n")
+                                                   "lr_g": self.phase_g.opt.param_groups[0]["lr"], "images_per_s": round(ips, 1),
+                                                   **{f"{k}_live": v for k, v in self.live_diversity.items()}}) + "\n")
                             logf.flush()
                     if main and (self.step % cfg.sample_every == 0 or self.step == cfg.steps):
                         self.write_grids()
-                    if self.step % cfg.checkpoint_every == 0 or self.step == cfg.steps:
+                    if at_checkpoint:
                         self._checkpoint_with_metrics()
             if self.step < cfg.steps:  # left the loop early: Ctrl-C
                 self._checkpoint_with_metrics()
@@ -418,13 +441,31 @@ class VAEGANTrainer:
                 f.write(json.dumps({"step": self.step, **self.metrics}) + "\n")
         self.save()
 
+    def check_collapse(self) -> CollapseVerdict | None:
+        """Measure the live generator's diversity on the fixed latents and ask the detector; every rank
+        measures (same weights, same latents) and they agree, so all roll back together."""
+        d, _ = generator_diversity(self.generator, self.fixed_z)
+        verdict = self.collapse.update(self.step, d.vendi, d.distance)
+        self.live_diversity = {"vendi": round(d.vendi, 3), "distance": round(d.distance, 5), "collapse": verdict is not None}
+        if self._agreed(verdict is not None) and verdict is None:  # another rank saw it
+            verdict = CollapseVerdict(self.step, d.vendi, d.distance, self.collapse.peak, "seen by another process")
+        return verdict
+
+    def _on_collapse(self, verdict: CollapseVerdict, bar: Any) -> None:
+        self.collapses += 1
+        action = "rolling back" if self.cfg.on_collapse == "rollback" else "carrying on (--on-collapse rollback to undo it)"
+        msg = f"{verdict.describe()}; {action}"
+        if self.dist.is_main:
+            log.warning(msg)
+            bar.write(f"perform train: warning: {msg}")
+
     def _rollback(self, why: str) -> None:
         self.rollbacks += 1
         if self.rollbacks > self.cfg.max_rollbacks:
             raise PerformError(f"training diverged {self.rollbacks} times; last: {why}. Try a lower learning rate or a larger kl_weight")
-        rollbacks, scale = self.rollbacks, self.lr_scale * self.cfg.rollback_lr_factor
+        rollbacks, scale, collapses = self.rollbacks, self.lr_scale * self.cfg.rollback_lr_factor, self.collapses
         self.load(self.out / CHECKPOINT)
-        self.rollbacks, self.lr_scale = rollbacks, scale
+        self.rollbacks, self.lr_scale, self.collapses = rollbacks, scale, collapses
         # step the noise on so the retried steps do not replay the exact batch that blew up
         self.noise.manual_seed(int(torch.randint(0, 2**62, (1,), generator=self.noise, device=self.device)) + rollbacks)
         msg = f"{why}; rolled back to step {self.step}, learning rates now x{self.lr_scale:g}"
