@@ -11,6 +11,9 @@ from pathlib import Path
 
 from perform.commands import options
 from perform.errors import PerformError
+from perform.selection.ranking import rank
+from perform.selection.runs import read_run
+from perform.selection.table import describe, parse_weights
 
 DEFAULT_WEIGHTS = {"vaegan": "psnr_db=1,ssim=1,diversity=0.5", "pair": "diversity=1,colourfulness=1"}
 
@@ -30,12 +33,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    # torch (through export) and matplotlib load only when this command runs: see cli.py
-    from perform.selection.export import export_snapshot  # lazily: imports torch
-    from perform.selection.plots import plot_selection  # lazily: imports matplotlib
-    from perform.selection.ranking import rank
-    from perform.selection.runs import read_run
-    from perform.selection.table import describe, parse_weights
+    # torch (through export) and matplotlib load only when this command runs: every `perform` command builds
+    # this command's parser, and they take seconds to import
+    from perform.selection.export import export_snapshot
+    from perform.selection.plots import plot_selection
 
     run_ = read_run(args.run)
     valid = list(run_.metrics)
