@@ -70,7 +70,8 @@ def plot_selection(run: Run, ranked: list[Ranked], weights: list[Weight], top: i
 
 
 def plot_search(rows: Sequence[dict[str, Any]], params: Sequence[str], path: str | Path) -> Path:
-    """Objective per trial (pruned trials grey, best-so-far line) and the objective against each parameter."""
+    """Objective per trial (pruned trials as grey crosses at their last report, the best so far as a line) and
+    the objective against each parameter."""
     plt = _pyplot()
     done = [r for r in rows if r["state"] == "COMPLETE" and r["value"] is not None]
     pruned = [r for r in rows if r["state"] == "PRUNED" and r.get("last_value") is not None]
@@ -92,10 +93,14 @@ def plot_search(rows: Sequence[dict[str, Any]], params: Sequence[str], path: str
     ax.legend(fontsize=7)
     for ax, p in zip(list(axes.flat)[1:], params):
         vals = [(r["params"].get(p), r["value"]) for r in done if r["params"].get(p) is not None]
+        cut = [(r["params"].get(p), r["last_value"]) for r in pruned if r["params"].get(p) is not None]
+        if cut:
+            ax.plot([v for v, _ in cut], [o for _, o in cut], "x", color="#888888")
         if vals:
             ax.plot([v for v, _ in vals], [o for _, o in vals], "o", color="#3465a4")
-            if all(isinstance(v, (int, float)) and v > 0 for v, _ in vals) and max(v for v, _ in vals) > 20 * min(v for v, _ in vals):
-                ax.set_xscale("log")
+        xs = [v for v, _ in vals + cut]
+        if xs and all(isinstance(v, (int, float)) and v > 0 for v in xs) and max(xs) > 20 * min(xs):
+            ax.set_xscale("log")
         ax.set_title(p, fontsize=9)
         ax.tick_params(labelsize=7)
     for ax in list(axes.flat)[panels:]:

@@ -264,7 +264,7 @@ def open_study(s: SearchSettings) -> optuna.Study:
         return optuna.create_study(
             study_name=s.study_name(), storage=s.storage_url(), load_if_exists=True, direction="maximize",
             sampler=optuna.samplers.TPESampler(seed=s.seed, n_startup_trials=min(5, max(2, s.trials // 3))),
-            pruner=optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=1))
+            pruner=optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=1))
     except (ImportError, ValueError) as e:  # a malformed URL or a database driver that is not installed
         raise PerformError(f"--storage {s.storage_url()}: {e}") from None
 
