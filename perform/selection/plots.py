@@ -30,7 +30,7 @@ def plot_selection(run: Run, ranked: list[Ranked], weights: list[Weight], top: i
     """One panel per metric (weighted ones first, then the score), steps on x; the chosen step marked."""
     plt = _pyplot()
     weighted = [w.metric for w in weights]
-    others = [m for m in run.metrics if m not in weighted]
+    others = sorted((m for m in run.metrics if m not in weighted), key=lambda m: ("." in m, m))  # pair means first
     names = (weighted + others)[: MAX_PANELS - 1]
     panels = ["score"] + names
     cols = min(4, len(panels))

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import optuna
+from sqlalchemy.exc import SQLAlchemyError
 
 from perform.errors import PerformError
 from perform.selection.plots import plot_search
@@ -265,8 +266,8 @@ def open_study(s: SearchSettings) -> optuna.Study:
             study_name=s.study_name(), storage=s.storage_url(), load_if_exists=True, direction="maximize",
             sampler=optuna.samplers.TPESampler(seed=s.seed, n_startup_trials=min(5, max(2, s.trials // 3))),
             pruner=optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=1))
-    except (ImportError, ValueError) as e:  # a malformed URL or a database driver that is not installed
-        raise PerformError(f"--storage {s.storage_url()}: {e}") from None
+    except (ImportError, ValueError, SQLAlchemyError) as e:  # a malformed URL, a driver not installed, no server
+        raise PerformError(f"--storage {s.storage_url()}: {type(e).__name__}: {e}") from None
 
 
 def finished(study: optuna.Study) -> int:
