@@ -153,3 +153,27 @@ def test_mdns_that_cannot_register_is_a_log_line_and_http_still_answers(monkeypa
         assert query.mdns_status.startswith("not advertised (OSError")
         assert get(query.port, "/perform/latent/1?VALUE") == (200, {"VALUE": [0.5]})
     assert tree(facts, {})["CONTENTS"]["perform"]["CONTENTS"]["latent"]["TYPE"] == "ff"
+
+
+def test_a_taken_port_falls_back_to_a_free_one_and_the_flags_reach_the_config(setlist_file):
+    import socket
+
+    from perform.cli import build_parser
+    from perform.engine.live_show import LiveConfig
+
+    control = ControlState()
+    show = build_show(setlist_file(SHOW), device="cpu", control=control)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        query = open_oscquery(show.conductor, control, "127.0.0.1", 9000, port=port, mdns=False)
+        try:
+            assert query is not None and query.port != port
+            assert get(query.port, "/?HOST_INFO")[1]["OSC_PORT"] == 9000
+        finally:
+            query.close()
+    parse = build_parser().parse_args
+    assert LiveConfig.from_args(parse(["live"])).oscquery is True
+    cfg = LiveConfig.from_args(parse(["live", "--no-oscquery", "--oscquery-port", "9500"]))
+    assert cfg.oscquery is False and cfg.oscquery_port == 9500
