@@ -6,6 +6,7 @@ Parses and delegates: perform.selection.search.run_search does the work.
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 
 from perform.commands import options
@@ -14,9 +15,7 @@ RECIPES = ("vaegan", "unstable-equilibrium")
 
 
 def _budget(text: str) -> float:
-    # the parser lives beside the search; imported here it would load optuna for every `perform --help`
-    import re
-
+    """`90s`, `20m`, `1.5h` or plain seconds -> seconds."""
     m = re.fullmatch(r"\s*(\d+(?:\.\d*)?)\s*([smh]?)\s*", text)
     if not m or float(m.group(1)) <= 0:
         raise argparse.ArgumentTypeError(f"{text!r}: expected a time such as 90s, 20m or 2h")
@@ -48,8 +47,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    # torch and optuna load only when this command runs (see cli.py)
-    from perform.selection.search import SearchSettings, run_search  # lazily: imports optuna
+    # torch and optuna load only when this command runs: every `perform` command builds this one's parser
+    from perform.selection.search import SearchSettings, run_search
 
     if args.threads:
         import torch  # lazily: see above

@@ -22,10 +22,16 @@ import optuna
 from sqlalchemy.exc import SQLAlchemyError
 
 from perform.errors import PerformError
+from perform.nets.device import pick_device
 from perform.selection.plots import plot_search
 from perform.selection.ranking import score_one
 from perform.selection.runs import metric_values, read_run
 from perform.selection.table import Weight, parse_weights
+from perform.training.dataset import load_folder
+from perform.training.unstable_equilibrium.config import RecipeConfig, apply_overrides, load_recipe
+from perform.training.unstable_equilibrium.run import train
+from perform.training.vaegan.config import TrainConfig, resolve
+from perform.training.vaegan.trainer import VAEGANTrainer
 
 log = logging.getLogger(__name__)
 
@@ -156,10 +162,7 @@ def _reporter(trial: optuna.Trial, scorer: _Scorer) -> Callable[[int, dict[str, 
     return report
 
 
-def _pair_config(s: SearchSettings, params: dict[str, Any]):
-    # the recipe loads only when a search runs (perform --help builds this command's parser)
-    from perform.training.unstable_equilibrium.config import apply_overrides, load_recipe
-
+def _pair_config(s: SearchSettings, params: dict[str, Any]) -> RecipeConfig:
     if not s.config:
         raise PerformError("--config FILE (a recipe, e.g. recipes/tug-of-war.toml) is required for unstable-equilibrium")
     sets = [f"{k}={v}" for k, v in (TINY["unstable-equilibrium"] if s.tiny else {}).items()]
@@ -169,10 +172,7 @@ def _pair_config(s: SearchSettings, params: dict[str, Any]):
     return apply_overrides(load_recipe(s.config), sets, s.config)
 
 
-def _vaegan_config(s: SearchSettings, params: dict[str, Any]):
-    # the recipe loads only when a search runs (perform --help builds this command's parser)
-    from perform.training.vaegan.config import resolve
-
+def _vaegan_config(s: SearchSettings, params: dict[str, Any]) -> TrainConfig:
     if not s.data:
         raise PerformError("--data DIR (a folder of aligned face crops, from `perform capture`) is required for vaegan")
     over: dict[str, Any] = dict(TINY["vaegan"]) if s.tiny else {}
@@ -199,20 +199,11 @@ def check_settings(s: SearchSettings) -> None:
 
 
 def _run_pair(s: SearchSettings, params: dict[str, Any], out: Path, report: Callable[[int, dict[str, Any]], None]) -> None:
-    # torch loads only when a trial runs (perform --help builds this command's parser)
-    from perform.nets.device import pick_device
-    from perform.training.unstable_equilibrium.run import train
-
     train(_pair_config(s, params), out, pick_device(s.device), on_snapshot=lambda record: report(int(record["step"]), record))
 
 
 def _run_vaegan(s: SearchSettings, params: dict[str, Any], out: Path, report: Callable[[int, dict[str, Any]], None],
                 data_cache: dict[int, Any]) -> None:
-    # torch loads only when a trial runs (perform --help builds this command's parser)
-    from perform.nets.device import pick_device
-    from perform.training.dataset import load_folder
-    from perform.training.vaegan.trainer import VAEGANTrainer
-
     cfg = _vaegan_config(s, params)
     if cfg.resolution not in data_cache:  # one load per search, not per trial
         data_cache[cfg.resolution] = load_folder(s.data, resolution=cfg.resolution)
