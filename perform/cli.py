@@ -23,6 +23,8 @@ COMMANDS: dict[str, str] = {
     "capture": "build a face dataset (aligned crops + manifest) from a camera, videos or images",
     "train": "train a model (recipes: vaegan, unstable-equilibrium)",
     "curate": "sample a model, score by weighted metrics, keep a diverse top k (contact sheet, CSV, setlist)",
+    "select": "rank a training run's snapshots by weighted metrics; export the best as a model, plot the metrics",
+    "search": "search a recipe's parameters (Optuna): trials scored by select's weighted metrics, table and plots",
     "osc": "print the OSC address space, or send a test message",
     "bench": "run a benchmark (live, render, osc-flood, offline, nets, tracking)",
     "soak": "run the live show headless with a fault every 30 s; report recovery, memory and exits",

@@ -42,6 +42,10 @@ def add_osc_arguments(p: argparse.ArgumentParser) -> None:
                    help="send face features and state here (repeatable)")
     p.add_argument("--osc-reply-port", type=options.port, default=None, metavar="PORT",
                    help="answer commands on this port of the sender's host (default: the sender's own port)")
+    p.add_argument("--no-oscquery", action="store_true",
+                   help="do not serve the address space over HTTP (OSCQuery) nor advertise it by mDNS")
+    p.add_argument("--oscquery-port", type=options.port, default=None, metavar="PORT",
+                   help="OSCQuery HTTP (TCP) port on --osc-host (default: the OSC port's number; any free one if taken)")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

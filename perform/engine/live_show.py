@@ -16,6 +16,7 @@ from perform.control.state import ControlState
 from perform.engine.conductor import shader_param_names
 from perform.engine.inference_process import InferenceProcess
 from perform.engine.live_clock import LiveOptions, LiveRunner
+from perform.engine.oscquery_show import open_oscquery, show_facts
 from perform.engine.presenter import ChainPresenter
 from perform.engine.reload import SetlistReloader
 from perform.engine.show import build_models, build_show, set_torch_threads
@@ -63,6 +64,8 @@ class LiveConfig:
     status_file: str | None = None  # LiveStatus JSON, rewritten a few times a second (for a soak or a monitor)
     stall_file: str | None = None  # synthetic source: no frames while this file exists (a stalled camera)
     stall_s: float = 2.0  # the inference watchdog: a plan pending this long restarts the child
+    oscquery: bool = True  # the OSC address space over HTTP + mDNS, whenever the OSC server is on
+    oscquery_port: int | None = None  # TCP; default the OSC port's number
 
     @classmethod
     def from_args(cls, a: argparse.Namespace) -> "LiveConfig":
@@ -75,7 +78,8 @@ class LiveConfig:
                    vsync=not a.no_vsync, fps=a.fps, hud=not a.no_hud, record=a.record, record_video=a.record_video,
                    stats_json=a.stats_json, inference=getattr(a, "inference", "process"),
                    status_file=getattr(a, "status_file", None), stall_file=getattr(a, "stall_file", None),
-                   stall_s=getattr(a, "stall_s", 2.0))
+                   stall_s=getattr(a, "stall_s", 2.0), oscquery=not getattr(a, "no_oscquery", False),
+                   oscquery_port=getattr(a, "oscquery_port", None))
 
 
 class NullTracker:
@@ -148,11 +152,16 @@ def _run_live(cfg: LiveConfig, threads: int | None, control: ControlState, serve
     source = open_source(cfg.source, size=cfg.capture_size, fps=cfg.capture_fps, stall_file=cfg.stall_file)
     tracker_factory = (lambda: FaceTracker(crop_size=crop_size)) if cfg.track else NullTracker
 
+    query = None
     if server is not None:
         declare_controls(server.router, conductor)
         server.start()
         where = "on the LAN" if cfg.osc_host not in ("127.0.0.1", "localhost", "::1") else "on this machine only"
         print(f"OSC: listening on udp {cfg.osc_host}:{server.port} ({where})")
+        if cfg.oscquery:
+            query = open_oscquery(conductor, control, cfg.osc_host, server.port, cfg.oscquery_port or server.port)
+            if query is not None:
+                print(f"OSCQuery: http://{cfg.osc_host}:{query.port}/ (mDNS _oscjson._tcp)")
 
     recorder = None
     program = conductor
@@ -204,7 +213,7 @@ def _run_live(cfg: LiveConfig, threads: int | None, control: ControlState, serve
     reloader = None
     if cfg.setlist:
         reloader = make_reloader(cfg.setlist, setlist, conductor, presenter, reload_models,
-                                 server.router if server is not None else None)
+                                 server.router if server is not None else None, query)
         hooks.append(reloader)
     runner = LiveRunner(source, tracker_factory, program, presenter, control,
                         LiveOptions(fps=fps, frames=cfg.frames, on_frame=on_frame_hook, hud=cfg.hud,
@@ -222,6 +231,8 @@ def _run_live(cfg: LiveConfig, threads: int | None, control: ControlState, serve
     try:
         runner.run()
     finally:
+        if query is not None:
+            query.close()
         if sender is not None:
             sender.close()
         if recorder is not None:
@@ -247,10 +258,14 @@ def _run_live(cfg: LiveConfig, threads: int | None, control: ControlState, serve
     return 0
 
 
-def make_reloader(path: str, setlist, conductor, presenter, reload_models, router=None):
-    """Hot reload of the setlist between frames; the OSC routes follow each swap (a pass a reload adds is
-    reachable at once, one it removes is refused)."""
-    on_swap = (lambda: declare_controls(router, conductor)) if router is not None else None
+def make_reloader(path: str, setlist, conductor, presenter, reload_models, router=None, query=None):
+    """Hot reload of the setlist between frames; the OSC routes and the OSCQuery tree follow each swap (a pass
+    a reload adds is reachable at once, one it removes is refused)."""
+    def on_swap() -> None:
+        if router is not None:
+            declare_controls(router, conductor)
+        if query is not None:
+            query.set_facts(show_facts(conductor))
     return SetlistReloader(SetlistWatcher(path, setlist), conductor, presenter, reload_models, on_swap=on_swap)
 
 

@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 
 CHECKPOINT = "checkpoint"   # training checkpoint stem inside the run folder (everything, for --resume)
 MODEL = "model"             # inference export stem (encoder + EMA generator), loadable by load_model
+SNAPSHOTS = "snapshots"     # an fp16 inference export per checkpoint, model-<step>, for `perform select`
 EXPLODE = 1e5               # a loss beyond this is treated like a NaN
 
 
@@ -337,6 +338,7 @@ class VAEGANTrainer:
         if self.dist.is_main:
             save_checkpoint(self.out / CHECKPOINT, tensors, card)
             export_inference(tensors, card, self.out / MODEL)
+            export_inference(tensors, card, self.out / SNAPSHOTS / f"model-{self.step:06d}", half=True)
         D.barrier(self.dist)
 
     def load(self, path: str | Path) -> None:

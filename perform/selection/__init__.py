@@ -1,0 +1,1 @@
+"""Choosing among a training run's snapshots by weighted metrics, and searching recipe parameters."""
