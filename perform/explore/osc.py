@@ -23,7 +23,9 @@ def _cell(args: tuple, address: str) -> tuple:
     if len(args) != 1:
         raise Rejected("wrong_type", f"{address}: expected 1 argument (a cell index from 0), got {len(args)}")
     v = args[0]
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or v != int(v) or v < 0 or v > 4096:
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise Rejected("wrong_type", f"{address}: expected a cell index (i or f), got {type(v).__name__} {v!r:.40}")
+    if v != v or v in (float("inf"), float("-inf")) or v != int(v) or v < 0 or v > 4096:
         raise Rejected("out_of_range", f"{address}: {v!r:.40} is not a cell index (a whole number from 0)")
     return (int(v),)
 

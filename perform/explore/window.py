@@ -76,9 +76,11 @@ def cell_under(layout: GridLayout, window_size: tuple[int, int], pos: tuple[int,
 
 def run_window(session: ExploreSession, painter: GenomePainter, save: Callable[[], str], *,
                size: tuple[int, int] = (1024, 768), fullscreen: bool = False, display: int = 0,
-               events: Any = None, frames: int | None = None, title: str = "perform explore") -> None:
-    """Run the window until Esc or close (or `frames` frames, for tests). `save()` writes the lineage and
-    says where; `events` is a ControlState the OSC server posts to (None: no OSC)."""
+               events: Any = None, frames: int | None = None, title: str = "perform explore",
+               on_frame: Callable[[int], None] | None = None) -> None:
+    """Run the window until Esc or close (or `frames` frames). `save()` writes the lineage and says where;
+    `events` is a ControlState the OSC server posts to (None: no OSC); `on_frame(n)` is called as frame n
+    starts (a test posts its input events there)."""
     first = painter.paint_one(session.generation.genomes[0])
     h, w = first.shape[:2]
     scale = max(1, min(size[0] // (session.cols * w), size[1] // (session.rows * h)))
@@ -91,6 +93,8 @@ def run_window(session: ExploreSession, painter: GenomePainter, save: Callable[[
         frame, t0 = 0, time.monotonic()
         try:
             while frames is None or frame < frames:
+                if on_frame is not None:
+                    on_frame(frame)
                 hovered = cell_under(layout, win.size, pygame.mouse.get_pos()) if pygame.mouse.get_focused() else None
                 asked: list[KeyAction] = []
                 for ev in pygame.event.get():
