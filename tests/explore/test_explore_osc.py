@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
 from perform.control.osc_codec import decode_datagram, encode_message
 from perform.control.osc_server import OSCServer
@@ -46,6 +47,8 @@ def test_pick_breed_back_favourite_and_strength_arrive_as_session_actions(tiny):
     assert (c.dropped("out_of_range"), c.dropped("wrong_type"), c.dropped("unknown_address")) == (1, 1, 1)
 
 
-def test_the_address_table_lists_every_route():
+def test_the_address_table_lists_every_route_and_the_docs_show_it():
     table = address_table()
     assert all(f"`{r.address}`" in table for r in ROUTES) and len(ROUTES) == 6
+    doc = (Path(__file__).parents[2] / "docs" / "explore.md").read_text()
+    assert table in doc, "docs/explore.md is out of date: paste perform.explore.osc.address_table() into it"
