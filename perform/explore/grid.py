@@ -25,23 +25,25 @@ LABEL = (235, 235, 235)
 
 @dataclass(frozen=True, slots=True)
 class GridLayout:
-    """Where each cell lies in the grid image: cells of (cell_h, cell_w) pixels with `gap` pixels around them."""
+    """Where each cell lies in the grid image: cells of (cell_h, cell_w) pixels with `gap` pixels around them,
+    below a free band `top` pixels high (where the window's HUD goes)."""
 
     cols: int
     rows: int
     cell_h: int
     cell_w: int
     gap: int
+    top: int = 0
 
     @property
     def size(self) -> tuple[int, int]:
         """(width, height) of the grid image."""
-        return (self.cols * (self.cell_w + self.gap) + self.gap, self.rows * (self.cell_h + self.gap) + self.gap)
+        return (self.cols * (self.cell_w + self.gap) + self.gap, self.top + self.rows * (self.cell_h + self.gap) + self.gap)
 
     def origin(self, cell: int) -> tuple[int, int]:
         """(x, y) of the cell's top-left pixel."""
         r, c = divmod(cell, self.cols)
-        return (self.gap + c * (self.cell_w + self.gap), self.gap + r * (self.cell_h + self.gap))
+        return (self.gap + c * (self.cell_w + self.gap), self.top + self.gap + r * (self.cell_h + self.gap))
 
     def cell_at(self, x: float, y: float) -> int | None:
         """The cell under grid-image pixel (x, y), or None (a gap, or outside)."""
@@ -52,10 +54,10 @@ class GridLayout:
         return None
 
 
-def layout_for(image_shape: tuple[int, ...], cols: int, rows: int, scale: int = 1) -> GridLayout:
+def layout_for(image_shape: tuple[int, ...], cols: int, rows: int, scale: int = 1, top: int = 0) -> GridLayout:
     """The layout for images of `image_shape` (H, W, ...) shown `scale` times their size."""
     h, w = int(image_shape[0]) * scale, int(image_shape[1]) * scale
-    return GridLayout(cols, rows, h, w, gap=max(4, min(h, w) // 16))
+    return GridLayout(cols, rows, h, w, gap=max(4, min(h, w) // 16), top=top)
 
 
 def compose(images: Sequence[np.ndarray], layout: GridLayout, picks: Sequence[int] = (), favourites: Sequence[int] = (),

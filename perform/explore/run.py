@@ -116,12 +116,13 @@ def run_explore(cfg: ExploreConfig) -> int:
             except ActionError as e:
                 raise PerformError(f"{cfg.script}: action #{i} {action}: {e}") from None
 
-    if not cfg.headless:
-        _run_window(session, painter, cfg, out)
-
-    if out:
-        write_lineage(out, session)
-        print(f"lineage: {out} ({len(session.generations)} generations, {len(session.favourites)} favourites)")
+    try:
+        if not cfg.headless:
+            _run_window(session, painter, cfg, out)
+    finally:  # the choices made so far are kept, however the window ended (Ctrl-C, a driver error)
+        if out:
+            write_lineage(out, session)
+            print(f"lineage: {out} ({len(session.generations)} generations, {len(session.favourites)} favourites)")
     _write_pngs(session, painter, cfg)
     _export(session, card, cfg, out)
     return 0
@@ -143,6 +144,8 @@ def _run_window(session: ExploreSession, painter: GenomePainter, cfg: ExploreCon
     try:
         run_window(session, painter, save, size=cfg.size, fullscreen=cfg.fullscreen, display=cfg.display,
                    events=state, frames=cfg.frames)
+    except PerformError as e:
+        raise PerformError(f"{e} (`perform explore --headless --script PICKS.json` needs no window)") from None
     finally:
         if server is not None:
             server.close()
@@ -185,4 +188,4 @@ def _export(session: ExploreSession, card: Path, cfg: ExploreConfig, lineage: st
         print(f"keyframes: {cfg.keyframes} ({len(latents)})")
     if cfg.into:
         name = append_scene(cfg.into, card, latents, comment, name=cfg.scene_name)
-        print(f"scene {name!r} appended to {cfg.into} ({len(latents)} keyframes); check it with `perform check {cfg.into}`")
+        print(f"scene {name!r} appended to {cfg.into} ({len(latents)} keyframe(s)); check it with `perform check {cfg.into}`")

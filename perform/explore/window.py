@@ -9,6 +9,7 @@ here between frames.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import time
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from perform.render.window import Window  # noqa: E402
 log = logging.getLogger(__name__)
 
 STRENGTH_STEP = 0.05
+HUD_BAND_PX = 76  # three HUD lines at font size 22, with its margin
 KEYS_HELP = "click/1-9 pick · Enter/Space breed · Backspace back · F favourite · +/- strength · S save · Esc quit"
 
 
@@ -67,6 +69,16 @@ def key_actions(name: str, session: ExploreSession, hovered: int | None) -> list
     return []
 
 
+def window_layout(image_shape: tuple[int, ...], cols: int, rows: int, size: tuple[int, int]) -> GridLayout:
+    """The grid for a window of `size`: cells scaled by a whole number to about fill it, below a band for the HUD."""
+    h, w = image_shape[:2]
+    scale = max(1, min(size[0] // (cols * w), (size[1] - HUD_BAND_PX) // (rows * h)))
+    grid_h = layout_for(image_shape, cols, rows, scale).size[1]
+    # the band in grid pixels, so that once the grid is fitted to the window the text never covers a cell
+    top = math.ceil(HUD_BAND_PX * grid_h / max(size[1] - HUD_BAND_PX, 1))
+    return layout_for(image_shape, cols, rows, scale, top=top)
+
+
 def cell_under(layout: GridLayout, window_size: tuple[int, int], pos: tuple[int, int]) -> int | None:
     """The cell under a window pixel (top-left origin), with the grid fitted (contain) and centred."""
     gw, gh = layout.size
@@ -82,10 +94,8 @@ def run_window(session: ExploreSession, painter: GenomePainter, save: Callable[[
     `events` is a ControlState the OSC server posts to (None: no OSC); `on_frame(n)` is called as frame n
     starts (a test posts its input events there)."""
     first = painter.paint_one(session.generation.genomes[0])
-    h, w = first.shape[:2]
-    scale = max(1, min(size[0] // (session.cols * w), size[1] // (session.rows * h)))
-    layout = layout_for(first.shape, session.cols, session.rows, scale)
-    note, note_error = f"generation {session.current}", False
+    layout = window_layout(first.shape, session.cols, session.rows, size)
+    note, note_error = "pick one or more parents, then breed", False
     with Window(size, fullscreen=fullscreen, display=display, title=title) as win:
         chain = ShaderChain(win.ctx, [PassSpec("display", params={"filter": "linear", "fit": "contain"})], layout.size, win.size)
         hud = Hud(win.ctx, font_size=22)

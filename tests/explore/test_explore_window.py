@@ -9,7 +9,7 @@ import textwrap
 import pytest
 
 from perform.explore.grid import layout_for
-from perform.explore.window import cell_under, key_actions
+from perform.explore.window import cell_under, key_actions, window_layout
 
 pytestmark = pytest.mark.gl
 
@@ -20,8 +20,9 @@ SCRIPT = textwrap.dedent("""
     from perform.explore.identity import identify
     from perform.explore.images import GenomePainter
     from perform.explore.session import ExploreSession
-    from perform.explore.window import run_window
+    from perform.explore.window import run_window, window_layout
     from perform.nets.model import load_model
+    from perform.render.passes import fit_rect
 
     card = sys.argv[1]
     model = load_model(card, "cpu")
@@ -29,6 +30,12 @@ SCRIPT = textwrap.dedent("""
     session = ExploreSession(space, identify(model, card))
     painter = GenomePainter(model, space)
     saved = []
+    layout = window_layout((32, 32, 3), 3, 3, (320, 240))
+    x0, y0, fw, fh = fit_rect(layout.size, (320, 240))
+
+    def centre(cell):  # where the cell's centre lies in the window once the grid is fitted into it
+        x, y = layout.origin(cell)
+        return (round(x0 + (x + layout.cell_w / 2) * fw / layout.size[0]), round(y0 + (y + layout.cell_h / 2) * fh / layout.size[1]))
 
     def key(k, text=""):
         return pygame.event.Event(pygame.KEYDOWN, key=k, mod=0, unicode=text, scancode=0)
@@ -38,9 +45,9 @@ SCRIPT = textwrap.dedent("""
 
     FRAMES = [
         [key(pygame.K_1, "1"), key(pygame.K_3, "3"), key(pygame.K_RETURN, "\\r")],
-        [click((160, 120), 3), key(pygame.K_EQUALS, "+"), key(pygame.K_s, "s")],  # right click, middle cell: favourite
+        [click(centre(4), 3), key(pygame.K_EQUALS, "+"), key(pygame.K_s, "s")],  # right click, middle cell: favourite
         [key(pygame.K_BACKSPACE, "\\b")],
-        [click((81, 41), 1), key(pygame.K_9), key(pygame.K_9)],  # left click, first cell: picked; 9 picked, unpicked
+        [click(centre(0), 1), key(pygame.K_9), key(pygame.K_9)],  # left click, first cell: picked; 9 picked, unpicked
         [],
         [key(pygame.K_ESCAPE)],
     ]
@@ -71,13 +78,14 @@ def test_keys_and_clicks_drive_the_session_in_a_real_window(xvfb_env, tiny):
 
 
 def test_clicks_map_to_cells_through_the_fitted_grid():
-    layout = layout_for((32, 32, 3), 3, 3, scale=2)  # 208x208 px, fitted into 320x240 as 240x240 at x = 40
-    assert layout.size == (208, 208)
-    assert cell_under(layout, (320, 240), (160, 120)) == 4
-    assert cell_under(layout, (320, 240), (81, 41)) == 0
-    assert cell_under(layout, (320, 240), (275, 230)) == 8
-    assert cell_under(layout, (320, 240), (20, 120)) is None  # the bar beside the grid
-    assert cell_under(layout, (320, 240), (40, 2)) is None    # the gap around the first cell
+    layout = layout_for((32, 32, 3), 3, 3, scale=2, top=20)  # 208x228 px, fitted into 320x240 at x = 51, 0
+    assert layout.size == (208, 228)
+    assert cell_under(layout, (320, 240), (160, 126)) == 4
+    assert cell_under(layout, (320, 240), (87, 58)) == 0
+    assert cell_under(layout, (320, 240), (256, 230)) == 8
+    assert cell_under(layout, (320, 240), (30, 120)) is None  # the bar beside the grid
+    assert cell_under(layout, (320, 240), (87, 10)) is None   # the HUD's band above the cells
+    assert window_layout((32, 32, 3), 3, 3, (1024, 768)).cell_w == 224  # 7 x 32: fills 768 - the HUD band
 
 
 def test_keys_name_their_actions(tiny):
