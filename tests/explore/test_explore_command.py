@@ -37,9 +37,11 @@ def _explore(*args: str) -> int:
     return main(["explore", *args, "--device", "cpu"])
 
 
-@pytest.fixture
-def scripted(tmp_path, model_dir):
-    """A headless scripted session on the tiny model, exported into a setlist with comments."""
+@pytest.fixture(scope="module")
+def scripted(tmp_path_factory, model_dir):
+    """A headless scripted session on the tiny model, exported into a setlist with comments (run once; the
+    tests read its files and write their own)."""
+    tmp_path = tmp_path_factory.mktemp("scripted")
     script = tmp_path / "picks.json"
     script.write_text(json.dumps(SCRIPT))
     setlist = tmp_path / "my.toml"
@@ -52,8 +54,8 @@ def scripted(tmp_path, model_dir):
 
 
 @pytest.mark.gl
-def test_favourites_exported_into_a_setlist_pass_check_and_render(scripted, tiny, model_dir, capsys):
-    tmp_path, setlist, lineage = scripted
+def test_favourites_exported_into_a_setlist_pass_check_and_render(scripted, tiny, model_dir, capsys, tmp_path):
+    folder, setlist, lineage = scripted
     _, space, identity, _ = tiny
     text = setlist.read_text()
     assert text.startswith(SETLIST.splitlines()[0]) and "[[scene]]  # the opening" in text
@@ -68,7 +70,7 @@ def test_favourites_exported_into_a_setlist_pass_check_and_render(scripted, tiny
     assert session.favourites == ["1.4", "2.2", "2.7"]
     expected = np.stack([space.express(g) for _, g in session.favourite_genomes()])
     assert keyframe_latents(scene, 16).tobytes() == expected.tobytes()
-    assert (tmp_path / "favs.toml").read_text().count("\n  [") == 3
+    assert (folder / "favs.toml").read_text().count("\n  [") == 3
     # and it renders: the opening (0.5 s) then a second of the explored scene
     out = tmp_path / "show.mp4"
     assert run_rehearse(RehearseConfig(setlist=str(setlist), synthetic=True, device="cpu", out=str(out), t_to=1.5,
@@ -80,16 +82,17 @@ def test_favourites_exported_into_a_setlist_pass_check_and_render(scripted, tiny
 
 
 def test_grids_are_written_per_generation_and_the_lineage_replays(scripted, model_dir, capsys):
-    tmp_path, _, lineage = scripted
-    pngs = sorted(p.name for p in (tmp_path / "grids").iterdir())
+    folder, _, lineage = scripted
+    pngs = sorted(p.name for p in (folder / "grids").iterdir())
     assert pngs == ["generation-000.png", "generation-001.png", "generation-002.png"]
     capsys.readouterr()
     assert _explore(str(model_dir / "tiny.json"), "--replay", str(lineage)) == 0
     assert "3 generations, 27 genomes, every one the same as saved" in capsys.readouterr().out
 
 
-def test_a_lineage_resumes_where_it_stopped(scripted, model_dir, tiny):
-    tmp_path, _, lineage = scripted
+def test_a_lineage_resumes_where_it_stopped(scripted, model_dir, tiny, tmp_path):
+    lineage = tmp_path / "lineage.json"
+    lineage.write_text(scripted[2].read_text())
     _, space, identity, _ = tiny
     before = replay(read_lineage(lineage), space, identity)
     more = tmp_path / "more.json"
