@@ -20,6 +20,7 @@ import numpy as np
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import pygame  # noqa: E402  (after the variable that silences its banner)
 
+from perform.errors import ErrorReporter  # noqa: E402
 from perform.explore.grid import GridLayout, compose, layout_for  # noqa: E402
 from perform.explore.images import GenomePainter  # noqa: E402
 from perform.explore.osc import action_of  # noqa: E402
@@ -32,6 +33,7 @@ from perform.render.window import Window  # noqa: E402
 log = logging.getLogger(__name__)
 
 STRENGTH_STEP = 0.05
+FPS = 60
 HUD_BAND_PX = 76  # three HUD lines at font size 22, with its margin
 KEYS_HELP = "click/1-9 pick · Enter/Space breed · Backspace back · F favourite · +/- strength · S save · Esc quit"
 
@@ -100,6 +102,8 @@ def run_window(session: ExploreSession, painter: GenomePainter, save: Callable[[
         chain = ShaderChain(win.ctx, [PassSpec("display", params={"filter": "linear", "fit": "contain"})], layout.size, win.size)
         hud = Hud(win.ctx, font_size=22)
         shown: tuple | None = None
+        pacer = pygame.time.Clock()
+        errors = ErrorReporter(log)
         frame, t0 = 0, time.monotonic()
         try:
             while frames is None or frame < frames:
@@ -139,13 +143,18 @@ def run_window(session: ExploreSession, painter: GenomePainter, save: Callable[[
                     break
                 state = (session.current, tuple(session.picks), tuple(session.favourites))
                 if state != shown:
-                    chain.upload(grid_image(session, painter, layout))
                     shown = state
+                    try:
+                        chain.upload(grid_image(session, painter, layout))
+                    except Exception as e:  # the model failed (out of memory, ...): say so, keep the last grid up
+                        errors.report("drawing the grid", e)
+                        note, note_error = f"cannot draw this generation: {type(e).__name__}: {e}", True
                 hud.update(_hud_lines(session, note, note_error), time.monotonic() - t0)
                 win.ctx.clear(0.0, 0.0, 0.0)
                 chain.render(time.monotonic() - t0, frame, win.screen, win.size)
                 hud.draw(win.screen, win.size, flip_y=True)
                 win.swap()
+                pacer.tick(FPS)  # without vsync the loop would spin a core for a picture that rarely changes
                 frame += 1
         finally:
             hud.release()
