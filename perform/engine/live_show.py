@@ -16,6 +16,7 @@ from perform.control.state import ControlState
 from perform.engine.conductor import shader_param_names
 from perform.engine.inference_process import InferenceProcess
 from perform.engine.live_clock import LiveOptions, LiveRunner
+from perform.engine.midi_rig import MidiRig
 from perform.engine.presenter import ChainPresenter
 from perform.engine.reload import SetlistReloader
 from perform.engine.show import build_models, build_show, set_torch_threads
@@ -63,6 +64,9 @@ class LiveConfig:
     status_file: str | None = None  # LiveStatus JSON, rewritten a few times a second (for a soak or a monitor)
     stall_file: str | None = None  # synthetic source: no frames while this file exists (a stalled camera)
     stall_s: float = 2.0  # the inference watchdog: a plan pending this long restarts the child
+    midi_in: str | None = None   # part of a MIDI input port's name (engine/midi_rig.py)
+    midi_out: str | None = None  # part of a MIDI output port's name
+    link: bool = False           # Ableton Link as a tempo source (the optional `link` extra)
 
     @classmethod
     def from_args(cls, a: argparse.Namespace) -> "LiveConfig":
@@ -75,7 +79,8 @@ class LiveConfig:
                    vsync=not a.no_vsync, fps=a.fps, hud=not a.no_hud, record=a.record, record_video=a.record_video,
                    stats_json=a.stats_json, inference=getattr(a, "inference", "process"),
                    status_file=getattr(a, "status_file", None), stall_file=getattr(a, "stall_file", None),
-                   stall_s=getattr(a, "stall_s", 2.0))
+                   stall_s=getattr(a, "stall_s", 2.0), midi_in=getattr(a, "midi_in", None),
+                   midi_out=getattr(a, "midi_out", None), link=getattr(a, "link", False))
 
 
 def parse_host_port(text: str) -> tuple[str, int]:
@@ -111,9 +116,14 @@ def run_live(cfg: LiveConfig, stop: StopRequest | None = None) -> int:
         control = ControlState()
         # bound before the slow setup: a port another program holds is the user's to fix, said at once
         server = open_osc_server(cfg, control)
+        rig = None
         try:
-            return _run_live(cfg, threads, osc_targets, control, server, stop)
+            rig = MidiRig.open(control, midi_in=cfg.midi_in, midi_out=cfg.midi_out, link=cfg.link,
+                               setlist_path=cfg.setlist)
+            return _run_live(cfg, threads, osc_targets, control, server, stop, rig)
         finally:
+            if rig is not None:
+                rig.close()
             if server is not None:
                 server.close()
 
@@ -134,7 +144,7 @@ def open_osc_server(cfg: LiveConfig, control: ControlState) -> OSCServer | None:
 
 
 def _run_live(cfg: LiveConfig, threads: int | None, osc_targets: list[tuple[str, int]], control: ControlState,
-              server: OSCServer | None, stop: StopRequest) -> int:
+              server: OSCServer | None, stop: StopRequest, rig: MidiRig) -> int:
     from perform.tracking.tracker import FaceTracker  # after load_llvm_users_first(): MediaPipe may load the GL driver
 
     # before anything loads a GL driver: MediaPipe's tracker may (under X11, Mesa's llvmpipe with its own LLVM),
@@ -192,12 +202,14 @@ def _run_live(cfg: LiveConfig, threads: int | None, osc_targets: list[tuple[str,
             if face is not None:
                 sender.send_face(face.features, face.present)
             sender.send_fps(time.perf_counter(), runner.stats.fps())
+        rig.on_frame(plan, face)
 
     if recorder is not None:
         tracker_factory, program, on_frame_hook = tap_live(recorder, tracker_factory, conductor, on_frame)
     else:
         on_frame_hook = on_frame
-    extra_hud = []
+    program = rig.wrap(program)
+    extra_hud = [rig.hud_lines]
     if server is not None:
         c = server.counters
         extra_hud.append(lambda: [f"osc :{server.port}  ok {c.get('accepted')}  dropped {c.total_dropped()}"])
