@@ -1,7 +1,9 @@
 """MidiClock: MIDI beat clock in (24 ticks a beat; start, stop, continue, song position) -> tempo and beat events.
 
 The tempo is a least-squares fit over the last ticks' arrival times (USB MIDI jitters by a millisecond or so,
-a tick at 120 BPM is 21 ms apart), posted at most once a beat and only when it moved; each beat while the
+a tick at 120 BPM is 21 ms apart; the fit starts again from the last half beat when that half beat disagrees
+with it by 3%, so a change of tempo is followed within a beat or two), posted at most once a beat and only
+when it moved; each beat while the
 transport runs posts /perform/beat with its count from the song's start, so beat-synced LFOs and quantised
 scene changes follow the sender's bars. Both are ordinary ControlEvents for the scheduler and the mappings
 (the tempo's one owner stays the scheduler), so a recorded session replays them like any other control.
@@ -18,6 +20,7 @@ PPQN = 24  # MIDI clock ticks per quarter note
 TEMPO_ADDRESS = "/perform/tempo"
 BEAT_ADDRESS = "/perform/beat"
 MIN_BPM, MAX_BPM = 20.0, 400.0  # what /perform/tempo accepts
+_RECENT = 12  # ticks (half a beat) compared with the whole window to notice a change of tempo
 
 
 class MidiClock:
@@ -46,6 +49,12 @@ class MidiClock:
             if gap <= 0 or gap > 60.0 / (PPQN * MIN_BPM) or (self.tempo_bpm and not expected / 3 < gap < expected * 3):
                 ticks.clear()
         ticks.append(t_s)
+        if len(ticks) > 2 * _RECENT:
+            recent = (ticks[-1] - ticks[-1 - _RECENT]) / _RECENT
+            whole = (ticks[-1] - ticks[0]) / (len(ticks) - 1)
+            if abs(recent / whole - 1.0) > 0.03:  # the tempo moved: fit the new one only, not a blend of both
+                for _ in range(len(ticks) - _RECENT - 1):
+                    ticks.popleft()
         self._since_post += 1
         if len(ticks) > PPQN and self._since_post >= PPQN:  # a beat of ticks at least; at most once a beat
             bpm = _fit_bpm(ticks)
