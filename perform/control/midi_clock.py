@@ -3,9 +3,8 @@
 The tempo is a least-squares fit over the last ticks' arrival times (USB MIDI jitters by a millisecond or so,
 a tick at 120 BPM is 21 ms apart; the fit starts again from the last half beat when that half beat disagrees
 with it by 3%, so a change of tempo is followed within a beat or two), posted at most once a beat and only
-when it moved; each beat while the
-transport runs posts /perform/beat with its count from the song's start, so beat-synced LFOs and quantised
-scene changes follow the sender's bars. Both are ordinary ControlEvents for the scheduler and the mappings
+when it moved. Each beat while the transport runs posts /perform/beat with its count from the song's start,
+so beat-synced LFOs and quantised scene changes follow the sender's bars. Both are ordinary ControlEvents for the scheduler and the mappings
 (the tempo's one owner stays the scheduler), so a recorded session replays them like any other control.
 Pure: times come in with the messages; no clock is read here.
 """

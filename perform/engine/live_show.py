@@ -175,6 +175,7 @@ def _run_live(cfg: LiveConfig, threads: int | None, osc_targets: list[tuple[str,
         sender = OSCSender(osc_targets)
         conductor.listeners.append(
             lambda kind, value: sender.send_scene(conductor.setlist.index_of(value) or 0, value) if kind == "scene" else None)
+    rig.attach(conductor)
     recorder = None
     program = conductor
     if cfg.record:

@@ -56,13 +56,17 @@ class MidiRig:
         """The program the live clock steps: learning sees its events (keys, OSC, MIDI) on the way."""
         return LearningProgram(program, self.learn) if self.learn is not None else program
 
+    def attach(self, conductor: Any) -> None:
+        """Scene changes go to MIDI out as they happen (on the thread stepping the conductor; never waits)."""
+        out = self.midi_out
+        if out is not None:
+            conductor.listeners.append(
+                lambda kind, value: out.send_scene(conductor.setlist.index_of(value) or 0) if kind == "scene" else None)
+
     def on_frame(self, plan: Any, face: Any) -> None:
-        """After each drawn frame (render thread): hands the newest features and scene to MIDI out; never waits."""
-        if self.midi_out is not None:
-            if face is not None:
-                self.midi_out.send_face(face.features, face.present)
-            if plan is not None:
-                self.midi_out.send_scene(plan.scene)
+        """After each drawn frame (render thread): hands the newest face features to MIDI out; never waits."""
+        if self.midi_out is not None and face is not None:
+            self.midi_out.send_face(face.features, face.present)
 
     def hud_lines(self) -> list[str]:
         lines: list[str] = []
