@@ -143,3 +143,31 @@ def test_a_recorded_session_with_midi_replays_to_the_same_frames(setlist_file, t
     assert hashes[0] == hashes[1]
     still = render(setlist, frames, events=[], face=rec.face_input(32))
     assert [hashlib.sha256(px.tobytes()).hexdigest() for px, _ in still] != hashes[0]
+
+
+LFO = SHOW.split("[[scene.mapping]]")[0] + """[[scene.mapping]]
+source = "lfo.saw"
+target = "shader.grade.saturation"
+beats = 4
+combine = "replace"
+"""
+
+
+def test_a_midi_clock_sets_the_tempo_the_beat_lfos_and_the_scenes_follow(setlist_file):
+    """90 BPM from a clock: the scheduler's tempo is the clock's, and a 4-beat saw is at its start on the
+    clock's beat 4 and half way two beats (1.33 s at 90 BPM) later."""
+    from perform.control.midi_in import MidiTranslator
+
+    state = ControlState(clock=lambda: 0.0)
+    conductor = conductor_for(setlist_file(LFO), state)
+    tr = MidiTranslator()
+    period = 60.0 / (24 * 90.0)
+    events = tr(mido.Message("start"), 0.0)
+    events += [e for i in range(24 * 4 + 1) for e in tr(mido.Message("clock"), i * period)]
+    t4 = 4 * 24 * period  # beat 4: the clock's downbeat of bar 2
+    conductor.step(0.0, 0, None, [])
+    plan = conductor.step(t4, 1, None, events)
+    assert abs(conductor.scheduler.tempo_bpm - 90.0) < 0.5
+    assert plan.layers[0].params[SAT] == pytest.approx(0.0, abs=1e-6)
+    half = conductor.step(t4 + 2 * 60.0 / 90.0, 2, None, []).layers[0].params[SAT]
+    assert half == pytest.approx(0.5, abs=0.01)
