@@ -35,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
 def _monitor(wanted: str, ports) -> int:
     import time
 
+    # start-up: every command module is imported for `perform --help`
     from perform.control.midi_in import MidiInput
     from perform.control.osc_routes import held_values
     from perform.control.state import ControlState

@@ -12,6 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from perform.control.events import ControlEvent
+from perform.control.learn import MidiLearn
+from perform.control.link import LinkClock
+from perform.control.midi_in import MidiInput
+from perform.control.midi_out import MidiSender
 
 log = logging.getLogger(__name__)
 
@@ -31,20 +35,12 @@ class MidiRig:
         rig = cls()
         try:
             if midi_in:
-                from perform.control.midi_in import MidiInput
-
                 rig.midi_in = MidiInput(midi_in, control)
             if midi_out:
-                from perform.control.midi_out import MidiSender
-
                 rig.midi_out = MidiSender(midi_out)
             if link:
-                from perform.control.link import LinkClock
-
                 rig.link = LinkClock(control)
             if setlist_path and midi_in:  # learning needs a setlist file to write and a MIDI control to move
-                from perform.control.learn import MidiLearn
-
                 rig.learn = MidiLearn(setlist_path)
         except BaseException:
             rig.close()
