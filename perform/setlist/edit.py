@@ -34,9 +34,8 @@ def add_mapping(setlist_path: str | os.PathLike, scene_name: str, mapping: Mappi
     if owner is None:  # the scene plays the shipped defaults: keep them playing beside the new mapping
         tables = tomlkit.aot()
         for i, t in enumerate(tomlkit.parse(DEFAULT_MAPPINGS.read_text(encoding="utf-8"))["mapping"]):
-            if i == 0:
-                t.comment("the shipped default mappings, copied here by MIDI learn")
-            tables.append(t)
+            tables.append(_table(t.unwrap(), "the shipped default mappings, copied here by MIDI learn" if i == 0 else "",
+                                 blank=False))  # a new array of tables puts its own blank lines between them
         scene["mapping"] = tables
         owner = scene
     where = owner["mapping"]
@@ -58,15 +57,27 @@ def _put(tables: Any, mapping: Mapping[str, Any], comment: str, file: Path) -> N
     if not isinstance(tables, list):
         raise PerformError(f"{file}: 'mapping' is not an array of tables; add the mapping by hand")
     inline = isinstance(tables, tomlkit.items.Array)
-    new: Any = tomlkit.inline_table() if inline else tomlkit.table()
-    new.update(dict(mapping))
-    if comment and not inline:
-        new.comment(comment)
+    if inline:
+        new: Any = tomlkit.inline_table()
+        new.update(dict(mapping))
+    else:
+        new = _table(mapping, comment)
     for i, t in enumerate(tables):
         if isinstance(t, dict) and t.get("target") == mapping["target"] and str(t.get("source", "")).startswith("midi."):
             tables[i] = new
             return
     tables.append(new)
+
+
+def _table(values: Mapping[str, Any], comment: str = "", blank: bool = True) -> Any:
+    """A [[...]] table, with a blank line after it as a person would leave one."""
+    t = tomlkit.table()
+    t.update(dict(values))
+    if comment:
+        t.comment(comment)
+    if blank:
+        t.add(tomlkit.nl())
+    return t
 
 
 def _read(path: Path) -> tomlkit.TOMLDocument:

@@ -166,7 +166,7 @@ class SceneScheduler:
             self._run_scenes_until(due)
             if kind == "go":
                 self._finish_transition()
-                if arg != self.index:
+                if arg != self.index and arg < len(self.setlist.scenes):  # a reload may have removed it meanwhile
                     self._go(arg, due)
             else:
                 self._step(arg, due)
