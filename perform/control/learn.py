@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from typing import Any, Callable
 
 from perform.control.events import ControlEvent
@@ -135,7 +136,7 @@ class MidiLearn:
 
     def _say(self, text: str, t_s: float) -> None:
         self.note = text
-        self._note_until = t_s + NOTE_S
+        self._note_until = time.monotonic() + NOTE_S  # the HUD's clock, not the show's: learning is live only
         if text:
             log.info("%s", text)
 
@@ -150,10 +151,12 @@ class MidiLearn:
                 written = self._write(self.setlist_path, scene, table, "learned from MIDI")
                 self.learned.append((scene, table["source"], table["target"]))
                 self.note = f"learned {table['source']} -> {table['target']} (written to {written.name}; reloading)"
+                self._note_until = time.monotonic() + NOTE_S
                 log.warning("MIDI learn: %s -> %s in scene %r, written to %s", table["source"], table["target"],
                             scene, written)
             except (PerformError, OSError) as e:
                 self.note = f"learn: could not write the setlist: {e}"
+                self._note_until = time.monotonic() + NOTE_S
                 log.error("MIDI learn: could not write %s: %s", self.setlist_path, e)
             except Exception as e:  # a learn must never take the show down
                 self.note = f"learn failed: {type(e).__name__}: {e}"
@@ -171,7 +174,7 @@ class MidiLearn:
     def hud_lines(self) -> list[str]:
         if self.armed is not None:
             return [f"LEARN {self.armed}: move a MIDI control  (L: next target)"]
-        return [self.note] if self.note else []
+        return [self.note] if self.note and time.monotonic() < self._note_until else []
 
     def close(self) -> None:
         self.wait_written(2.0)

@@ -107,8 +107,11 @@ def test_a_recorded_session_with_midi_replays_to_the_same_frames(setlist_file, t
 
     setlist = setlist_file(SHOW)
     session = tmp_path / "session"
-    ports = FakePorts(["Launch Control XL"])
-    monkeypatch.setattr(midi_in, "MidoPorts", lambda: ports)  # the show's --midi-in opens these
+    import perform.control.midi_out as midi_out
+
+    ports = FakePorts(["Launch Control XL"], outputs=["Lighting desk"])
+    monkeypatch.setattr(midi_in, "MidoPorts", lambda: ports)  # the show's --midi-in and --midi-out open these
+    monkeypatch.setattr(midi_out, "MidoPorts", lambda: ports)
     frames_out = free_port_socket()  # --osc-out sends one face datagram a frame: the show's frames pace the controller
 
     def play():
@@ -125,13 +128,16 @@ def test_a_recorded_session_with_midi_replays_to_the_same_frames(setlist_file, t
     player = threading.Thread(target=play, daemon=True)
     player.start()
     cfg = LiveConfig(setlist=str(setlist), source="synthetic", headless=True, frames=120, fps=30.0, osc_port=0,
-                     record=str(session), capture_fps=30.0, midi_in="launch",
+                     record=str(session), capture_fps=30.0, midi_in="launch", midi_out="desk",
                      osc_out=[f"127.0.0.1:{frames_out.getsockname()[1]}"])
     try:
         assert run_live(cfg) == 0
     finally:
         player.join(5)
         frames_out.close()
+    desk = ports.opened["Lighting desk"][0].sent  # MIDI out: the first scene's program change, the face as CCs
+    assert [m.program for m in desk if m.type == "program_change"] == [0]
+    assert any(m.type == "control_change" for m in desk)
     rec = load_session(session)
     midi = [e for e in rec.events() if e.address.startswith("/perform/midi/")]
     assert len(midi) >= 10
