@@ -97,8 +97,9 @@ def free_port_socket():
 
 @pytest.mark.gl
 def test_a_recorded_session_with_midi_replays_to_the_same_frames(setlist_file, tmp_path, render, monkeypatch):
-    """A live run with MIDI recorded, then rehearsed twice from the session: the same frame hashes both times,
-    and the MIDI moved the pixels (the same rehearsal without the events differs)."""
+    """A live run with MIDI in and out, its controller unplugged and plugged back mid-show, recorded; then
+    rehearsed twice from the session: the same frame hashes both times, and the MIDI moved the pixels (the
+    same rehearsal without the events differs)."""
     import threading
 
     import perform.control.midi_in as midi_in
@@ -114,10 +115,16 @@ def test_a_recorded_session_with_midi_replays_to_the_same_frames(setlist_file, t
     monkeypatch.setattr(midi_out, "MidoPorts", lambda: ports)
     frames_out = free_port_socket()  # --osc-out sends one face datagram a frame: the show's frames pace the controller
 
+    replugged = "Launch Control XL 2"
+
     def play():
         try:
             port = ports.latest("Launch Control XL", timeout_s=60)
             for k in range(12):
+                if k == 6:  # the cable is pulled mid-show and plugged back in: the show carries on, MIDI with it
+                    ports.unplug("Launch Control XL")
+                    ports.plug(replugged)
+                    port = ports.latest(replugged, timeout_s=60)
                 for _ in range(8):
                     frames_out.recvfrom(65536)
                 port.feed(mido.Message("control_change", channel=0, control=7, value=(k * 37) % 128),
@@ -127,7 +134,7 @@ def test_a_recorded_session_with_midi_replays_to_the_same_frames(setlist_file, t
 
     player = threading.Thread(target=play, daemon=True)
     player.start()
-    cfg = LiveConfig(setlist=str(setlist), source="synthetic", headless=True, frames=120, fps=30.0, osc_port=0,
+    cfg = LiveConfig(setlist=str(setlist), source="synthetic", headless=True, frames=150, fps=30.0, osc_port=0,
                      record=str(session), capture_fps=30.0, midi_in="launch", midi_out="desk",
                      osc_out=[f"127.0.0.1:{frames_out.getsockname()[1]}"])
     try:
@@ -140,7 +147,7 @@ def test_a_recorded_session_with_midi_replays_to_the_same_frames(setlist_file, t
     assert any(m.type == "control_change" for m in desk)
     rec = load_session(session)
     midi = [e for e in rec.events() if e.address.startswith("/perform/midi/")]
-    assert len(midi) >= 10
+    assert len(midi) > 12  # more than the 6 CC + bend pairs sent before the unplug: MIDI came back
     frames = int(rec.duration_s * 30)
     hashes = []
     for _ in range(2):
