@@ -96,7 +96,7 @@ class MidiSender:
                     delay = min(delay * 2, self.backoff_s[1])
                     continue
                 delay = self.backoff_s[0]
-                last = {}  # a reopened device knows nothing: send every value again
+                last, seen = {}, 0  # a reopened device knows nothing: send every value again, the newest at once
             t_next = time.monotonic() + self.period_s
             try:
                 while True:

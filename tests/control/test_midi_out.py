@@ -84,8 +84,8 @@ def test_a_vanished_output_is_opened_again_and_sends_everything_again():
         back = "grandMA3 MIDI 1 (2)"
         ports.plug(back, output=True)
         second = ports.latest(back)
-        out.send_face({"yaw": 0.0, "presence": 1.0}, True)
-        assert second.wait_for(lambda sent: len(sent) >= len(FEATURE_NAMES))  # every value, not only changes
+        # the newest values go out again at once, every one of them, not only those that changed
+        assert second.wait_for(lambda sent: len(sent) >= len(FEATURE_NAMES))
         assert out.status == "ok" and out.name == back
     finally:
         out.close()
