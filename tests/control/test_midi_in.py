@@ -136,3 +136,24 @@ def test_a_real_virtual_port_reaches_control_state_where_the_os_allows_one():
         midi.close()
     finally:
         out.close()
+
+
+def test_perform_midi_list_shows_the_ports_or_why_there_are_none(capsys, monkeypatch):
+    import argparse
+
+    import perform.control.midi_ports as midi_ports
+    from perform.commands import midi as cmd
+
+    p = argparse.ArgumentParser()
+    cmd.add_arguments(p)
+    monkeypatch.setattr(midi_ports, "MidoPorts", lambda: FakePorts([NANO], outputs=["Desk"]))
+    assert cmd.run(p.parse_args(["--list"])) == 0
+    out = capsys.readouterr().out
+    assert NANO in out and "Desk" in out and "--midi-in" in out
+    monkeypatch.undo()
+    broken = FakePorts()
+    broken.problem = "SystemError: MidiInAlsa::initialize: error creating ALSA sequencer client object."
+    monkeypatch.setattr(midi_ports, "MidoPorts", lambda: broken)
+    assert cmd.run(p.parse_args(["--list"])) == 0
+    out = capsys.readouterr().out
+    assert "not available" in out and "inputs (--midi-in): none" in out
