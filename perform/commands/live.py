@@ -38,7 +38,7 @@ def add_osc_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--osc-host", type=options.local_address, default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1; 0.0.0.0 listens on the LAN, an explicit choice)")
     p.add_argument("--osc-allow", action="append", default=[], metavar="IP", help="accept OSC only from these senders (repeatable)")
-    p.add_argument("--osc-out", action="append", default=[], metavar="HOST:PORT",
+    p.add_argument("--osc-out", type=options.host_port, action="append", default=[], metavar="HOST:PORT",
                    help="send face features and state here (repeatable)")
     p.add_argument("--osc-reply-port", type=options.port, default=None, metavar="PORT",
                    help="answer commands on this port of the sender's host (default: the sender's own port)")

@@ -74,6 +74,14 @@ port_or_off = integer(0, 65535, what="a UDP port (0 = off)")
 port = integer(1, 65535, what="a UDP port")
 
 
+def host_port(text: str) -> tuple[str, int]:
+    """HOST:PORT (an empty host is 127.0.0.1), e.g. for --osc-out."""
+    host, sep, port_ = text.rpartition(":")
+    if not sep or not port_.isdigit() or not 1 <= int(port_) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected HOST:PORT, e.g. 127.0.0.1:9001")
+    return host or "127.0.0.1", int(port_)
+
+
 def local_address(text: str) -> str:
     """An address this machine can listen on: 127.0.0.1, 0.0.0.0 (every interface) or one of its own."""
     try:

@@ -69,8 +69,8 @@ class MidiSender:
     def send_face(self, features: Mapping[str, float], present: bool) -> None:
         self._features.put(feature_ccs(features))
 
-    def send_scene(self, index: int) -> None:
-        """A scene started (only changes are sent)."""
+    def send_scene(self, index: int, name: str = "") -> None:
+        """A scene started (only changes are sent); a Conductor `on_scene` listener."""
         if index == self._scene:
             return
         self._scene = index

@@ -12,7 +12,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -111,7 +111,8 @@ class Conductor:
     def __init__(self, setlist: Setlist, models: dict[str, GenerativeModel],
                  make_mapper: Callable[[Scene, GenerativeModel, np.ndarray], Any],
                  make_scheduler: Callable[[Setlist], Any], control: Any = None,
-                 reply: Callable[[ControlEvent, bool, str], None] | None = None) -> None:
+                 reply: Callable[[ControlEvent, bool, str], None] | None = None,
+                 on_scene: Sequence[Callable[[int, str], None]] = ()) -> None:
         self.models = models
         self._make_mapper = make_mapper
         self.setlist = setlist
@@ -125,7 +126,7 @@ class Conductor:
         self._t_prev: float | None = None
         self.scene_name = ""
         self.reload_error: str | None = None
-        self.listeners: list[Callable[[str, str], None]] = []  # (kind, value) on scene changes etc.
+        self.on_scene = tuple(on_scene)  # told (index, name) when the scene changes (OSC out, MIDI out)
         self.control = control  # a ControlState: held inputs, keys and direct overrides (the clock's owner's)
         self.reply = reply  # answers an OSC sender (QLab-style)
 
@@ -209,8 +210,8 @@ class Conductor:
         cur = self._runtimes[sched.index]
         if cur.scene.name != self.scene_name:
             self.scene_name = cur.scene.name
-            for fn in self.listeners:
-                fn("scene", cur.scene.name)
+            for fn in self.on_scene:
+                fn(sched.index, cur.scene.name)
 
         # drift fades in while the camera is lost, and out when it is back
         target = 1.0 if source_status in DRIFT_SOURCES else 0.0

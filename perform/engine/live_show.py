@@ -47,7 +47,7 @@ class LiveConfig:
     osc_port: int = 9000
     osc_host: str = "127.0.0.1"
     osc_allow: list[str] = field(default_factory=list)
-    osc_out: list[str] = field(default_factory=list)
+    osc_out: list[tuple[str, int]] = field(default_factory=list)  # (host, port): commands.options.host_port
     osc_reply_port: int | None = None
     headless: bool = False
     frames: int | None = None
@@ -83,13 +83,6 @@ class LiveConfig:
                    midi_out=getattr(a, "midi_out", None), link=getattr(a, "link", False))
 
 
-def parse_host_port(text: str) -> tuple[str, int]:
-    host, sep, port = text.rpartition(":")
-    if not sep or not port.isdigit():
-        raise PerformError(f"--osc-out {text!r}: expected HOST:PORT, e.g. 127.0.0.1:9001")
-    return host or "127.0.0.1", int(port)
-
-
 class NullTracker:
     """Tracking off: every frame is 'no face'."""
 
@@ -112,7 +105,6 @@ def run_live(cfg: LiveConfig, stop: StopRequest | None = None) -> int:
         # oversubscribed OpenMP threads spin-wait each other into stalls
         threads = cfg.torch_threads or (1 if cfg.device in ("auto", "cpu") else None)
         set_torch_threads(threads)
-        osc_targets = [parse_host_port(t) for t in cfg.osc_out]  # bad options fail before anything starts
         control = ControlState()
         # bound before the slow setup: a port another program holds is the user's to fix, said at once
         server = open_osc_server(cfg, control)
@@ -120,7 +112,7 @@ def run_live(cfg: LiveConfig, stop: StopRequest | None = None) -> int:
         try:
             rig = MidiRig.open(control, midi_in=cfg.midi_in, midi_out=cfg.midi_out, link=cfg.link,
                                setlist_path=cfg.setlist)
-            return _run_live(cfg, threads, osc_targets, control, server, stop, rig)
+            return _run_live(cfg, threads, control, server, stop, rig)
         finally:
             if rig is not None:
                 rig.close()
@@ -143,15 +135,17 @@ def open_osc_server(cfg: LiveConfig, control: ControlState) -> OSCServer | None:
         raise PerformError(f"--osc-allow: {e}") from None
 
 
-def _run_live(cfg: LiveConfig, threads: int | None, osc_targets: list[tuple[str, int]], control: ControlState,
-              server: OSCServer | None, stop: StopRequest, rig: MidiRig) -> int:
+def _run_live(cfg: LiveConfig, threads: int | None, control: ControlState, server: OSCServer | None,
+              stop: StopRequest, rig: MidiRig) -> int:
     from perform.tracking.tracker import FaceTracker  # after load_llvm_users_first(): MediaPipe may load the GL driver
 
     # before anything loads a GL driver: MediaPipe's tracker may (under X11, Mesa's llvmpipe with its own LLVM),
     # and triton loaded after it crashes the process
     load_llvm_users_first()
+    sender = OSCSender(cfg.osc_out) if cfg.osc_out else None
+    on_scene = ([sender.send_scene] if sender is not None else []) + rig.on_scene()
     show = build_show(cfg.setlist, model=cfg.model, size=cfg.size, device=cfg.device, precision=cfg.precision,
-                      control=control, reply=server.reply if server is not None else None)
+                      control=control, reply=server.reply if server is not None else None, on_scene=on_scene)
     setlist, models, conductor = show.setlist, show.models, show.conductor
     crop_size = next(iter(models.values())).resolution
     out_size = setlist.show.size
@@ -170,12 +164,6 @@ def _run_live(cfg: LiveConfig, threads: int | None, osc_targets: list[tuple[str,
         where = "on the LAN" if cfg.osc_host not in ("127.0.0.1", "localhost", "::1") else "on this machine only"
         print(f"OSC: listening on udp {cfg.osc_host}:{server.port} ({where})")
 
-    sender = None
-    if cfg.osc_out:
-        sender = OSCSender(osc_targets)
-        conductor.listeners.append(
-            lambda kind, value: sender.send_scene(conductor.setlist.index_of(value) or 0, value) if kind == "scene" else None)
-    rig.attach(conductor)
     recorder = None
     program = conductor
     if cfg.record:

@@ -52,12 +52,9 @@ class MidiRig:
         """The program the live clock steps: learning sees its events (keys, OSC, MIDI) on the way."""
         return LearningProgram(program, self.learn) if self.learn is not None else program
 
-    def attach(self, conductor: Any) -> None:
-        """Scene changes go to MIDI out as they happen (on the thread stepping the conductor; never waits)."""
-        out = self.midi_out
-        if out is not None:
-            conductor.listeners.append(
-                lambda kind, value: out.send_scene(conductor.setlist.index_of(value) or 0) if kind == "scene" else None)
+    def on_scene(self) -> list:
+        """The conductor's scene listeners (index, name) this rig adds: MIDI out's, which never waits."""
+        return [self.midi_out.send_scene] if self.midi_out is not None else []
 
     def on_frame(self, plan: Any, face: Any) -> None:
         """After each drawn frame (render thread): hands the newest face features to MIDI out; never waits."""

@@ -136,7 +136,7 @@ def test_a_recorded_session_with_midi_replays_to_the_same_frames(setlist_file, t
     player.start()
     cfg = LiveConfig(setlist=str(setlist), source="synthetic", headless=True, frames=150, fps=30.0, osc_port=0,
                      record=str(session), capture_fps=30.0, midi_in="launch", midi_out="desk",
-                     osc_out=[f"127.0.0.1:{frames_out.getsockname()[1]}"])
+                     osc_out=[("127.0.0.1", frames_out.getsockname()[1])])
     try:
         assert run_live(cfg) == 0
     finally:

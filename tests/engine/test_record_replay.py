@@ -72,7 +72,7 @@ def test_recorded_live_run_replays_scene_changes_at_the_recorded_frames(setlist_
     sender.start()
     cfg = LiveConfig(setlist=str(setlist), source="synthetic", headless=True, frames=150, fps=30.0,
                      osc_port=port, record=str(session), capture_fps=30.0,
-                     osc_out=[f"127.0.0.1:{running.getsockname()[1]}"])
+                     osc_out=[("127.0.0.1", running.getsockname()[1])])
     try:
         assert run_live(cfg) == 0
     finally:
@@ -121,7 +121,7 @@ def test_osc_out_carries_the_astronauts_face_features_from_the_synthetic_camera(
     t = threading.Thread(target=listen, daemon=True)
     t.start()
     cfg = LiveConfig(setlist=str(setlist_file(SHOW)), source="synthetic", headless=True, frames=90, fps=30.0,
-                     osc_port=0, osc_out=[f"127.0.0.1:{port}"])
+                     osc_port=0, osc_out=[("127.0.0.1", port)])
     try:
         assert run_live(cfg) == 0
     finally:
