@@ -1,7 +1,8 @@
 """The rig around a live show: MIDI in (and its clock), MIDI learn, MIDI out, Ableton Link.
 
 Opened before the slow setup (an unknown port name is the user's to fix, said at once), wired into the live
-run through the hooks it already has (a program wrapper, the frame hook, HUD lines), closed with the show.
+run through the hooks it already has (a program wrapper, scene listeners, the frame hook, HUD lines), closed
+with the show.
 Each part runs on its own thread and only posts to ControlState or reads the plan it is given.
 """
 
