@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "select": "rank a training run's snapshots by weighted metrics; export the best as a model, plot the metrics",
     "search": "search a recipe's parameters (Optuna): trials scored by select's weighted metrics, table and plots",
     "osc": "print the OSC address space, or send a test message",
+    "midi": "list the MIDI ports, or print what one sends",
     "bench": "run a benchmark (live, render, osc-flood, offline, nets, tracking)",
     "soak": "run the live show headless with a fault every 30 s; report recovery, memory and exits",
     "info": "show the device, the models found and the versions of the parts",

@@ -48,11 +48,22 @@ def add_osc_arguments(p: argparse.ArgumentParser) -> None:
                    help="OSCQuery HTTP (TCP) port on --osc-host (default: the OSC port's number; any free one if taken)")
 
 
+def add_rig_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--midi-in", default=None, metavar="NAME",
+                   help="read this MIDI input (part of its name; `perform midi --list`): notes, CCs, bend, program "
+                        "changes as mapping sources and scene triggers, its clock as the tempo; L in the window learns")
+    p.add_argument("--midi-out", default=None, metavar="NAME",
+                   help="send face features as CCs and scene changes as program changes to this MIDI output")
+    p.add_argument("--link", action="store_true",
+                   help="follow an Ableton Link session's tempo and beat (needs the optional `link` extra: aalink)")
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("setlist", nargs="?", default=None, help="setlist TOML (default: one scene on the shipped model)")
     add_source_arguments(p)
     add_model_arguments(p)
     add_osc_arguments(p)
+    add_rig_arguments(p)
     p.add_argument("--headless", action="store_true", help="no window: render offscreen through EGL")
     p.add_argument("--frames", type=int, default=None, help="stop after N frames")
     p.add_argument("--stall-s", type=float, default=2.0, metavar="S",

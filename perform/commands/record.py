@@ -12,7 +12,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("directory", metavar="DIR", help="session folder to record into (new, or empty)")
     p.add_argument("--overwrite", action="store_true", help="replace a session already recorded in DIR")
     live.add_arguments(p)  # the live options; --record is DIR here
-    p.epilog = ("Records the face track, the aligned face crops, every control event (OSC, keys) and the scene "
+    p.epilog = ("Records the face track, the aligned face crops, every control event (OSC, MIDI, keys) and the scene "
                 "changes; --record-video keeps the camera video too. Replay it with "
                 "`perform rehearse SETLIST --session DIR`. See docs/sessions.md.")
 

@@ -21,6 +21,7 @@ PREFIX = "/perform"
 _NAME = r"[A-Za-z0-9_\-]{1,64}"
 _WILDCARD_CHARS = frozenset("*?[]{}")
 MAX_LATENT_DIM = 4096
+_NUMBERED = ("i", "ch", "n")  # address parts that are numbers: a latent index, a MIDI channel, a note or controller
 
 
 class Rejected(Exception):
@@ -123,6 +124,45 @@ def _args_tempo(args: tuple, address: str, _m: dict) -> tuple:
     return (x,)
 
 
+def _midi_numbers(address: str) -> None:
+    """/perform/midi/<kind>/<ch>[/<n>]: a channel 1..16 and a note or controller number 0..127."""
+    parts = address.split("/")
+    if not 1 <= int(parts[4]) <= 16:
+        raise Rejected("out_of_range", f"{address}: MIDI channel {parts[4]} outside 1..16")
+    if len(parts) > 5 and not 0 <= int(parts[5]) <= 127:
+        raise Rejected("out_of_range", f"{address}: {parts[3]} number {parts[5]} outside 0..127")
+
+
+def _args_midi_unit(args: tuple, address: str, _m: dict) -> tuple:
+    _midi_numbers(address)
+    return (_unit(_one(args, address), address),)
+
+
+def _args_midi_bend(args: tuple, address: str, _m: dict) -> tuple:
+    _midi_numbers(address)
+    x = _number(_one(args, address), address)
+    if not -1.0 <= x <= 1.0:
+        raise Rejected("out_of_range", f"{address}: {x:g} outside -1..1")
+    return (x,)
+
+
+def _args_midi_program(args: tuple, address: str, _m: dict) -> tuple:
+    _midi_numbers(address)
+    x = _number(_one(args, address), address)
+    if x != int(x) or not 0 <= x <= 127:
+        raise Rejected("out_of_range", f"{address}: program {x:g} is not a whole number 0..127")
+    return (int(x),)
+
+
+def _args_learn(args: tuple, address: str, _m: dict) -> tuple:
+    if not args:
+        return ()
+    v = _one(args, address)
+    if not isinstance(v, str) or not 0 < len(v) <= 128:
+        raise Rejected("wrong_type", f"{address}: expected a mapping target name (string), got {v!r:.40}")
+    return (v,)
+
+
 def _args_release(args: tuple, address: str, _m: dict) -> tuple:
     if not args:
         return ("*",)
@@ -140,7 +180,8 @@ HELD = "held"            # ControlState (control/state.py) keeps the latest valu
 SCHEDULER = "scheduler"  # SceneScheduler (setlist/scheduler.py): scenes and the tempo
 CONDUCTOR = "conductor"  # Conductor (engine/conductor.py): freeze and blackout
 MAPPING = "mapping"      # every scene's MappingEngine (mapping/engine.py), through the conductor: the beat phase
-TARGETS = (HELD, SCHEDULER, CONDUCTOR, MAPPING)
+LEARN = "learn"          # MidiLearn (control/learn.py), live only: arms a target; the next MIDI control is mapped to it
+TARGETS = (HELD, SCHEDULER, CONDUCTOR, MAPPING, LEARN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,7 +223,7 @@ def _route_regex(address: str) -> re.Pattern[str]:
     for part in re.split(r"(<\w+>)", address):
         if part.startswith("<"):
             name = part[1:-1]
-            out.append(rf"(?P<{name}>\d{{1,4}})" if name == "i" else rf"(?P<{name}>{_NAME})")
+            out.append(rf"(?P<{name}>\d{{1,4}})" if name in _NUMBERED else rf"(?P<{name}>{_NAME})")
         else:
             out.append(re.escape(part))
     return re.compile("".join(out))
@@ -205,6 +246,15 @@ ROUTES: tuple[Route, ...] = (
           _args_input, HELD, "hold", "in.{name}"),
     Route(f"{P}/key/<name>", "f", "0..1", "a key held (1) or released (0); mapping source \"key.<name>\"",
           _args_unit, HELD, "hold", "key.{name}"),
+    Route(f"{P}/midi/cc/<ch>/<n>", "f", "0..1", "MIDI control change (channel 1..16, controller 0..127), normalised; "
+          "a 14-bit pair (n and n+32) arrives here as one finer value; mapping source \"midi.cc.<ch>.<n>\"",
+          _args_midi_unit, HELD, "hold", "midi.cc.{ch}.{n}"),
+    Route(f"{P}/midi/note/<ch>/<n>", "f", "0..1", "MIDI note velocity / 127, 0 on note off; mapping source "
+          "\"midi.note.<ch>.<n>\", a scene trigger on note on", _args_midi_unit, HELD, "hold", "midi.note.{ch}.{n}"),
+    Route(f"{P}/midi/bend/<ch>", "f", "-1..1", "MIDI pitch bend, 0 at rest; mapping source \"midi.bend.<ch>\"",
+          _args_midi_bend, HELD, "hold", "midi.bend.{ch}"),
+    Route(f"{P}/midi/program/<ch>", "i", "0..127", "MIDI program change; mapping source \"midi.program.<ch>\" "
+          "(program / 127), a scene trigger", _args_midi_program, HELD, "hold", "midi.program.{ch}"),
     Route(f"{P}/release", "[s]", "target name or pattern", "end direct holds (all, or those matching e.g. \"latent.*\"); mappings take over again",
           _args_release, HELD, "release"),
     Route(f"{P}/scene/next", "[f]", "", "next scene (a button's 0 release is ignored)", _args_trigger, SCHEDULER, "next"),
@@ -215,7 +265,11 @@ ROUTES: tuple[Route, ...] = (
     Route(f"{P}/blackout", "[b|i|f]", "nonzero = on", "fade to black; no argument toggles", _args_switch, CONDUCTOR, "blackout"),
     Route(f"{P}/tempo", "f", "20..400 bpm", "tempo for beat-synced LFOs, keyframe walks and lengths in beats", _args_tempo,
           SCHEDULER, "tempo"),
-    Route(f"{P}/beat", "[i|f]", "beat count", "a beat happened now: re-phases beat-synced LFOs", _args_beat, MAPPING, "beat"),
+    Route(f"{P}/beat", "[i|f]", "beat count", "a beat happened now: re-phases beat-synced LFOs (and the beat grid "
+          "quantised scene changes wait for)", _args_beat, MAPPING, "beat"),
+    Route(f"{P}/learn", "[s]", "target name or \"off\"", "MIDI learn (live): arm a target (latent.<i>, direction.<name>, "
+          "mix, shader.<pass>.<param>; none: the last one touched over OSC), then move a MIDI control: the mapping is "
+          "written into the setlist", _args_learn, LEARN, "arm"),
 )
 ROUTES_BY_ADDRESS = {r.address: r for r in ROUTES}
 # commands whose outcome only their owner knows: it sends their one reply, 'ok' or 'error' with the reason,
@@ -387,7 +441,7 @@ def held_values(event: ControlEvent) -> Iterator[tuple[str, float]]:
     """The held values an event sets, as (key, value): ('latent.3', 0.8), ('in.fader1', 0.5), ...
 
     Keys are mapping names: 'latent.<i>', 'direction.<name>', 'mix', 'shader.<pass>.<param>',
-    'in.<name>', 'key.<name>'. Commands hold nothing. Pure string work, cheap per drained event.
+    'in.<name>', 'key.<name>', 'midi.cc.<ch>.<n>' (and note, bend, program: program / 127). Commands hold nothing. Pure string work, cheap per drained event.
     """
     parts = event.address.split("/")  # ['', 'perform', kind, ...]
     if len(parts) < 3 or parts[1] != "perform" or not event.args:
@@ -405,12 +459,16 @@ def held_values(event: ControlEvent) -> Iterator[tuple[str, float]]:
         yield f"shader.{parts[3]}.{parts[4]}", float(event.args[0])
     elif kind == "mix" and len(parts) == 3:
         yield "mix", float(event.args[0])
+    elif kind == "midi" and len(parts) in (5, 6):
+        v = float(event.args[0])
+        yield "midi." + ".".join(parts[3:]), v / 127.0 if parts[3] == "program" else v
 
 
 def is_value(address: str) -> bool:
-    """Whether an event address sets a held value (latent, direction, mix, shader, in, key)."""
+    """Whether an event address sets a held value (latent, direction, mix, shader, in, key, midi)."""
     parts = address.split("/")
-    return len(parts) > 2 and parts[1] == "perform" and parts[2] in ("latent", "direction", "mix", "shader", "in", "key")
+    return len(parts) > 2 and parts[1] == "perform" and parts[2] in ("latent", "direction", "mix", "shader", "in", "key",
+                                                                     "midi")
 
 
 def address_space_table() -> str:

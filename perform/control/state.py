@@ -1,7 +1,7 @@
 """ControlState: where handlers enqueue ControlEvents and the engine drains them, once a frame.
 
 Handlers (the OSC thread, key handlers, a replayed recording) only `post`; they never touch GL or
-torch. This is the owner of the routes whose target is HELD (osc_routes): values and /perform/release. The engine calls `drain(now_s)` once per frame and gets the events due by then, in time
+torch. This is the owner of the routes whose target is HELD (osc_routes): values (MIDI controls among them) and /perform/release. The engine calls `drain(now_s)` once per frame and gets the events due by then, in time
 order; future ones (OSC bundles with a timetag) wait in a bounded heap. Draining also updates the
 held values (`inputs`, `keys`, `overrides`): the latest value of each, as of the last drain, so what
 a frame sees depends only on the events and the drain times (the fixed clock relies on it).
@@ -51,6 +51,7 @@ class ControlState:
         self._inputs: Mapping[str, float] = _EMPTY
         self._keys: Mapping[str, float] = _EMPTY
         self._overrides: Mapping[str, float] = _EMPTY
+        self._midi: Mapping[str, float] = _EMPTY
 
     def now(self) -> float:
         return self._clock()
@@ -110,13 +111,19 @@ class ControlState:
         return self._keys
 
     @property
+    def midi(self) -> Mapping[str, float]:
+        """MIDI controls by mapping name less 'midi.' ('cc.1.7', 'note.1.60', 'bend.1', 'program.1'), as of the
+        last drain: cc and note 0..1, bend -1..1, program / 127."""
+        return self._midi
+
+    @property
     def overrides(self) -> Mapping[str, float]:
         """Direct holds by mapping target name ('latent.3', 'direction.smile', 'mix', 'shader.p.q'),
         normalised 0..1 as sent; MappingEngine applies them on top of the mappings."""
         return self._overrides
 
     def _hold(self, events: list[ControlEvent]) -> None:
-        inputs = keys = overrides = None
+        inputs = keys = overrides = midi = None
         for e in events:
             route = route_for(e.address)
             if route is None or route.target != HELD:  # commands: their owners apply them (osc_routes.ROUTES)
@@ -134,6 +141,9 @@ class ControlState:
                 elif ns == "key":
                     keys = dict(self._keys) if keys is None else keys
                     keys[name] = value
+                elif ns == "midi":
+                    midi = dict(self._midi) if midi is None else midi
+                    midi[name] = value
                 else:
                     overrides = dict(self._overrides) if overrides is None else overrides
                     overrides[key] = value
@@ -143,3 +153,5 @@ class ControlState:
             self._keys = types.MappingProxyType(keys)
         if overrides is not None:
             self._overrides = types.MappingProxyType(overrides)
+        if midi is not None:
+            self._midi = types.MappingProxyType(midi)

@@ -273,7 +273,8 @@ class Conductor:
         rt.mapper.base_latent = keyframe_walk(rt.keyframes, scene.keyframe_every, scene_t, scene_beats)
         c = self.control
         out = rt.mapper.evaluate(t_s, c.inputs if c is not None else {}, features, tempo_bpm,
-                                 keys=c.keys if c is not None else None, overrides=c.overrides if c is not None else None)
+                                 keys=c.keys if c is not None else None, overrides=c.overrides if c is not None else None,
+                                 midi=getattr(c, "midi", None))
         latent = out.latent
         if self._drift_weight > 0:
             latent = latent + (self._drift_weight * DRIFT_AMPLITUDE) * self._drift.at(t_s)

@@ -17,6 +17,7 @@ from perform.engine.conductor import shader_param_names
 from perform.engine.inference_process import InferenceProcess
 from perform.engine.live_clock import LiveOptions, LiveRunner
 from perform.engine.oscquery_show import open_oscquery, show_facts
+from perform.engine.midi_rig import MidiRig
 from perform.engine.presenter import ChainPresenter
 from perform.engine.reload import SetlistReloader
 from perform.engine.show import build_models, build_show, set_torch_threads
@@ -66,6 +67,9 @@ class LiveConfig:
     stall_s: float = 2.0  # the inference watchdog: a plan pending this long restarts the child
     oscquery: bool = True  # the OSC address space over HTTP + mDNS, whenever the OSC server is on
     oscquery_port: int | None = None  # TCP; default the OSC port's number
+    midi_in: str | None = None   # part of a MIDI input port's name (engine/midi_rig.py)
+    midi_out: str | None = None  # part of a MIDI output port's name
+    link: bool = False           # Ableton Link as a tempo source (the optional `link` extra)
 
     @classmethod
     def from_args(cls, a: argparse.Namespace) -> "LiveConfig":
@@ -79,7 +83,8 @@ class LiveConfig:
                    stats_json=a.stats_json, inference=getattr(a, "inference", "process"),
                    status_file=getattr(a, "status_file", None), stall_file=getattr(a, "stall_file", None),
                    stall_s=getattr(a, "stall_s", 2.0), oscquery=not getattr(a, "no_oscquery", False),
-                   oscquery_port=getattr(a, "oscquery_port", None))
+                   oscquery_port=getattr(a, "oscquery_port", None), midi_in=getattr(a, "midi_in", None),
+                   midi_out=getattr(a, "midi_out", None), link=getattr(a, "link", False))
 
 
 class NullTracker:
@@ -107,9 +112,14 @@ def run_live(cfg: LiveConfig, stop: StopRequest | None = None) -> int:
         control = ControlState()
         # bound before the slow setup: a port another program holds is the user's to fix, said at once
         server = open_osc_server(cfg, control)
+        rig = None
         try:
-            return _run_live(cfg, threads, control, server, stop)
+            rig = MidiRig.open(control, midi_in=cfg.midi_in, midi_out=cfg.midi_out, link=cfg.link,
+                               setlist_path=cfg.setlist)
+            return _run_live(cfg, threads, control, server, stop, rig)
         finally:
+            if rig is not None:
+                rig.close()
             if server is not None:
                 server.close()
 
@@ -130,14 +140,14 @@ def open_osc_server(cfg: LiveConfig, control: ControlState) -> OSCServer | None:
 
 
 def _run_live(cfg: LiveConfig, threads: int | None, control: ControlState, server: OSCServer | None,
-              stop: StopRequest) -> int:
+              stop: StopRequest, rig: MidiRig) -> int:
     from perform.tracking.tracker import FaceTracker  # after load_llvm_users_first(): MediaPipe may load the GL driver
 
     # before anything loads a GL driver: MediaPipe's tracker may (under X11, Mesa's llvmpipe with its own LLVM),
     # and triton loaded after it crashes the process
     load_llvm_users_first()
     sender = OSCSender(cfg.osc_out) if cfg.osc_out else None
-    on_scene = [sender.send_scene] if sender is not None else []
+    on_scene = ([sender.send_scene] if sender is not None else []) + rig.on_scene()
     show = build_show(cfg.setlist, model=cfg.model, size=cfg.size, device=cfg.device, precision=cfg.precision,
                       control=control, reply=server.reply if server is not None else None, on_scene=on_scene)
     setlist, models, conductor = show.setlist, show.models, show.conductor
@@ -190,12 +200,14 @@ def _run_live(cfg: LiveConfig, threads: int | None, control: ControlState, serve
             if face is not None:
                 sender.send_face(face.features, face.present)
             sender.send_fps(time.perf_counter(), runner.stats.fps())
+        rig.on_frame(plan, face)
 
     if recorder is not None:
         tracker_factory, program, on_frame_hook = tap_live(recorder, tracker_factory, conductor, on_frame)
     else:
         on_frame_hook = on_frame
-    extra_hud = []
+    program = rig.wrap(program)
+    extra_hud = [rig.hud_lines]
     if server is not None:
         c = server.counters
         extra_hud.append(lambda: [f"osc :{server.port}  ok {c.get('accepted')}  dropped {c.total_dropped()}"])

@@ -113,8 +113,7 @@ class MappingEngine:
         self._targets = tuple(dict.fromkeys(s.target for s in self.specs))
         self._target_set = frozenset(self._targets)
         neutral = FaceObservation.absent(0.0, 0).features  # a face not seen yet reads as a neutral face
-        self._last_source = [float(neutral[s.source_name]) if s.source_kind == "face" else s.in_range[0]
-                             for s in self.specs]
+        self._last_source = [float(neutral[s.source_name]) if s.source_kind == "face" else _rest(s) for s in self.specs]
         self._t0: float | None = None
         self._t_prev: float | None = None
         self._beat = 0.0
@@ -144,20 +143,22 @@ class MappingEngine:
         return self._beat
 
     def evaluate(self, t_s: float, inputs: Mapping[str, float], face: Mapping[str, float], tempo_bpm: float = 120.0,
-                 *, keys: Mapping[str, float] | None = None, overrides: Mapping[str, float] | None = None) -> MappedParams:
-        """One frame's parameters at time t_s (seconds, increasing)."""
+                 *, keys: Mapping[str, float] | None = None, overrides: Mapping[str, float] | None = None,
+                 midi: Mapping[str, float] | None = None) -> MappedParams:
+        """One frame's parameters at time t_s (seconds, increasing). midi: ControlState.midi."""
         if self._t0 is None:
             self._t0 = self._t_prev = t_s
         dt = max(0.0, t_s - self._t_prev)
         self._t_prev = max(self._t_prev, t_s)
         self._beat += dt * max(tempo_bpm, 0.0) / 60.0
         keys = keys or {}
+        midi = midi or {}
 
         replaced: dict[str, float] = {}
         summed: dict[str, float] = {}
         scaled: dict[str, float] = {}
         for j, s in enumerate(self.specs):
-            x = self._read(j, s, t_s, inputs, face, keys)
+            x = self._read(j, s, t_s, inputs, face, keys, midi)
             u = unit(x, *s.in_range)
             if s.invert:
                 u = 1.0 - u
@@ -206,14 +207,14 @@ class MappingEngine:
             latent = np.nan_to_num(latent, nan=0.0, posinf=0.0, neginf=0.0)
         return MappedParams(t_s, latent, mix, types.MappingProxyType(shader), types.MappingProxyType(values))
 
-    def _read(self, j: int, s: MappingSpec, t_s: float, inputs, face, keys) -> float:
+    def _read(self, j: int, s: MappingSpec, t_s: float, inputs, face, keys, midi) -> float:
         kind, name = s.source_kind, s.source_name
         if kind == "lfo":
             cycles = (self._beat / s.beats) if s.beats else (t_s - self._t0) * s.rate_hz
             return s.in_range[0] + lfo(name, cycles + s.phase, s.seed) * (s.in_range[1] - s.in_range[0])
         if kind == "time":
             return t_s - self._t0
-        src = inputs if kind == "in" else face if kind == "face" else keys
+        src = inputs if kind == "in" else face if kind == "face" else midi if kind == "midi" else keys
         v = src.get(name)
         if v is None or not math.isfinite(v):
             return self._last_source[j]  # not sent yet / lost: hold the last good value
@@ -247,6 +248,11 @@ class MappingEngine:
                 lo, hi = self.shader_ranges.get((p, q), (0.0, 1.0))
                 out[n] = lo + v * (hi - lo)
         return out
+
+
+def _rest(s: MappingSpec) -> float:
+    """A source's value before anything arrives: the bottom of its range; a pitch bend's rest is its centre."""
+    return 0.0 if s.source.startswith("midi.bend.") else s.in_range[0]
 
 
 def _unit_vector(v: np.ndarray, latent_dim: int, name: str) -> np.ndarray:

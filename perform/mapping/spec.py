@@ -1,7 +1,7 @@
 """MappingSpec: one declared mapping (source -> curve -> smoothing -> target), loaded from TOML.
 
     [[mapping]]
-    source = "face.mouth_open"            # in.<name> | face.<feature> | key.<name> | time | lfo.<shape>
+    source = "face.mouth_open"            # in.<name> | face.<feature> | key.<name> | time | lfo.<shape> | midi.<control>
     target = "direction.mouth_open"       # latent.<i> | direction.<name> | keyframes | mix | shader.<pass>.<param>
     fallback = ["direction.pc0"]          # tried in order when the target does not exist in this model
     in = [0.0, 1.0]
@@ -36,7 +36,10 @@ else:  # pragma: no cover
 CURVES = ("linear", "exponential", "smoothstep")
 COMBINES = ("sum", "replace", "multiply")
 LFO_SHAPES = ("sine", "triangle", "saw", "square", "random")
-SOURCE_KINDS = ("in", "face", "key", "time", "lfo")
+SOURCE_KINDS = ("in", "face", "key", "time", "lfo", "midi")
+# midi.cc.<ch>.<n> and midi.note.<ch>.<n> (0..1), midi.bend.<ch> (-1..1, 0 at rest), midi.program.<ch> (program / 127);
+# channels 1..16 as a musician counts them, numbers 0..127
+MIDI_SOURCE = re.compile(r"(?:(?:cc|note)\.(?P<ch>\d{1,2})\.(?P<n>\d{1,3})|(?:bend|program)\.(?P<ch1>\d{1,2}))")
 TARGET_KINDS = ("latent", "direction", "keyframes", "mix", "shader")
 _NAME = r"[A-Za-z0-9_\-]{1,64}"
 KEYS = ("source", "target", "fallback", "optional", "in", "out", "curve", "k", "invert", "smooth", "combine",
@@ -97,6 +100,8 @@ def default_in_range(source: str) -> tuple[float, float]:
         return FEATURE_RANGES[name]
     if kind == "time":
         return (0.0, 60.0)
+    if source.startswith("midi.bend."):
+        return (-1.0, 1.0)
     return (0.0, 1.0)
 
 
@@ -116,7 +121,7 @@ def check_source(source: object, where: str) -> str:
     kind, dot, name = source.partition(".")
     if kind not in SOURCE_KINDS:
         raise MappingError(f"{where}: key 'source': unknown source {source!r}; expected in.<name>, face.<feature>, "
-                           f"key.<name>, time or lfo.<shape>{_closest(kind, SOURCE_KINDS)}")
+                           f"key.<name>, time, lfo.<shape> or midi.<control>{_closest(kind, SOURCE_KINDS)}")
     if kind == "time":
         if dot:
             raise MappingError(f"{where}: key 'source': 'time' takes no name (got {source!r})")
@@ -126,10 +131,22 @@ def check_source(source: object, where: str) -> str:
     elif kind == "lfo" and name not in LFO_SHAPES:
         raise MappingError(f"{where}: key 'source': unknown LFO shape {name!r}; expected one of "
                            f"{', '.join(LFO_SHAPES)}{_closest(name, LFO_SHAPES)}")
+    elif kind == "midi":
+        check_midi_name(name, f"{where}: key 'source': {source!r}")
     elif kind in ("in", "key") and not re.fullmatch(_NAME, name):
         raise MappingError(f"{where}: key 'source': {source!r}: expected {kind}.<name> with a name of letters, "
                            f"digits, '_' or '-'")
     return source
+
+
+def check_midi_name(name: str, what: str) -> str:
+    """'cc.1.7', 'note.10.36', 'bend.1' or 'program.16', with a channel 1..16 and a number 0..127, or MappingError."""
+    m = MIDI_SOURCE.fullmatch(name)
+    ch = m and int(m.group("ch") or m.group("ch1"))
+    if not m or not 1 <= ch <= 16 or (m.group("n") is not None and int(m.group("n")) > 127):
+        raise MappingError(f"{what}: expected midi.cc.<channel>.<controller>, midi.note.<channel>.<note>, "
+                           f"midi.bend.<channel> or midi.program.<channel> (channel 1..16, numbers 0..127)")
+    return name
 
 
 def check_target_syntax(target: object, where: str, key: str = "target") -> str:

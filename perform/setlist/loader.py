@@ -18,7 +18,7 @@ from perform.setlist.curves import CURVES
 from perform.setlist.locate import KeyLocator
 from perform.setlist.paths import known_models, resolve_model
 from perform.setlist.problems import KeyPath, Problem, Problems, SetlistError, closest, format_key
-from perform.setlist.schema import (DRIVES, HOLD, INPUT_SYNTHETIC, TRANSITION_KINDS, ZERO, Advance, Duration,
+from perform.setlist.schema import (DRIVES, HOLD, INPUT_SYNTHETIC, QUANTISE, TRANSITION_KINDS, ZERO, Advance, Duration,
                                     PAIR_MODES, MappingSource, PairSpec, Scene, Setlist, ShaderSpec, Show,
                                     TransitionSpec)
 
@@ -28,7 +28,8 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 TOP_KEYS = ("show", "scene")
-SHOW_KEYS = ("title", "size", "fps", "tempo_bpm", "input", "defaults")
+SHOW_KEYS = ("title", "size", "fps", "tempo_bpm", "input", "defaults", "quantise", "beats_per_bar",
+             "midi_scene_channel")
 DEFAULT_KEYS = ("model", "drive", "shader", "mapping", "transition")
 SCENE_KEYS = ("name", "model", "drive", "mix", "keyframes", "seeds", "keyframe_every", "mapping", "shader",
               "duration", "transition", "advance", "pair")
@@ -36,7 +37,9 @@ PAIR_KEYS = ("mode", "crossfade", "snapshot", "trajectory")
 TRANSITION_KEYS = ("kind", "seconds", "beats", "curve")
 DURATION_KEYS = ("seconds", "beats")
 SHADER_KEYS = ("type", "name", "params")
-ADVANCE_KEYS = ("osc", "keys", "at")
+ADVANCE_KEYS = ("osc", "keys", "at", "midi", "quantise")
+# a MIDI trigger: "note.<ch>.<n>", "program.<ch>.<n>" or "cc.<ch>.<n>" (a leading "midi." is allowed)
+MIDI_TRIGGER = re.compile(r"(?:midi\.)?(note|program|cc)\.(\d{1,2})\.(\d{1,3})")
 MAX_SIZE = 8192
 _MISSING = object()
 
@@ -229,7 +232,15 @@ class _Reader:
                 self.p.warn(path + ("input",), f"rehearsal input {inp!r} not found (at {input_path})",
                             expected=f'"{INPUT_SYNTHETIC}", a session folder or a video file')
         defaults = self.table(d.get("defaults", {}), path + ("defaults",), DEFAULT_KEYS)
-        show = Show(title or "untitled", (int(size[0]), int(size[1])), fps, tempo, inp or INPUT_SYNTHETIC, input_path)
+        quantise = self.string(d, "quantise", path, default="off", choices=QUANTISE) or "off"
+        bar = self.number(d, "beats_per_bar", path, 4, 1, 64)
+        if bar != int(bar):
+            self.p.error(path + ("beats_per_bar",), f"is {bar:g}", expected="a whole number of beats")
+        channel = self.number(d, "midi_scene_channel", path, None, 1, 16)
+        if channel is not None and channel != int(channel):
+            self.p.error(path + ("midi_scene_channel",), f"is {channel:g}", expected="a MIDI channel 1..16")
+        show = Show(title or "untitled", (int(size[0]), int(size[1])), fps, tempo, inp or INPUT_SYNTHETIC, input_path,
+                    quantise, int(bar), int(channel) if channel is not None else None)
         return show, defaults
 
     # ---- one scene ------------------------------------------------------------------------------------
@@ -417,7 +428,17 @@ class _Reader:
                 self.p.error(path + ("osc",), f"address {a!r} does not start with '/'", expected="an OSC address like /cue/drop")
         keys = self.string_list(d, "keys", path)
         at = self.number(d, "at", path, None, 0.0)
-        return Advance(osc, keys, at)
+        midi = []
+        for name in self.string_list(d, "midi", path):
+            m = MIDI_TRIGGER.fullmatch(name.strip())
+            if not m or not 1 <= int(m.group(2)) <= 16 or int(m.group(3)) > 127:
+                self.p.error(path + ("midi",), f"{name!r} is not a MIDI trigger",
+                             expected='"note.<channel>.<note>", "program.<channel>.<program>" or "cc.<channel>.<controller>" '
+                                      '(channel 1..16, numbers 0..127), e.g. "note.1.36"')
+            else:
+                midi.append(f"{m.group(1)}.{int(m.group(2))}.{int(m.group(3))}")
+        quantise = self.string(d, "quantise", path, default=None, choices=QUANTISE)
+        return Advance(osc, keys, at, tuple(midi), quantise)
 
     def pair(self, v: Any, path: KeyPath) -> PairSpec:
         d = self.table(v, path, PAIR_KEYS)

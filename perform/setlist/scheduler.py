@@ -8,6 +8,10 @@ same states, frame for frame. Rules (docs/setlists.md):
 - A trigger during a transition finishes that transition at once, then starts the new one from its target.
 - A latent transition between scenes with different models (a jump) falls back to a crossfade.
 - After the last scene's duration the show holds on it (state.finished).
+- With `quantise` ("beat" or "bar"; the show's, or the scene's `advance.quantise`), a triggered change waits for
+  the next beat or bar line of the show's beat grid: beats counted from the show's start at the running tempo,
+  re-phased by /perform/beat (a MIDI clock or Link sends one each beat with its count). The latest trigger
+  waiting wins. Scenes ending on their own (duration, advance.at) are not moved.
 """
 
 from __future__ import annotations
@@ -17,12 +21,13 @@ from dataclasses import dataclass, replace
 from typing import Iterable
 
 from perform.control.events import ControlEvent
-from perform.control.osc_routes import SCHEDULER, route_for
+from perform.control.osc_routes import MAPPING, SCHEDULER, route_for
 from perform.setlist.curves import apply_curve
 from perform.setlist.schema import Setlist
 
 _EPS = 1e-9  # a frame at exactly the end time counts as past it, despite float rounding
 KEY_PREFIX = "/perform/key/"  # + key name: what the window and /perform/key/<name> send
+MIDI_PREFIX = "/perform/midi/"  # + note/<ch>/<n>, program/<ch>, cc/<ch>/<n>: MIDI in (control/midi_in.py)
 
 # Arrows and a presentation clicker's page keys move through the show; digit keys 1-9 jump to the first nine
 # scenes (key 1 is index 0: a keyboard has no key 0 before 1). A scene's advance.keys add to these.
@@ -110,6 +115,8 @@ class SceneScheduler:
         self._note = ""
         self._advance_keys = _advance_keys(setlist)
         self._answers: list[tuple[ControlEvent, bool, str]] = []
+        self._grid = _Clock(0.0, 0.0)  # the show's beat grid: beats since the show started (or the sender's count)
+        self._pending: tuple[float, str, int] | None = None  # a quantised change: (grid beat, "step"|"go", arg)
 
     # ---- the frame call -------------------------------------------------------------------------------
     def update(self, t_s: float, events: Iterable[ControlEvent] = ()) -> SceneState:
@@ -117,6 +124,7 @@ class SceneScheduler:
         if self._t0 is None:
             self._t0 = self._last_t = float(t_s)
             self._clock = _Clock(self._t0, self._t0)
+            self._grid = _Clock(self._t0, self._t0)
         t = max(float(t_s), self._last_t)  # never backwards: a late frame must not replay a scene change
         self._answers = []
         for ev in sorted(events, key=lambda e: e.t_s):
@@ -148,6 +156,23 @@ class SceneScheduler:
         return end
 
     def _run_until(self, t: float) -> None:
+        """Scenes ending on their own up to t, and a quantised change when its beat comes."""
+        while self._pending is not None:
+            due = self._grid_time(self._pending[0])
+            if due > t + _EPS:
+                break
+            _, kind, arg = self._pending
+            self._pending = None
+            self._run_scenes_until(due)
+            if kind == "go":
+                self._finish_transition()
+                if arg != self.index and arg < len(self.setlist.scenes):  # a reload may have removed it meanwhile
+                    self._go(arg, due)
+            else:
+                self._step(arg, due)
+        self._run_scenes_until(t)
+
+    def _run_scenes_until(self, t: float) -> None:
         for _ in range(10 * len(self.setlist.scenes) + 10):  # bounded: many short scenes may pass in one frame
             tr = self._transition
             if tr is not None and tr.start_t + tr.duration_s <= t + _EPS:
@@ -174,27 +199,85 @@ class SceneScheduler:
             elif route.action == "go":
                 self._go_to(arg, t, ev if route.owner_answers else None)
             elif is_press(ev):
-                self._step(+1 if route.action == "next" else -1, t)
+                self._trigger_step(+1 if route.action == "next" else -1, t)
+            return
+        if route is not None and route.target == MAPPING and route.action == "beat":
+            self._sync_grid(ev.args[0] if ev.args else None, t)  # the mappings re-phase their LFOs from it too
+            return
+        addr = ev.address
+        if addr.startswith(MIDI_PREFIX):
+            self._midi(addr[len(MIDI_PREFIX):], ev.args[0] if ev.args else None, t)
             return
         if not is_press(ev):
             return
-        addr = ev.address
         if addr in self.setlist.scenes[self.index].advance.osc:
-            self._step(+1, t)
+            self._trigger_step(+1, t)
         elif addr.startswith(KEY_PREFIX):
             key = key_name(addr[len(KEY_PREFIX):])
             if key in self._advance_keys[self.index] or key in NEXT_KEYS:
-                self._step(+1, t)
+                self._trigger_step(+1, t)
             elif key in PREV_KEYS:
-                self._step(-1, t)
+                self._trigger_step(-1, t)
             elif key in DIGIT_KEYS:
                 self._go_to(int(key) - 1, t)  # key 1 is the first scene
+
+    def _midi(self, path: str, value, t: float) -> None:
+        """MIDI triggers: the scene's advance.midi ("note.1.36", "program.1.5", "cc.1.64": a note on, that
+        program, a non-zero CC), and program n on the show's midi_scene_channel: go to scene n."""
+        kind, _, rest = path.partition("/")
+        if kind == "program":
+            ch, program = rest, value
+            if isinstance(program, (int, float)) and ch == str(self.setlist.show.midi_scene_channel):
+                self._go_to(int(program), t)
+                return
+            name = f"program.{ch}.{program}"
+        elif not value:  # a note off, a CC at 0: a release
+            return
+        else:
+            name = f"{kind}.{rest.replace('/', '.')}"
+        if name in self.setlist.scenes[self.index].advance.midi:
+            self._trigger_step(+1, t)
 
     def _tempo(self, bpm, t: float) -> None:
         if isinstance(bpm, (int, float)) and not isinstance(bpm, bool) and math.isfinite(bpm) and 1.0 <= bpm <= 999.0:
             self._set_tempo(float(bpm), t)
         else:  # the router refuses these at the door; a hand-made or replayed event may still carry one
             self._note = f"/perform/tempo: {bpm!r} is not a tempo (1-999 BPM)"
+
+    # ---- quantised triggers: the beat grid ----------------------------------------------------------------
+    def _quantum(self) -> int:
+        """Beats a triggered change waits to the line of: 0 at once, 1 a beat, beats_per_bar a bar."""
+        mode = self.setlist.scenes[self.index].advance.quantise or self.setlist.show.quantise
+        return {"beat": 1, "bar": self.setlist.show.beats_per_bar}.get(mode, 0)
+
+    def _grid_time(self, beat: float) -> float:
+        return self._grid.anchor_t + (beat - self._grid.anchor_beats) * 60.0 / self.tempo_bpm
+
+    def _next_line(self, t: float, quantum: int) -> float:
+        """The grid beat of the first beat (or bar) line at or after t."""
+        return math.ceil(self._grid.beats(t, self.tempo_bpm) / quantum - 1e-6) * quantum
+
+    def _later(self, kind: str, arg: int, t: float) -> bool:
+        """Queue a triggered change for the next line when quantised (True), or say to do it now (False)."""
+        q = self._quantum()
+        if not q:
+            return False
+        self._pending = (self._next_line(t, q), kind, arg)
+        self._run_until(t)  # on a line already: it happens now
+        return True
+
+    def _sync_grid(self, beat, t: float) -> None:
+        """/perform/beat: a beat is now; its count (from the sender's song start), or the nearest whole beat."""
+        count = beat if isinstance(beat, int) and not isinstance(beat, bool) else round(self._grid.beats(t, self.tempo_bpm))
+        self._grid.anchor_beats, self._grid.anchor_t = float(count), t
+        if self._pending is not None:  # a count that jumped (the sender's transport restarted): the next line again
+            q = self._quantum() or 1
+            if not count - 1e-6 <= self._pending[0] <= count + q:
+                self._pending = (self._next_line(t, q), *self._pending[1:])
+
+    def _trigger_step(self, delta: int, t: float) -> None:
+        if not self._later("step", delta, t):
+            self._step(delta, t)
 
     def _step(self, delta: int, t: float) -> None:
         self._finish_transition()
@@ -212,6 +295,8 @@ class SceneScheduler:
             return
         if answer is not None:
             self._answers.append((answer, True, ""))
+        if self._later("go", target, t):
+            return
         self._finish_transition()
         if target != self.index:
             self._go(target, t)
@@ -237,6 +322,7 @@ class SceneScheduler:
 
     def _set_tempo(self, bpm: float, t: float) -> None:
         self._clock.reanchor(t, self.tempo_bpm)
+        self._grid.reanchor(t, self.tempo_bpm)
         if self._transition is not None:
             self._transition.from_clock.reanchor(t, self.tempo_bpm)
         self.tempo_bpm = bpm

@@ -13,6 +13,7 @@ DRIVES: Mapping[str, float] = types.MappingProxyType({
     "both": 0.5,    # a mix; `mix` sets the face share
 })
 TRANSITION_KINDS: tuple[str, ...] = ("cut", "crossfade", "latent")
+QUANTISE: tuple[str, ...] = ("off", "beat", "bar")  # when a triggered scene change happens: at once, next beat, next bar
 INPUT_SYNTHETIC = "synthetic"
 
 
@@ -72,10 +73,12 @@ class Advance:
     osc: tuple[str, ...] = ()   # OSC addresses; any message to one of them advances
     keys: tuple[str, ...] = ()  # key names, as in /perform/key/<name>
     at_s: float | None = None   # seconds into the show
+    midi: tuple[str, ...] = ()  # MIDI controls, "note.<ch>.<n>", "program.<ch>.<n>", "cc.<ch>.<n>": a press advances
+    quantise: str | None = None  # for triggers leaving this scene: QUANTISE, or None for the show's
 
     @property
     def any(self) -> bool:
-        return bool(self.osc or self.keys or self.at_s is not None)
+        return bool(self.osc or self.keys or self.midi or self.at_s is not None)
 
 
 PAIR_MODES: tuple[str, ...] = ("side_by_side", "a", "b", "crossfade")
@@ -138,6 +141,9 @@ class Show:
     tempo_bpm: float = 120.0
     input: str = INPUT_SYNTHETIC       # "synthetic", or a session folder / video, as written
     input_path: Path | None = None     # resolved against the setlist's folder; None for synthetic
+    quantise: str = "off"              # triggered scene changes wait for the next beat or bar (QUANTISE)
+    beats_per_bar: int = 4
+    midi_scene_channel: int | None = None  # a program change n on this MIDI channel goes to scene n (from 0)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
