@@ -182,6 +182,11 @@ class BlendModel:
             self._apply()
             return self.base.generate(latent, crop, mix)
 
+    def apply(self) -> None:
+        """Write the live weights for the current values now (generate does it itself; benchmarks time it alone)."""
+        with self._lock:
+            self._apply()
+
     # ---- live parameters ----
     def net_params(self) -> dict[str, tuple[float, float, float]]:
         return self.params.table()

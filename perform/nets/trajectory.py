@@ -96,6 +96,11 @@ class TrajectoryModel:
             self._apply(self.params.values[POSITION])
             return self.base.generate(latent, crop, mix)
 
+    def apply(self) -> None:
+        """Write the live weights for the current position now (generate does it itself)."""
+        with self._lock:
+            self._apply(self.params.values[POSITION])
+
     def _apply(self, p: float) -> None:
         n = self._weights.n_sources
         t = p * (n - 1)

@@ -467,8 +467,8 @@ class _Reader:
                 self.p.error(("scene", i, key), f"scene {s.name!r} declares model {s.model!r} differently from scene "
                              f"{scenes[first].name!r} (blend and trajectory values)",
                              expected="the same blend / trajectory in every scene on one model file",
-                             hint="the scenes share one live model: repeat the declaration (alpha = 0 shows the model "
-                                  "alone), or map blend.alpha / trajectory.position per scene")
+                             hint="the scenes share one live model: repeat the declaration and vary blend.alpha / "
+                                  "trajectory.position with mappings, or use a copy of the model file for one of them")
         seen: dict[str, int] = {}
         for i, s in enumerate(scenes):
             if s.name in seen:
