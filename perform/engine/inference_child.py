@@ -54,6 +54,7 @@ def serve(conn, specs: dict[str, tuple], device: str, threads: int | None) -> No
     if threads:
         torch.set_num_threads(threads)
     models: dict[str, Any] = {}
+    built = dict(specs)  # key -> the spec its model was built from: a changed one is built again
     try:
         for key, spec in specs.items():
             models[key] = _load(spec, device)
@@ -74,8 +75,9 @@ def serve(conn, specs: dict[str, tuple], device: str, threads: int | None) -> No
             errors: dict[str, str | None] = {}
             for key, spec in msg[1].items():
                 try:
-                    if key not in models:
+                    if key not in models or built.get(key) != spec:
                         models[key] = _load(spec, device)
+                        built[key] = spec
                     errors[key] = None
                 except Exception as exc:  # one bad model must not cost the others
                     errors[key] = f"{type(exc).__name__}: {exc}"

@@ -88,14 +88,14 @@ def check_swap_layers(cfg: VAEGANConfig, swap: tuple[str, ...] | list[str]) -> N
 
 
 # ---- the weights a card holds ---------------------------------------------------------------------------
-def generator_prefix(card: dict[str, Any]) -> str:
+def generator_prefix(card: dict[str, Any], where: str | Path = "") -> str:
     """Where a card's generator weights are: the EMA generator of a VAE-GAN, the last snapshot of a trajectory."""
     keys = card.get("tensors") or {}
     if card.get("kind") == "trajectory":
         return f"snap{len(card.get('snapshots') or [1]) - 1}.g."
     if card.get("kind") == "vaegan":
         return "generator_ema." if any(k.startswith("generator_ema.") for k in keys) else "generator."
-    raise BlendError(f"a {card.get('kind')!r} model cannot be blended (a VAE-GAN or a diverged trajectory can)")
+    raise BlendError(f"{where}: a {card.get('kind')!r} model cannot be blended (a VAE-GAN or a trajectory model can)")
 
 
 def check_blendable(path_a: str | Path, path_b: str | Path, swap: tuple[str, ...] = ()) -> VAEGANConfig:
@@ -105,11 +105,13 @@ def check_blendable(path_a: str | Path, path_b: str | Path, swap: tuple[str, ...
     card_a, card_b = read_card(path_a), read_card(path_b)
     where = f"{path_a} with {path_b}"
     cfg_a = card_config(card_a, str(path_a))
-    pa, pb = generator_prefix(card_a), generator_prefix(card_b)
+    pa, pb = generator_prefix(card_a, path_a), generator_prefix(card_b, path_b)
     shapes_a = {k[len(pa):]: v.get("shape") for k, v in (card_a.get("tensors") or {}).items() if k.startswith(pa)}
     shapes_b = {k[len(pb):]: v.get("shape") for k, v in (card_b.get("tensors") or {}).items() if k.startswith(pb)}
     layers = generator_layers(cfg_a)
-    for key, t in Generator(cfg_a).state_dict().items():  # the generator's own order: the first layer that differs
+    with torch.device("meta"):  # the generator's keys in its own order, no weights allocated
+        keys = list(Generator(cfg_a).state_dict())
+    for key in keys:  # the first layer that differs, from the latent side
         layer = layer_of_key(layers, key).name
         a, b = shapes_a.get(key), shapes_b.get(key)
         if a is None:
@@ -126,7 +128,7 @@ def check_blendable(path_a: str | Path, path_b: str | Path, swap: tuple[str, ...
 def generator_state(path: str | Path) -> dict[str, torch.Tensor]:
     """The generator weights a card's file holds (see generator_prefix), on the CPU."""
     tensors, card = load_checkpoint(path, "cpu")
-    prefix = generator_prefix(card)
+    prefix = generator_prefix(card, path)
     return {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
 
 

@@ -12,7 +12,8 @@ import torch
 from perform.nets.blend import BlendError, build_blend, check_blendable, generator_layers
 from perform.nets.checkpoint import save_checkpoint
 from perform.nets.model import load_model
-from perform.nets.vaegan import VAEGAN, VAEGANConfig
+from perform.nets.pair import save_pair
+from perform.nets.vaegan import VAEGAN, Generator, VAEGANConfig
 
 CFG = VAEGANConfig(resolution=32, latent_dim=8, width=8, max_channels=16)
 Z = np.random.default_rng(3).standard_normal(CFG.latent_dim).astype(np.float32)
@@ -143,3 +144,10 @@ def test_non_finite_values_never_reach_the_network(cards):
 def test_groups_follow_generator_depth():
     groups = {layer.name: layer.group for layer in generator_layers(VAEGANConfig(resolution=64))}
     assert groups == {"g.0": "coarse", "g.1": "coarse", "g.2": "middle", "g.3": "middle", "g.4": "fine", "g.5": "fine"}
+
+
+def test_a_pair_is_refused_naming_its_file(tmp_path, cards):
+    snaps = [(Generator(CFG).state_dict(), Generator(CFG).state_dict())]
+    pair = save_pair(tmp_path / "p", snaps, {"name": "p", "config": CFG.to_dict(), "snapshots": [{"step": 0}]})
+    with pytest.raises(BlendError, match=r"p\.safetensors: a 'pair' model cannot be blended"):
+        check_blendable(cards[0], pair)
