@@ -89,7 +89,7 @@ def _run_diverge(args: argparse.Namespace) -> int:
         raise PerformError("the diverge recipe needs DATA_DIR, the crops the base model was trained on "
                            "(the demo faces: python tools/build_demo_dataset.py DIR --size 64)")
     from perform.training.diverge.config import load_config  # lazily, as in run()
-    from perform.training.diverge.run import train_diverge
+    from perform.training.diverge.run import train_diverge  # lazily, as in run()
 
     cfg = load_config(args.config, args.set, base=args.base, steps=args.cfg_steps, seed=args.cfg_seed)
     path = train_diverge(cfg, args.data, args.out or f"runs/{cfg.name}", device=args.device or "auto",
