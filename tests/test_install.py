@@ -59,7 +59,7 @@ def test_the_wheel_carries_the_shipped_models_and_shaders(installed, tmp_path):
     assert r.returncode == 0, r.stderr[-3000:]
     assert f"from {installed / 'perform'}" in r.stdout  # the installed copy ran, not the clone
     assert f"shaders in {installed / 'perform' / 'shaders'}" in r.stdout
-    assert f"models in {installed / 'perform' / 'models'}: 3" in r.stdout and "face-64" in r.stdout
+    assert f"models in {installed / 'perform' / 'models'}: 4" in r.stdout and "face-64" in r.stdout and "face-64-diverged" in r.stdout
 
 
 @pytest.mark.slow

@@ -1,7 +1,8 @@
-"""`perform train`: train a model. Recipes: vaegan (a face VAE-GAN from a capture folder), unstable-equilibrium.
+"""`perform train`: train a model. Recipes: vaegan (a face VAE-GAN from a capture folder), unstable-equilibrium,
+diverge (a trained VAE-GAN fine-tuned away from its data, played back as a trajectory).
 
-Parses and delegates: perform.training.vaegan.run.train_vaegan / .export.export_run and
-perform.training.unstable_equilibrium.run.train_pair do the work.
+Parses and delegates: perform.training.vaegan.run.train_vaegan / .export.export_run,
+perform.training.unstable_equilibrium.run.train_pair and perform.training.diverge.run.train_diverge do the work.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from perform.commands import options
 from perform.errors import PerformError
 from perform.training.vaegan.config import PRESETS, TrainConfig, field_types
 
-RECIPES = ("vaegan", "unstable-equilibrium")
+RECIPES = ("vaegan", "unstable-equilibrium", "diverge")
 # TrainConfig fields given as a choice (checked by argparse); --on-collapse serves both recipes
 _CHOICES = {
     "on_collapse": dict(choices=("warn", "rollback"), help="on mode collapse (diversity of a fixed latent batch below a "
@@ -23,7 +24,7 @@ _CHOICES = {
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("data", nargs="?", metavar="DATA_DIR", help="folder of aligned face crops (from `perform capture`); vaegan recipe")
+    p.add_argument("data", nargs="?", metavar="DATA_DIR", help="folder of aligned face crops (from `perform capture`); vaegan and diverge recipes")
     p.add_argument("--recipe", choices=RECIPES, default="vaegan", help="what to train (default: vaegan)")
     p.add_argument("--config", metavar="FILE", help="TOML config for the recipe (vaegan: keys of TrainConfig, top level or under [train])")
     p.add_argument("--out", metavar="DIR", help="run folder (checkpoints, grids, logs, model export); default runs/<data folder name>")
@@ -34,7 +35,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    "(encoder + EMA generator, latent directions from DATA_DIR) to PATH.safetensors/.json")
     p.add_argument("--fp32", action="store_true", help="with --export: keep float32 weights (default: float16, half the size)")
     p.add_argument("--threads", type=int, metavar="N", help="torch CPU threads (default: torch's choice)")
-    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="unstable-equilibrium: override a recipe key (repeatable)")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="unstable-equilibrium, diverge: override a recipe key (repeatable)")
+    p.add_argument("--base", metavar="MODEL", help="diverge: the trained VAE-GAN to start from (default face-64)")
     p.add_argument("--keep-alive", action="store_true", help="unstable-equilibrium: perturb the pair when its health checks report collapse or stasis, instead of only logging")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (logs still written)")
     g = p.add_argument_group("training config overrides (vaegan; each a TrainConfig field, over preset and --config)")
@@ -58,6 +60,8 @@ def run(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     if args.recipe == "unstable-equilibrium":
         return _run_unstable_equilibrium(args)
+    if args.recipe == "diverge":
+        return _run_diverge(args)
     if args.export:
         return _export_vaegan(args)
     from perform.training.vaegan.run import train_vaegan  # lazily: see above
@@ -88,4 +92,18 @@ def _run_unstable_equilibrium(args: argparse.Namespace) -> int:
     path = train_pair(args.config, args.out, sets=sets, steps=args.cfg_steps, seed=args.cfg_seed,
                       device=args.device, keep_alive=args.keep_alive)
     print(f"pair model written to {path}")
+    return 0
+
+
+def _run_diverge(args: argparse.Namespace) -> int:
+    if not args.data:
+        raise PerformError("the diverge recipe needs DATA_DIR, the crops the base model was trained on "
+                           "(the demo faces: python tools/build_demo_dataset.py DIR --size 64)")
+    from perform.training.diverge.config import load_config  # lazily, as in run()
+    from perform.training.diverge.run import train_diverge  # lazily, as in run()
+
+    cfg = load_config(args.config, args.set, base=args.base, steps=args.cfg_steps, seed=args.cfg_seed)
+    path = train_diverge(cfg, args.data, args.out or f"runs/{cfg.name}", device=args.device or "auto",
+                         progress=not args.no_progress)
+    print(f"trajectory model written to {path}")
     return 0

@@ -20,13 +20,17 @@ from typing import Any
 
 
 def build(spec: tuple, device: str):
-    """A model from its spec: ('path', card path, precision) or ('untrained', config dict, seed, precision)."""
+    """A model from its spec: ('path', card path, precision), ('untrained', config dict, seed, precision) or
+    ('declared', ...: a setlist scene's blend or trajectory, perform.nets.declared)."""
     # torch comes with these: never at module level here (see the module docstring: SIGINT is ignored first)
+    from perform.nets.declared import model_from_spec
     from perform.nets.model import load_model, random_vaegan
     from perform.nets.vaegan import VAEGANConfig
 
     if spec[0] == "path":
         return load_model(spec[1], device, spec[2])
+    if spec[0] == "declared":
+        return model_from_spec(spec, device)
     if spec[0] == "untrained":
         return random_vaegan(VAEGANConfig.from_dict(spec[1]), seed=spec[2], device=device, precision=spec[3])
     raise ValueError(f"unknown model spec {spec!r}")
@@ -50,6 +54,7 @@ def serve(conn, specs: dict[str, tuple], device: str, threads: int | None) -> No
     if threads:
         torch.set_num_threads(threads)
     models: dict[str, Any] = {}
+    built = dict(specs)  # key -> the spec its model was built from: a changed one is built again
     try:
         for key, spec in specs.items():
             models[key] = _load(spec, device)
@@ -70,8 +75,9 @@ def serve(conn, specs: dict[str, tuple], device: str, threads: int | None) -> No
             errors: dict[str, str | None] = {}
             for key, spec in msg[1].items():
                 try:
-                    if key not in models:
+                    if key not in models or built.get(key) != spec:
                         models[key] = _load(spec, device)
+                        built[key] = spec
                     errors[key] = None
                 except Exception as exc:  # one bad model must not cost the others
                     errors[key] = f"{type(exc).__name__}: {exc}"

@@ -254,12 +254,14 @@ class InferenceProcess:
 
     # -- models ----------------------------------------------------------------------------------------
     def add_models(self, models: Mapping[str, Any]) -> None:
-        """Models a hot reload added (those already there are kept). Never blocks: the pipe's owner
-        sends them to the child before its next plan, and plans using them wait for them there."""
+        """Models a hot reload added or built anew (a changed blend declaration: another spec under the same
+        key); those already there are kept. Never blocks: the pipe's owner sends them to the child before
+        its next plan, and plans using them wait for them there."""
         with self._lock:
             for key, model in models.items():
-                if key not in self._specs and key not in self._pending:
-                    self._pending[key] = model_spec(model)
+                spec = model_spec(model)
+                if self._specs.get(key) != spec and self._pending.get(key) != spec:
+                    self._pending[key] = spec
                     self._failed.pop(key, None)
 
     def _load_pending(self) -> None:

@@ -15,6 +15,7 @@ import torch
 from perform.engine.conductor import Conductor, load_models, make_mapper
 from perform.engine.defaults import UNTRAINED, default_setlist
 from perform.errors import PerformError
+from perform.nets.declared import declared_model, declared_spec
 from perform.nets.model import GenerativeModel, load_model, random_vaegan
 from perform.setlist.loader import load_setlist
 from perform.setlist.paths import known_models, model_dirs, resolve_model
@@ -79,13 +80,31 @@ def find_model_option(ref: str) -> Path:
 
 def build_models(setlist: Setlist, device: str | None, cache: dict | None = None,
                  precision: str = "fp32") -> dict[str, GenerativeModel]:
-    """Load every model a setlist names, to run in `precision`; the key 'None' (an untrained scene) gets random weights."""
+    """Load every model a setlist names, to run in `precision`; the key 'None' (an untrained scene) gets random weights.
+    A model its scenes declare a blend or trajectory for is built as declared (perform.nets.declared); a cached
+    model built from another declaration is built again."""
+    declared = {str(s.model_path): s.model_declaration() for s in setlist.scenes}
+
     def loader(path, dev):
         if path is None or str(path) in ("None", UNTRAINED):
             return random_vaegan(seed=0, device=dev, precision=precision)
-        return load_model(path, dev, precision)
+        decl = declared.get(str(path))
+        if decl is None:
+            return load_model(path, dev, precision)
+        other, swap, defaults = decl
+        return declared_model(path, dev, precision, other, swap, dict(defaults))
 
+    if cache is not None:  # reuse only what the setlist would build the same way
+        cache = {k: m for k, m in cache.items() if k not in declared or _same_build(m, k, declared[k], precision)}
     return load_models(setlist, device, cache, loader)
+
+
+def _same_build(model: GenerativeModel, path: str, decl: tuple | None, precision: str) -> bool:
+    spec = getattr(model, "spec", None)
+    if decl is None:
+        return not (spec and spec[0] == "declared")
+    other, swap, defaults = decl
+    return spec == declared_spec(path, precision, other, swap, dict(defaults))
 
 
 def make_conductor(setlist: Setlist, models: dict[str, GenerativeModel], control: Any = None,

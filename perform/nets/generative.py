@@ -13,6 +13,10 @@ from perform.nets.vaegan import VAEGANConfig
 
 
 class GenerativeModel(Protocol):
+    """Optional, for models with live network parameters (blends, trajectories, bends):
+    `net_params() -> {name: (low, high, default)}` and `set_net_params(values)` (unknown names ignored, missing
+    ones back to their default, non-finite values never reach the network); called before `generate`."""
+
     info: ModelInfo
     latent_dim: int
     resolution: int

@@ -86,6 +86,7 @@ def check_setlist(path: str | os.PathLike, *, gl: bool = True, timing: bool = Tr
             continue
         _check_keyframes(scene, i, facts, problems)
         _check_mappings(scene, i, facts, problems)
+        _check_declaration(scene, i, facts, problems)
     if gl:
         _check_shaders(setlist, report.models, problems)
     _check_timing(setlist, report.models, problems)
@@ -177,6 +178,24 @@ def _check_mappings(scene: Scene, i: int, facts: ModelFacts, problems: Problems)
             where = ("scene", i, "mapping", j, "target") if scene.mappings.file is None else ("scene", i, "mapping")
             prefix = f"{scene.mappings.file.name} [[mapping]] #{j + 1}: " if scene.mappings.file is not None else ""
             problems.error(where, prefix + f"mapping {spec.source} -> {spec.target} has no target here: " + "; ".join(reasons))
+
+
+def _check_declaration(scene: Scene, i: int, facts: ModelFacts, problems: Problems) -> None:
+    """A blend whose two models match layer by layer (from their cards), swapping layers that exist; a
+    trajectory position only on a trajectory model."""
+    if scene.trajectory is not None and facts.kind != "trajectory":
+        problems.error(("scene", i, "trajectory"), f"model {scene.model!r} is a {facts.kind} model, with no snapshot "
+                       "trajectory to play", expected="a trajectory model (made by `perform train --recipe diverge`)")
+    blend = scene.blend
+    if blend is None or blend.with_path is None or scene.model_path is None:
+        return
+    try:
+        # torch is loaded only when a setlist's model is really loaded (as in _model)
+        from perform.nets.blend import check_blendable
+
+        check_blendable(scene.model_path, blend.with_path, blend.swap)
+    except PerformError as e:
+        problems.error(("scene", i, "blend"), f"cannot blend {scene.model!r} with {blend.with_model!r}: {e}")
 
 
 # ---- shaders --------------------------------------------------------------------------------------------

@@ -18,9 +18,9 @@ from perform.setlist.curves import CURVES
 from perform.setlist.locate import KeyLocator
 from perform.setlist.paths import known_models, resolve_model
 from perform.setlist.problems import KeyPath, Problem, Problems, SetlistError, closest, format_key
-from perform.setlist.schema import (DRIVES, HOLD, INPUT_SYNTHETIC, QUANTISE, TRANSITION_KINDS, ZERO, Advance, Duration,
-                                    PAIR_MODES, MappingSource, PairSpec, Scene, Setlist, ShaderSpec, Show,
-                                    TransitionSpec)
+from perform.setlist.schema import (BLEND_GROUPS, DRIVES, HOLD, INPUT_SYNTHETIC, PAIR_MODES, QUANTISE, TRANSITION_KINDS,
+                                    ZERO, Advance, BlendSpec, Duration, MappingSource, PairSpec, Scene, Setlist,
+                                    ShaderSpec, Show, TransitionSpec)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -32,7 +32,8 @@ SHOW_KEYS = ("title", "size", "fps", "tempo_bpm", "input", "defaults", "quantise
              "midi_scene_channel")
 DEFAULT_KEYS = ("model", "drive", "shader", "mapping", "transition")
 SCENE_KEYS = ("name", "model", "drive", "mix", "keyframes", "seeds", "keyframe_every", "mapping", "shader",
-              "duration", "transition", "advance", "pair")
+              "duration", "transition", "advance", "pair", "blend", "trajectory")
+BLEND_KEYS = ("with", "alpha", *BLEND_GROUPS, "swap", "swapped")
 PAIR_KEYS = ("mode", "crossfade", "snapshot", "trajectory")
 TRANSITION_KEYS = ("kind", "seconds", "beats", "curve")
 DURATION_KEYS = ("seconds", "beats")
@@ -290,11 +291,14 @@ class _Reader:
             self.transition(defaults["transition"], dpath + ("transition",)) if "transition" in defaults else TransitionSpec()
         advance = self.advance(d.get("advance", {}), path + ("advance",))
         pair = self.pair(d.get("pair", {}), path + ("pair",))
+        blend = self.blend(d["blend"], path + ("blend",)) if "blend" in d else None
+        trajectory = self.number(d, "trajectory", path, None, 0.0, 1.0)
         if name is None:
             return None
         return Scene(name=name, model=model or "", model_path=model_path, drive=drive, mix=mix, keyframes=keyframes,
                      seeds=seeds, keyframe_every=every, mappings=mappings, shaders=shaders, duration=duration,
-                     transition=transition, advance=advance, pair=pair, line=self.p.line_of(path))
+                     transition=transition, advance=advance, pair=pair, line=self.p.line_of(path), blend=blend,
+                     trajectory=trajectory)
 
     def keyframes(self, d: dict, path: KeyPath) -> tuple[tuple[tuple[float, ...], ...], tuple[int, ...]]:
         frames: tuple = ()
@@ -450,8 +454,42 @@ class _Reader:
             trajectory = self.duration(d["trajectory"], path + ("trajectory",), allow_hold=False, allow_zero=False)
         return PairSpec(mode, crossfade, snapshot, trajectory)
 
+    def blend(self, v: Any, path: KeyPath) -> BlendSpec | None:
+        d = self.table(v, path, BLEND_KEYS)
+        if not isinstance(v, dict):
+            return None
+        other = self.string(d, "with", path)
+        other_path = None
+        if other is not None:
+            other_path = resolve_model(other, self.base)
+            if other_path is None:
+                guess = closest(Path(other).stem, known_models(self.base))
+                self.p.error(path + ("with",), f"model {other!r} not found (looked beside the setlist and in models/)",
+                             expected="the model to blend with: a model stem, or a path to its .safetensors/.json",
+                             hint=f"did you mean {guess!r}?" if guess else None)
+        alpha = self.number(d, "alpha", path, 0.5, 0.0, 1.0)
+        shifts = tuple((g, self.number(d, g, path, 0.0, -1.0, 1.0)) for g in BLEND_GROUPS if g in d)
+        swap = self.string_list(d, "swap", path)
+        swapped = d.get("swapped", True)
+        if not isinstance(swapped, bool):
+            self.p.error(path + ("swapped",), f"is {_show(swapped)}", expected="true or false")
+            swapped = True
+        return BlendSpec(other or "", other_path, alpha, shifts, swap, swapped)
+
     # ---- across scenes --------------------------------------------------------------------------------
     def across_scenes(self, scenes: list[Scene]) -> None:
+        declared: dict[Path, int] = {}  # a model file -> the first scene using it
+        for i, s in enumerate(scenes):  # one live model per model file: its scenes must build it alike
+            if s.model_path is None:
+                continue
+            first = declared.setdefault(s.model_path, i)
+            if first != i and scenes[first].model_declaration() != s.model_declaration():
+                key = "blend" if (s.blend is not None or scenes[first].blend is not None) else "trajectory"
+                self.p.error(("scene", i, key), f"scene {s.name!r} declares model {s.model!r} differently from scene "
+                             f"{scenes[first].name!r} (blend and trajectory values)",
+                             expected="the same blend / trajectory in every scene on one model file",
+                             hint="the scenes share one live model: repeat the declaration and vary blend.alpha / "
+                                  "trajectory.position with mappings, or use a copy of the model file for one of them")
         seen: dict[str, int] = {}
         for i, s in enumerate(scenes):
             if s.name in seen:

@@ -97,6 +97,28 @@ class PairSpec:
     trajectory: "Duration | None" = None
 
 
+BLEND_GROUPS: tuple[str, ...] = ("coarse", "middle", "fine")
+
+
+@dataclass(frozen=True, slots=True)
+class BlendSpec:
+    """A scene's weight blend (docs/setlists.md, docs/divergence.md): the scene's model blended with `with_model`,
+    α starting at `alpha` (0 = the scene's model, 1 = the second), each group's α shifted by `shifts`
+    ((group, -1..1), ...), and the layers in `swap` taken from the second model while `swapped`."""
+
+    with_model: str
+    with_path: Path | None
+    alpha: float = 0.5
+    shifts: tuple[tuple[str, float], ...] = ()
+    swap: tuple[str, ...] = ()
+    swapped: bool = True
+
+    def net_defaults(self) -> dict[str, float]:
+        """The live network parameters' starting values (perform.nets.blend names)."""
+        return {"blend.alpha": self.alpha, **{f"blend.alpha.{g}": v for g, v in self.shifts},
+                "blend.swap": 1.0 if (self.swapped and self.swap) else 0.0}
+
+
 @dataclass(frozen=True, slots=True)
 class MappingSource:
     """A scene's mappings: inline [[scene.mapping]] tables and/or the tables of a mapping file.
@@ -127,6 +149,19 @@ class Scene:
     advance: Advance = Advance()
     pair: PairSpec = PairSpec()  # used when the model is a data-free pair
     line: int | None = None      # line of its [[scene]] header
+    blend: BlendSpec | None = None   # the model blended with a second one (weights, swapped layers)
+    trajectory: float | None = None  # a trajectory model's starting position (0 = first snapshot .. 1 = last)
+
+    def model_declaration(self) -> tuple[Path | None, tuple[str, ...], tuple[tuple[str, float], ...]] | None:
+        """What the scene declares about building its model: (second model, swapped layers, sorted net
+        parameter defaults), or None for the model as it is. Scenes sharing a model file must agree on it."""
+        if self.blend is None and self.trajectory is None:
+            return None
+        defaults = dict(self.blend.net_defaults()) if self.blend is not None else {}
+        if self.trajectory is not None:
+            defaults["trajectory.position"] = self.trajectory
+        return (self.blend.with_path if self.blend else None, self.blend.swap if self.blend else (),
+                tuple(sorted(defaults.items())))
 
     @property
     def keyframe_count(self) -> int:
