@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from perform.audio.signals import FileAudioSignals
 from perform.control.events import ControlEvent
 from perform.engine.face_input import TrackedFaceInput
 from perform.engine.fixed_clock import EventTimeline, FixedOptions, run_fixed, run_preview
@@ -166,6 +167,7 @@ class Rehearsal:
     start: int
     end: int
     what: str  # the input, in words
+    audio: FileAudioSignals | None = None  # --audio's signals for audio.* mappings; the caller closes it
 
 
 def assemble(cfg: RehearseConfig) -> Rehearsal:
@@ -213,13 +215,23 @@ def assemble(cfg: RehearseConfig) -> Rehearsal:
         raise PerformError(f"nothing to render: --from {cfg.t_from} s is not before --to {t_to} s")
 
     timeline = EventTimeline(events)
-    conductor = build_show(setlist, models=models, control=timeline.control).conductor
-    return Rehearsal(setlist, models, conductor, face_input, timeline, start, end, what)
+    # the audio muxed into --out is the audio the mappings hear: audio.* signals from the same file, frame by frame
+    audio = FileAudioSignals(cfg.audio) if cfg.audio else None
+    conductor = build_show(setlist, models=models, control=timeline.control, audio=audio).conductor
+    return Rehearsal(setlist, models, conductor, face_input, timeline, start, end, what, audio)
 
 
 def _run_rehearse(cfg: RehearseConfig, stop: StopRequest) -> int | None:
     """The exit status, or None for a render abandoned on a stop request."""
     r = assemble(cfg)
+    try:
+        return _render(cfg, r, stop)
+    finally:
+        if r.audio is not None:
+            r.audio.close()
+
+
+def _render(cfg: RehearseConfig, r: Rehearsal, stop: StopRequest) -> int | None:
     setlist, models, conductor, face_input, timeline = r.setlist, r.models, r.conductor, r.face_input, r.timeline
     start, end, fps, what = r.start, r.end, r.setlist.show.fps, r.what
     if cfg.preview:

@@ -36,15 +36,15 @@ class Show:
 def build_show(setlist: Setlist | str | Path | None, *, model: str | None = None,
                size: tuple[int, int] | None = None, fps: float | None = None, device: str | None = "auto",
                models: dict[str, GenerativeModel] | None = None, control: Any = None,
-               reply: Callable | None = None, precision: str = "fp32") -> Show:
+               reply: Callable | None = None, precision: str = "fp32", audio: Any = None) -> Show:
     """The setlist (a path, loaded and validated; None: the one-scene default; or one already loaded), its models
     (loaded on `device` in `precision` unless given) and a conductor that reads `control` (a ControlState: the live one, or an
-    EventTimeline's) and answers OSC senders through `reply`."""
+    EventTimeline's), answers OSC senders through `reply` and reads `audio` (AudioSignals) for audio.* mappings."""
     if not isinstance(setlist, Setlist):
         setlist = load_setlist_or_default(None if setlist is None else str(setlist), model, size, fps)
     if models is None:
         models = build_models(setlist, device, precision=precision)
-    return Show(setlist, models, make_conductor(setlist, models, control=control, reply=reply))
+    return Show(setlist, models, make_conductor(setlist, models, control=control, reply=reply, audio=audio))
 
 
 def load_setlist_or_default(path: str | None, model_override: str | None, size: tuple[int, int] | None,
@@ -88,8 +88,8 @@ def build_models(setlist: Setlist, device: str | None, cache: dict | None = None
 
 
 def make_conductor(setlist: Setlist, models: dict[str, GenerativeModel], control: Any = None,
-                   reply: Callable | None = None) -> Conductor:
-    return Conductor(setlist, models, make_mapper, SceneScheduler, control=control, reply=reply)
+                   reply: Callable | None = None, audio: Any = None) -> Conductor:
+    return Conductor(setlist, models, make_mapper, SceneScheduler, control=control, reply=reply, audio=audio)
 
 
 def set_torch_threads(n: int | None) -> None:

@@ -1,7 +1,7 @@
 """MappingSpec: one declared mapping (source -> curve -> smoothing -> target), loaded from TOML.
 
     [[mapping]]
-    source = "face.mouth_open"            # in.<name> | face.<feature> | key.<name> | time | lfo.<shape>
+    source = "face.mouth_open"            # in.<name> | face.<feature> | key.<name> | time | lfo.<shape> | audio.<signal>
     target = "direction.mouth_open"       # latent.<i> | direction.<name> | keyframes | mix | shader.<pass>.<param>
     fallback = ["direction.pc0"]          # tried in order when the target does not exist in this model
     in = [0.0, 1.0]
@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
+from perform.audio.features import AUDIO_RANGES, AUDIO_SIGNALS
 from perform.errors import PerformError
 from perform.tracking.observation import FEATURE_NAMES, FEATURE_RANGES
 
@@ -36,7 +37,7 @@ else:  # pragma: no cover
 CURVES = ("linear", "exponential", "smoothstep")
 COMBINES = ("sum", "replace", "multiply")
 LFO_SHAPES = ("sine", "triangle", "saw", "square", "random")
-SOURCE_KINDS = ("in", "face", "key", "time", "lfo")
+SOURCE_KINDS = ("in", "face", "key", "time", "lfo", "audio")
 TARGET_KINDS = ("latent", "direction", "keyframes", "mix", "shader")
 _NAME = r"[A-Za-z0-9_\-]{1,64}"
 KEYS = ("source", "target", "fallback", "optional", "in", "out", "curve", "k", "invert", "smooth", "combine",
@@ -97,6 +98,8 @@ def default_in_range(source: str) -> tuple[float, float]:
         return FEATURE_RANGES[name]
     if kind == "time":
         return (0.0, 60.0)
+    if kind == "audio" and name in AUDIO_RANGES:
+        return AUDIO_RANGES[name]
     return (0.0, 1.0)
 
 
@@ -116,7 +119,7 @@ def check_source(source: object, where: str) -> str:
     kind, dot, name = source.partition(".")
     if kind not in SOURCE_KINDS:
         raise MappingError(f"{where}: key 'source': unknown source {source!r}; expected in.<name>, face.<feature>, "
-                           f"key.<name>, time or lfo.<shape>{_closest(kind, SOURCE_KINDS)}")
+                           f"key.<name>, time, lfo.<shape> or audio.<signal>{_closest(kind, SOURCE_KINDS)}")
     if kind == "time":
         if dot:
             raise MappingError(f"{where}: key 'source': 'time' takes no name (got {source!r})")
@@ -126,6 +129,9 @@ def check_source(source: object, where: str) -> str:
     elif kind == "lfo" and name not in LFO_SHAPES:
         raise MappingError(f"{where}: key 'source': unknown LFO shape {name!r}; expected one of "
                            f"{', '.join(LFO_SHAPES)}{_closest(name, LFO_SHAPES)}")
+    elif kind == "audio" and name not in AUDIO_SIGNALS:
+        raise MappingError(f"{where}: key 'source': unknown audio signal {name!r}; expected one of "
+                           f"{', '.join(AUDIO_SIGNALS)}{_closest(name, AUDIO_SIGNALS)}")
     elif kind in ("in", "key") and not re.fullmatch(_NAME, name):
         raise MappingError(f"{where}: key 'source': {source!r}: expected {kind}.<name> with a name of letters, "
                            f"digits, '_' or '-'")
