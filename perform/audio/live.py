@@ -198,3 +198,16 @@ class LiveAudioSignals:
             self._thread.join(timeout=2.0)
         stream, self._stream = self._stream, None
         self._close_quietly(stream)
+
+
+def open_live_input(name: str) -> LiveAudioSignals:
+    """The input `--audio-in NAME` names, started. An unknown name is a PerformError listing the inputs (before
+    the show); when PortAudio itself is missing the show runs silent, with the reason on the HUD and in the log."""
+    try:
+        devices = input_devices()
+    except PerformError as exc:
+        log.warning("%s; the audio signals stay silent", exc)
+        device = None
+    else:
+        device = resolve_device(name, devices)
+    return LiveAudioSignals(device, name).start()

@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from perform.audio.live import open_live_input
 from perform.control.osc_out import OSCSender
 from perform.control.osc_routes import ENGINE_ANSWERED
 from perform.control.osc_server import OSCServer
@@ -23,6 +24,8 @@ from perform.engine.status import LiveStatus
 from perform.engine.stop import StopRequest, stop_on_signals
 from perform.engine.timing import TimingStats
 from perform.errors import ErrorReporter, PerformError
+from perform.outputs.hub import OutputHub
+from perform.outputs.options import OutputOptions, make_sinks
 from perform.render.context import create_headless_context, load_llvm_users_first
 from perform.session import SessionRecorder, tap_live
 from perform.setlist.watcher import SetlistWatcher
@@ -63,6 +66,8 @@ class LiveConfig:
     status_file: str | None = None  # LiveStatus JSON, rewritten a few times a second (for a soak or a monitor)
     stall_file: str | None = None  # synthetic source: no frames while this file exists (a stalled camera)
     stall_s: float = 2.0  # the inference watchdog: a plan pending this long restarts the child
+    audio_in: str | None = None  # a sound card input for the audio.* signals (name, index or "default")
+    outputs: OutputOptions = field(default_factory=OutputOptions)  # video out beside the window
 
     @classmethod
     def from_args(cls, a: argparse.Namespace) -> "LiveConfig":
@@ -75,7 +80,8 @@ class LiveConfig:
                    vsync=not a.no_vsync, fps=a.fps, hud=not a.no_hud, record=a.record, record_video=a.record_video,
                    stats_json=a.stats_json, inference=getattr(a, "inference", "process"),
                    status_file=getattr(a, "status_file", None), stall_file=getattr(a, "stall_file", None),
-                   stall_s=getattr(a, "stall_s", 2.0))
+                   stall_s=getattr(a, "stall_s", 2.0), audio_in=getattr(a, "audio_in", None),
+                   outputs=OutputOptions.from_args(a))
 
 
 def parse_host_port(text: str) -> tuple[str, int]:
@@ -111,9 +117,13 @@ def run_live(cfg: LiveConfig, stop: StopRequest | None = None) -> int:
         control = ControlState()
         # bound before the slow setup: a port another program holds is the user's to fix, said at once
         server = open_osc_server(cfg, control)
+        audio = None
         try:
-            return _run_live(cfg, threads, osc_targets, control, server, stop)
+            audio = open_live_input(cfg.audio_in) if cfg.audio_in else None  # an unknown name fails here, listing the inputs
+            return _run_live(cfg, threads, osc_targets, control, server, stop, audio)
         finally:
+            if audio is not None:
+                audio.close()
             if server is not None:
                 server.close()
 
@@ -134,19 +144,21 @@ def open_osc_server(cfg: LiveConfig, control: ControlState) -> OSCServer | None:
 
 
 def _run_live(cfg: LiveConfig, threads: int | None, osc_targets: list[tuple[str, int]], control: ControlState,
-              server: OSCServer | None, stop: StopRequest) -> int:
+              server: OSCServer | None, stop: StopRequest, audio=None) -> int:
     from perform.tracking.tracker import FaceTracker  # after load_llvm_users_first(): MediaPipe may load the GL driver
 
     # before anything loads a GL driver: MediaPipe's tracker may (under X11, Mesa's llvmpipe with its own LLVM),
     # and triton loaded after it crashes the process
     load_llvm_users_first()
     show = build_show(cfg.setlist, model=cfg.model, size=cfg.size, device=cfg.device, precision=cfg.precision,
-                      control=control, reply=server.reply if server is not None else None)
+                      control=control, reply=server.reply if server is not None else None, audio=audio)
     setlist, models, conductor = show.setlist, show.models, show.conductor
     crop_size = next(iter(models.values())).resolution
     out_size = setlist.show.size
     reporter = ErrorReporter(log)
     stats = TimingStats(keep_all=True)
+    # a missing package (or the wrong OS) for an output fails here, before a window opens
+    outputs = OutputHub(make_sinks(cfg.outputs, out_size, cfg.fps or 60.0), reporter)
 
     if cfg.stall_file:
         if parse_spec(cfg.source)[0] != "synthetic":
@@ -181,10 +193,14 @@ def _run_live(cfg: LiveConfig, threads: int | None, osc_targets: list[tuple[str,
         ctx = window.ctx
     presenter = ChainPresenter(ctx, out_size, conductor, window=window)
     fps = cfg.fps if cfg.fps is not None else (60.0 if cfg.headless or not cfg.vsync else 0.0)
+    presenter.capture = bool(outputs)
 
     status = None
 
     def on_frame(n, plan, generated):
+        frame = presenter.take_frame() if outputs else None
+        if frame is not None:
+            outputs.submit(frame)  # latest wins on each output's own thread: never waits here
         if status is not None:
             status.update(n + 1)
         face, _ = runner.faces.peek()
@@ -201,6 +217,10 @@ def _run_live(cfg: LiveConfig, threads: int | None, osc_targets: list[tuple[str,
     if server is not None:
         c = server.counters
         extra_hud.append(lambda: [f"osc :{server.port}  ok {c.get('accepted')}  dropped {c.total_dropped()}"])
+    if audio is not None:
+        extra_hud.append(audio.hud_lines)
+    if outputs:
+        extra_hud.append(outputs.hud_lines)
     infer = None
     if cfg.inference == "process":
         infer = InferenceProcess(models, device=cfg.device, threads=threads, stall_s=cfg.stall_s)
@@ -231,8 +251,10 @@ def _run_live(cfg: LiveConfig, threads: int | None, osc_targets: list[tuple[str,
           f"output {out_size[0]}x{out_size[1]}{' headless' if cfg.headless else ''}; Esc twice or Ctrl-C to quit",
           flush=True)
     try:
+        outputs.start()
         runner.run()
     finally:
+        outputs.close()
         if sender is not None:
             sender.close()
         if recorder is not None:
@@ -251,6 +273,8 @@ def _run_live(cfg: LiveConfig, threads: int | None, osc_targets: list[tuple[str,
         lines.append(f"  osc: {server.counters.summary()}")
     if recorder is not None:
         lines.append(f"  recording: {recorder.status.line()} -> {cfg.record}")
+    if outputs:
+        lines.append(f"  outputs: {outputs.summary()}")
     try:
         print("\n".join(lines), flush=True)
     except OSError:  # a hung-up terminal: the show still ended well
