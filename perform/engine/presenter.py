@@ -201,7 +201,7 @@ class ChainPresenter:
     def _read_clean(self, target: moderngl.Framebuffer, screen: bool) -> np.ndarray:
         """The frame as drawn so far (no HUD), top row first: a new array each frame, as outputs keep it on their
         threads. A window's back buffer is bottom-up and the window's size: a flipped view (outputs fit the size)."""
-        w, h = target.viewport[2:] if screen else self.out_size
+        w, h = target.size if screen else self.out_size
         frame = np.empty((h, w, 3), np.uint8)
         target.read_into(frame, viewport=(0, 0, w, h), components=3, alignment=1)
         return frame[::-1] if screen else frame

@@ -24,6 +24,8 @@ from perform.engine.stages import FaceInput, Program
 from perform.engine.stop import StopRequest, stop_on_signals
 from perform.engine.timing import TimingStats
 from perform.errors import PerformError
+from perform.outputs.hub import OutputHub
+from perform.outputs.options import OutputOptions, make_sinks
 from perform.render.context import create_headless_context, load_llvm_users_first
 from perform.render.video_out import VideoFileOutput
 from perform.session.reader import load_session
@@ -59,6 +61,7 @@ class RehearseConfig:
     inference: str = "process"     # the model in a child process, overlapping the drawing (or "thread": inline)
     stats_json: str | None = None
     progress: bool = True
+    outputs: OutputOptions = OutputOptions()  # video out, with --preview
 
     @classmethod
     def from_args(cls, a: argparse.Namespace) -> "RehearseConfig":
@@ -68,7 +71,8 @@ class RehearseConfig:
                    precision=getattr(a, "precision", "fp32"), crf=a.crf, x264_preset=a.x264_preset,
                    x264_threads=getattr(a, "x264_threads", 0),
                    hashes=a.hashes,
-                   stats_json=a.stats_json, progress=not a.no_progress, inference=a.inference)
+                   stats_json=a.stats_json, progress=not a.no_progress, inference=a.inference,
+                   outputs=OutputOptions.from_args(a))
 
 
 def _input_for(cfg: RehearseConfig, setlist: Setlist):
@@ -223,6 +227,9 @@ def assemble(cfg: RehearseConfig) -> Rehearsal:
 
 def _run_rehearse(cfg: RehearseConfig, stop: StopRequest) -> int | None:
     """The exit status, or None for a render abandoned on a stop request."""
+    if cfg.outputs and not cfg.preview:
+        raise PerformError("video outputs (--out-stream, --out-ndi, ...) send the --preview window's frames: "
+                           "add --preview (an offline render runs at its own speed, not the show's)")
     r = assemble(cfg)
     try:
         return _render(cfg, r, stop)
@@ -307,16 +314,29 @@ def _preview(cfg: RehearseConfig, setlist: Setlist, conductor, face_input, timel
     """--preview: a window at real time, with hot reload of the setlist and the shaders."""
     from perform.render.window import Window  # pygame only where a window is wanted
 
+    outputs = OutputHub(make_sinks(cfg.outputs, setlist.show.size, setlist.show.fps))
     window = Window(size=setlist.show.size, title=f"perform rehearse: {setlist.show.title}")
     presenter = ChainPresenter(window.ctx, setlist.show.size, conductor, window=window, hot_reload=True)
+    presenter.capture = bool(outputs)
     reload = None
     if cfg.setlist:
         reload = SetlistReloader(SetlistWatcher(cfg.setlist, setlist), conductor, presenter,
                                  lambda sl, cache: build_models(sl, cfg.device, cache, cfg.precision))
+
+    def between_frames(now: float) -> None:
+        frame = presenter.take_frame()  # the frame drawn last, without the HUD
+        if frame is not None:
+            outputs.submit(frame)
+        if reload is not None:
+            reload(now)
+
     try:
+        outputs.start()
         stats = run_preview(conductor, presenter, face_input, timeline,
-                            FixedOptions(fps=setlist.show.fps, start_frame=start, end_frame=end), reload, stop=stop)
+                            FixedOptions(fps=setlist.show.fps, start_frame=start, end_frame=end), between_frames,
+                            stop=stop)
     finally:
+        outputs.close()
         presenter.close()
         face_input.close()
         window.close()
