@@ -2,8 +2,9 @@
 
 Part 1: a render loop paced at --fps (upload a 128 px image, two effect passes, the display pass to 1280x720, as a
 show draws), then the frame read back for the outputs (`ChainPresenter.capture`) and submitted to an OutputHub.
-Measured on the main thread: its busy time per frame (the pacing sleep left out), for no outputs, the readback
-alone, and each output (the UDP stream to 127.0.0.1, NDI and the virtual camera where their extras are installed,
+Measured on the main thread: the time the outputs add to it (the readback and the hand-over, after the GL work has
+finished: ctx.finish), and its whole busy time per frame (the pacing sleep left out); on each output's thread, the
+wall and CPU time of a send. For no outputs, the readback alone, and each output (the UDP stream to 127.0.0.1, NDI and the virtual camera where their extras are installed,
 an output stuck in its driver), in rounds so that a change in the machine's load weighs on all of them alike. The
 outputs' own threads compete for the same cores: that competition is part of the figure.
 
@@ -41,15 +42,16 @@ class _Timed:
     """Wraps a sink to time its send() on the output's thread."""
 
     def __init__(self, sink) -> None:
-        self.sink, self.name, self.send_ms = sink, sink.name, []
+        self.sink, self.name, self.send_ms, self.cpu_ms = sink, sink.name, [], []
 
     def open(self) -> None:
         self.sink.open()
 
     def send(self, frame) -> None:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.thread_time()
         self.sink.send(frame)
         self.send_ms.append((time.perf_counter() - t0) * 1e3)
+        self.cpu_ms.append((time.thread_time() - c0) * 1e3)  # this thread's CPU: what it takes from the show's cores
 
     def close(self) -> None:
         self.sink.close()
@@ -115,45 +117,53 @@ def bench_outputs(frames: int, rounds: int, fps: float) -> list[dict]:
             for name, make in _configs(url, fps):
                 sinks = [_Timed(s) if not isinstance(s, _Stuck) else s for s in make()] if make else []
                 hub = OutputHub(sinks).start()
-                busy = []
+                busy, hand = [], []
                 t_next = time.perf_counter()
                 for f in range(frames + 10):
                     t0 = time.perf_counter()
                     chain.upload(images[f % len(images)])
                     chain.render(f / fps, f)
+                    ctx.finish()
+                    th = time.perf_counter()
                     if make is not None:  # what ChainPresenter does with capture on: a new array a frame
                         frame = np.empty((SIZE[1], SIZE[0], 3), np.uint8)
                         chain.framebuffer.read_into(frame, components=3, alignment=1)
                         hub.submit(frame)
-                    else:
-                        ctx.finish()
                     collect_garbage(ctx)
                     t1 = time.perf_counter()
                     if f >= 10:
                         busy.append((t1 - t0) * 1e3)
+                        hand.append((t1 - th) * 1e3)
                     t_next += period
                     time.sleep(max(0.0, t_next - time.perf_counter()))
                 for s in sinks:
                     if isinstance(s, _Stuck):
                         s.release.set()
                 hub.close(timeout_s=2.0)
-                r = results.setdefault(name, {"output": name, "busy_ms": [], "send_ms": [], "sent": 0, "dropped": 0})
+                r = results.setdefault(name, {"output": name, "busy_ms": [], "hand_ms": [], "send_ms": [], "cpu_ms": [],
+                                              "sent": 0, "dropped": 0})
                 r["busy_ms"] += busy
+                r["hand_ms"] += hand
                 for w in hub.workers:
                     r["sent"] += w.sent
                     r["dropped"] += w.dropped
                     r["send_ms"] += getattr(w.sink, "send_ms", [])
+                    r["cpu_ms"] += getattr(w.sink, "cpu_ms", [])
     finally:
         chain.release()
         ctx.release()
         rx.close()
-    base = _pct(results["none"]["busy_ms"])[0]
+    base = _pct(results["none"]["hand_ms"])[0]
     out = []
     for r in results.values():
         p50, p95 = _pct(r["busy_ms"])
+        h50, h95 = _pct(r["hand_ms"])
         s50, _ = _pct(r["send_ms"])
-        out.append({"output": r["output"], "loop_p50_ms": p50, "loop_p95_ms": p95, "added_p50_ms": p50 - base,
-                    "send_p50_ms": s50 if r["send_ms"] else None, "sent": r["sent"], "dropped": r["dropped"]})
+        c50, _ = _pct(r["cpu_ms"])
+        out.append({"output": r["output"], "loop_p50_ms": p50, "loop_p95_ms": p95,
+                    "added_p50_ms": h50 - base, "added_p95_ms": h95 - base,
+                    "send_p50_ms": s50 if r["send_ms"] else None, "send_cpu_p50_ms": c50 if r["cpu_ms"] else None,
+                    "sent": r["sent"], "dropped": r["dropped"]})
     return out
 
 
@@ -255,7 +265,7 @@ def bench_sound_to_screen(seconds: float, display_fps: float) -> dict:
     rate = 48_000
     x, clicks = _clicks(120.0, seconds, rate)
     delivered: list = []
-    audio = LiveAudioSignals(name="bench", stale_s=5.0, open_stream=lambda dev, sr, bs, cb, fin: _RealTimeStream(
+    audio = LiveAudioSignals(name="bench", stale_s=60.0, open_stream=lambda dev, sr, bs, cb, fin: _RealTimeStream(
         x, sr, bs, cb, delivered))
     with tempfile.TemporaryDirectory() as d:
         path = Path(d) / "show.toml"
@@ -316,11 +326,13 @@ def main() -> None:
         print(json.dumps(analysis))
         print(json.dumps(s2s))
         return
-    print(f"{'output':>9} | {'loop p50':>8} {'p95':>6} {'added':>6} | {'send p50':>8} {'sent':>5} {'dropped':>7}  (ms)")
+    print(f"{'output':>9} | {'added p50':>9} {'p95':>6} | {'loop p50':>8} {'p95':>6} | {'send p50':>8} {'cpu':>6} "
+          f"{'sent':>5} {'dropped':>7}  (ms; added: readback + hand-over on the render thread)")
     for r in outs:
-        send = f"{r['send_p50_ms']:8.2f}" if r["send_p50_ms"] is not None else f"{'-':>8}"
-        print(f"{r['output']:>9} | {r['loop_p50_ms']:8.2f} {r['loop_p95_ms']:6.2f} {r['added_p50_ms']:+6.2f} | "
-              f"{send} {r['sent']:>5} {r['dropped']:>7}")
+        send = (f"{r['send_p50_ms']:8.2f} {r['send_cpu_p50_ms']:6.2f}" if r["send_p50_ms"] is not None
+                else f"{'-':>8} {'-':>6}")
+        print(f"{r['output']:>9} | {r['added_p50_ms']:9.2f} {r['added_p95_ms']:6.2f} | {r['loop_p50_ms']:8.2f} "
+              f"{r['loop_p95_ms']:6.2f} | {send} {r['sent']:>5} {r['dropped']:>7}")
     a = analysis
     print(f"\naudio analysis: {a['analysis_p50_ms'] * 1e3:.0f} us p50 ({a['analysis_p95_ms'] * 1e3:.0f} us p95) per "
           f"{a['block']}-sample block ({a['block'] / a['rate'] * 1e3:.1f} ms of sound); onsets {a['onsets']}/{a['clicks']}, "
