@@ -16,6 +16,7 @@ import sys
 from fractions import Fraction
 from types import ModuleType
 
+import moderngl
 import numpy as np
 
 from perform.errors import PerformError
@@ -72,6 +73,7 @@ class NDISink:
         self._rgba = np.empty((self.size[1], self.size[0], 4), np.uint8)
 
     def open(self) -> None:
+        # the [ndi] extra, imported only when an NDI output opens (its import loads the NDI runtime)
         from cyndilib.sender import Sender
         from cyndilib.video_frame import VideoSendFrame
         from cyndilib.wrapper.ndi_structs import FourCC
@@ -105,8 +107,6 @@ class SpoutSink:
         self._rgba = np.empty((self.size[1], self.size[0], 4), np.uint8)
 
     def open(self) -> None:
-        import moderngl
-
         self._ctx = moderngl.create_standalone_context()  # SpoutGL shares through this thread's GL context
         self._sender = self._spout.SpoutSender()
         self._sender.setSenderName(self.spout_name)
@@ -136,6 +136,7 @@ class SyphonSink:
         self._rgba = np.empty((self.size[1], self.size[0], 4), np.uint8)
 
     def open(self) -> None:
+        # the [syphon] extra (macOS only), imported only when a Syphon output opens
         from syphon.utils.numpy import copy_image_to_mtl_texture
         from syphon.utils.raw import create_mtl_texture
 
