@@ -24,6 +24,25 @@ def click_track(bpm: float, seconds: float, rate: int = RATE, offset_s: float = 
     return x, times
 
 
+def drum_pattern(bpm: float, seconds: float, rate: int = RATE, seed: int = 0) -> np.ndarray:
+    """Kick on 1 and 3, snare on 2 and 4, hats on every eighth, a 55 Hz bass under it all."""
+    rng = np.random.default_rng(seed)
+    x = np.zeros(int(seconds * rate))
+    t = np.arange(int(0.15 * rate)) / rate
+    kick = np.sin(2 * np.pi * (50 + 100 * np.exp(-t / 0.02)) * t) * np.exp(-t / 0.08) * 0.8
+    n = int(0.03 * rate)
+    hat = np.diff(rng.standard_normal(n) * np.exp(-np.arange(n) / (0.005 * rate)) * 0.15, prepend=0.0)
+    n = int(0.12 * rate)
+    snare = rng.standard_normal(n) * np.exp(-np.arange(n) / (0.03 * rate)) * 0.4
+    eighth = 30.0 / bpm
+    for k in range(int((seconds - 0.2) / eighth) + 1):
+        i = int(k * eighth * rate)
+        hits = [hat] + ([kick if (k // 2) % 2 == 0 else snare] if k % 2 == 0 else [])
+        for h in hits:
+            x[i:i + len(h)] += h[:len(x) - i]
+    return x + 0.1 * np.sin(2 * np.pi * 55 * np.arange(len(x)) / rate)
+
+
 def sweep(f0: float, f1: float, seconds: float, rate: int = RATE, amp: float = 0.5) -> np.ndarray:
     """A logarithmic sine sweep from f0 to f1 Hz."""
     t = np.arange(int(seconds * rate)) / rate

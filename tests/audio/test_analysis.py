@@ -9,7 +9,7 @@ import pytest
 
 from perform.audio.analysis import AudioAnalyzer
 from perform.audio.signals import FileAudioSignals
-from tests.audio.conftest import RATE, click_track, sweep
+from tests.audio.conftest import RATE, click_track, drum_pattern, sweep
 
 FPS = 30
 
@@ -39,6 +39,15 @@ def test_a_click_track_gives_an_onset_at_each_click_and_its_tempo(wav, bpm):
     late = [n for n in heard if n > 5 * FPS]
     dist = [min(frames[n].beat, 1.0 - frames[n].beat) for n in late]
     assert max(dist) < 0.15, dist
+
+
+@pytest.mark.parametrize("bpm", [96.0, 128.0])
+def test_a_drum_pattern_gives_its_tempo_not_double_or_half(bpm):
+    a = AudioAnalyzer(RATE)
+    a.feed(drum_pattern(bpm, 10.0))  # hats on the eighths: twice the tempo in onsets, once in accents
+    v = a.values()
+    assert v.tempo == pytest.approx(bpm, abs=2.0)
+    assert v.onsets == pytest.approx(10.0 * bpm / 30.0, abs=3)  # every eighth is heard
 
 
 def test_a_sine_sweep_moves_through_the_bands_in_order(wav):
