@@ -89,6 +89,11 @@ class FileAudioSignals:
         self._container.close()
 
 
+def maps_audio(runtimes) -> bool:
+    """Whether any scene's mappings read an audio.* source (runtimes: the conductor's, each with a .mapper)."""
+    return any(getattr(s, "source_kind", "") == "audio" for rt in runtimes for s in getattr(rt.mapper, "specs", ()))
+
+
 class SilentSignals:
     """No audio input: every signal at rest."""
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from perform.audio.live import open_live_input
+from perform.audio.signals import maps_audio
 from perform.control.osc_out import OSCSender
 from perform.control.osc_routes import ENGINE_ANSWERED
 from perform.control.osc_server import OSCServer
@@ -153,6 +154,8 @@ def _run_live(cfg: LiveConfig, threads: int | None, osc_targets: list[tuple[str,
     show = build_show(cfg.setlist, model=cfg.model, size=cfg.size, device=cfg.device, precision=cfg.precision,
                       control=control, reply=server.reply if server is not None else None, audio=audio)
     setlist, models, conductor = show.setlist, show.models, show.conductor
+    if audio is None and maps_audio(conductor.runtimes):
+        log.warning("the setlist maps audio.* signals and no --audio-in was given: they read silence")
     crop_size = next(iter(models.values())).resolution
     out_size = setlist.show.size
     reporter = ErrorReporter(log)

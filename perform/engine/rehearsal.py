@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from perform.audio.signals import FileAudioSignals
+from perform.audio.signals import FileAudioSignals, maps_audio
 from perform.control.events import ControlEvent
 from perform.engine.face_input import TrackedFaceInput
 from perform.engine.fixed_clock import EventTimeline, FixedOptions, run_fixed, run_preview
@@ -222,6 +222,8 @@ def assemble(cfg: RehearseConfig) -> Rehearsal:
     # the audio muxed into --out is the audio the mappings hear: audio.* signals from the same file, frame by frame
     audio = FileAudioSignals(cfg.audio) if cfg.audio else None
     conductor = build_show(setlist, models=models, control=timeline.control, audio=audio).conductor
+    if audio is None and maps_audio(conductor.runtimes):
+        print("note: the setlist maps audio.* signals and no --audio was given: they read silence")
     return Rehearsal(setlist, models, conductor, face_input, timeline, start, end, what, audio)
 
 

@@ -30,3 +30,16 @@ def test_audio_signals_drive_their_targets_and_hold_when_there_is_no_audio():
     # no audio input at all: the last value holds (like an OSC input not sent), never an error
     held = eng.evaluate(0.2, {}, {})
     assert held.latent[0] == pytest.approx(0.0)
+
+
+def test_a_show_that_maps_audio_is_told_apart_from_one_that_does_not():
+    from types import SimpleNamespace
+
+    from perform.audio.signals import maps_audio
+
+    def runtime(*sources):
+        specs = [parse_mapping({"source": s, "target": "mix"}, "t") for s in sources]
+        return SimpleNamespace(mapper=MappingEngine(specs, latent_dim=2))
+
+    assert maps_audio([runtime("face.yaw"), runtime("lfo.sine", "audio.beat")])
+    assert not maps_audio([runtime("face.yaw", "in.fader")])
