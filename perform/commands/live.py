@@ -6,6 +6,7 @@ import argparse
 
 from perform.commands import options
 from perform.commands.options import parse_size
+from perform.outputs.options import add_output_arguments
 
 PRECISIONS = ("fp32", "bf16", "fp16")  # perform.nets.precision.PRECISIONS, kept here so the CLI never imports torch
 
@@ -64,6 +65,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_model_arguments(p)
     add_osc_arguments(p)
     add_rig_arguments(p)
+    p.add_argument("--audio-in", default=None, metavar="DEVICE",
+                   help="a sound card input for the audio.* mapping signals: a name (or part of one), an index, or "
+                        "'default'; an unknown name lists the inputs; a device that fails is silence, never fatal")
+    add_output_arguments(p)
     p.add_argument("--headless", action="store_true", help="no window: render offscreen through EGL")
     p.add_argument("--frames", type=int, default=None, help="stop after N frames")
     p.add_argument("--stall-s", type=float, default=2.0, metavar="S",

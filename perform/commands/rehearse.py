@@ -7,6 +7,7 @@ import argparse
 from perform.commands import options
 from perform.commands.live import add_model_arguments
 from perform.commands.options import parse_size
+from perform.outputs.options import add_output_arguments
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -16,8 +17,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     src.add_argument("--video", default=None, metavar="FILE", help="a face video, tracked on the fly")
     src.add_argument("--synthetic", action="store_true", help="the synthetic camera")
     p.add_argument("--out", type=options.output_file, default=None, metavar="FILE.mp4", help="render to this H.264 video")
-    p.add_argument("--audio", default=None, metavar="FILE", help="mux this audio track into --out (to check sync)")
+    p.add_argument("--audio", default=None, metavar="FILE",
+                   help="an audio file: muxed into --out, and the source of the audio.* mapping signals, frame by "
+                        "frame (the show reacts as it would live)")
     p.add_argument("--preview", action="store_true", help="show a window at real time instead (hot reload)")
+    add_output_arguments(p)  # with --preview: the previewed frames, as a show would send them
     p.add_argument("--from", dest="t_from", type=options.seconds, default=0.0, metavar="S", help="start at this time (s)")
     p.add_argument("--to", dest="t_to", type=options.duration, default=None, metavar="S", help="stop at this time (s)")
     p.add_argument("--fps", type=options.fps, default=None, help="frame rate (default: the setlist's)")

@@ -112,7 +112,7 @@ class Conductor:
                  make_mapper: Callable[[Scene, GenerativeModel, np.ndarray], Any],
                  make_scheduler: Callable[[Setlist], Any], control: Any = None,
                  reply: Callable[[ControlEvent, bool, str], None] | None = None,
-                 on_scene: Sequence[Callable[[int, str], None]] = ()) -> None:
+                 on_scene: Sequence[Callable[[int, str], None]] = (), audio: Any = None) -> None:
         self.models = models
         self._make_mapper = make_mapper
         self.setlist = setlist
@@ -129,6 +129,7 @@ class Conductor:
         self.on_scene = tuple(on_scene)  # told (index, name) when the scene changes (OSC out, MIDI out)
         self.control = control  # a ControlState: held inputs, keys and direct overrides (the clock's owner's)
         self.reply = reply  # answers an OSC sender (QLab-style)
+        self.audio = audio  # AudioSignals (perform/audio/signals.py): values_at(t_s), for audio.* mappings
 
     # -- setup ---------------------------------------------------------------------------------------------
     def _build_runtimes(self, setlist: Setlist) -> list[SceneRuntime]:
@@ -221,21 +222,22 @@ class Conductor:
         presence = float(features.get("presence", 0.0))
         crop = self._face_crop(face, presence)
         t_cap = face.t_capture_s if face is not None and face.present else math.nan
+        audio = self.audio.values_at(t_s).sources() if self.audio is not None else None
 
         tr = sched.transition
         status = ""
         fade = 0.0
         if tr is None:
             job, params = self._scene_job(cur, sched.scene_time_s, sched.scene_beats, sched.tempo_bpm, t_s, features,
-                                          presence, crop)
+                                          presence, crop, audio)
             jobs, layers = (job,), (Layer(cur.chain_key, cur.scene.name, 0, params),)
         else:
             src = self._runtimes[tr.from_index]
             dst = self._runtimes[tr.to_index]
             ja, pa = self._scene_job(src, tr.from_scene_time_s, tr.from_scene_beats, sched.tempo_bpm, t_s, features,
-                                     presence, crop)
+                                     presence, crop, audio)
             jb, pb = self._scene_job(dst, sched.scene_time_s, sched.scene_beats, sched.tempo_bpm, t_s, features,
-                                     presence, crop)
+                                     presence, crop, audio)
             status = f"{tr.kind} {src.scene.name} -> {dst.scene.name} {tr.progress * 100:3.0f}%"
             la, lb = Layer(src.chain_key, src.scene.name, 0, pa), Layer(dst.chain_key, dst.scene.name, 1, pb)
             if tr.kind == "cut":
@@ -268,13 +270,14 @@ class Conductor:
         return self._held_crop
 
     def _scene_job(self, rt: SceneRuntime, scene_t: float, scene_beats: float, tempo_bpm: float, t_s: float,
-                   features: Mapping[str, float], presence: float, crop: np.ndarray | None) -> tuple[GenJob, dict]:
+                   features: Mapping[str, float], presence: float, crop: np.ndarray | None,
+                   audio: Mapping[str, float] | None = None) -> tuple[GenJob, dict]:
         scene = rt.scene
         rt.mapper.base_latent = keyframe_walk(rt.keyframes, scene.keyframe_every, scene_t, scene_beats)
         c = self.control
         out = rt.mapper.evaluate(t_s, c.inputs if c is not None else {}, features, tempo_bpm,
                                  keys=c.keys if c is not None else None, overrides=c.overrides if c is not None else None,
-                                 midi=getattr(c, "midi", None))
+                                 midi=getattr(c, "midi", None), audio=audio)
         latent = out.latent
         if self._drift_weight > 0:
             latent = latent + (self._drift_weight * DRIFT_AMPLITUDE) * self._drift.at(t_s)

@@ -9,6 +9,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from perform.audio.live import LiveAudioSignals, open_live_input
+from perform.audio.signals import maps_audio
 from perform.control.osc_out import OSCSender
 from perform.control.osc_routes import ENGINE_ANSWERED
 from perform.control.osc_server import OSCServer
@@ -25,6 +27,8 @@ from perform.engine.status import LiveStatus
 from perform.engine.stop import StopRequest, stop_on_signals
 from perform.engine.timing import TimingStats
 from perform.errors import ErrorReporter, PerformError
+from perform.outputs.hub import OutputHub
+from perform.outputs.options import OutputOptions, make_sinks
 from perform.render.context import create_headless_context, load_llvm_users_first
 from perform.session import SessionRecorder, tap_live
 from perform.setlist.watcher import SetlistWatcher
@@ -70,6 +74,8 @@ class LiveConfig:
     midi_in: str | None = None   # part of a MIDI input port's name (engine/midi_rig.py)
     midi_out: str | None = None  # part of a MIDI output port's name
     link: bool = False           # Ableton Link as a tempo source (the optional `link` extra)
+    audio_in: str | None = None  # a sound card input for the audio.* signals (name, index or "default")
+    outputs: OutputOptions = field(default_factory=OutputOptions)  # video out beside the window
 
     @classmethod
     def from_args(cls, a: argparse.Namespace) -> "LiveConfig":
@@ -84,7 +90,8 @@ class LiveConfig:
                    status_file=getattr(a, "status_file", None), stall_file=getattr(a, "stall_file", None),
                    stall_s=getattr(a, "stall_s", 2.0), oscquery=not getattr(a, "no_oscquery", False),
                    oscquery_port=getattr(a, "oscquery_port", None), midi_in=getattr(a, "midi_in", None),
-                   midi_out=getattr(a, "midi_out", None), link=getattr(a, "link", False))
+                   midi_out=getattr(a, "midi_out", None), link=getattr(a, "link", False),
+                   audio_in=getattr(a, "audio_in", None), outputs=OutputOptions.from_args(a))
 
 
 class NullTracker:
@@ -112,12 +119,15 @@ def run_live(cfg: LiveConfig, stop: StopRequest | None = None) -> int:
         control = ControlState()
         # bound before the slow setup: a port another program holds is the user's to fix, said at once
         server = open_osc_server(cfg, control)
-        rig = None
+        rig = audio = None
         try:
             rig = MidiRig.open(control, midi_in=cfg.midi_in, midi_out=cfg.midi_out, link=cfg.link,
                                setlist_path=cfg.setlist)
-            return _run_live(cfg, threads, control, server, stop, rig)
+            audio = open_live_input(cfg.audio_in) if cfg.audio_in else None  # an unknown name fails here, listing the inputs
+            return _run_live(cfg, threads, control, server, stop, rig, audio)
         finally:
+            if audio is not None:
+                audio.close()
             if rig is not None:
                 rig.close()
             if server is not None:
@@ -140,7 +150,7 @@ def open_osc_server(cfg: LiveConfig, control: ControlState) -> OSCServer | None:
 
 
 def _run_live(cfg: LiveConfig, threads: int | None, control: ControlState, server: OSCServer | None,
-              stop: StopRequest, rig: MidiRig) -> int:
+              stop: StopRequest, rig: MidiRig, audio: LiveAudioSignals | None = None) -> int:
     from perform.tracking.tracker import FaceTracker  # after load_llvm_users_first(): MediaPipe may load the GL driver
 
     # before anything loads a GL driver: MediaPipe's tracker may (under X11, Mesa's llvmpipe with its own LLVM),
@@ -149,12 +159,17 @@ def _run_live(cfg: LiveConfig, threads: int | None, control: ControlState, serve
     sender = OSCSender(cfg.osc_out) if cfg.osc_out else None
     on_scene = ([sender.send_scene] if sender is not None else []) + rig.on_scene()
     show = build_show(cfg.setlist, model=cfg.model, size=cfg.size, device=cfg.device, precision=cfg.precision,
-                      control=control, reply=server.reply if server is not None else None, on_scene=on_scene)
+                      control=control, reply=server.reply if server is not None else None, on_scene=on_scene,
+                      audio=audio)
     setlist, models, conductor = show.setlist, show.models, show.conductor
+    if audio is None and maps_audio(conductor.runtimes):
+        log.warning("the setlist maps audio.* signals and no --audio-in was given: they read silence")
     crop_size = next(iter(models.values())).resolution
     out_size = setlist.show.size
     reporter = ErrorReporter(log)
     stats = TimingStats(keep_all=True)
+    # a missing package (or the wrong OS) for an output fails here, before a window opens
+    outputs = OutputHub(make_sinks(cfg.outputs, out_size, cfg.fps or 60.0), reporter)
 
     if cfg.stall_file:
         if parse_spec(cfg.source)[0] != "synthetic":
@@ -189,10 +204,14 @@ def _run_live(cfg: LiveConfig, threads: int | None, control: ControlState, serve
         ctx = window.ctx
     presenter = ChainPresenter(ctx, out_size, conductor, window=window)
     fps = cfg.fps if cfg.fps is not None else (60.0 if cfg.headless or not cfg.vsync else 0.0)
+    presenter.capture = bool(outputs)
 
     status = None
 
     def on_frame(n, plan, generated):
+        frame = presenter.take_frame() if outputs else None
+        if frame is not None:
+            outputs.submit(frame)  # latest wins on each output's own thread: never waits here
         if status is not None:
             status.update(n + 1)
         face, _ = runner.faces.peek()
@@ -211,6 +230,10 @@ def _run_live(cfg: LiveConfig, threads: int | None, control: ControlState, serve
     if server is not None:
         c = server.counters
         extra_hud.append(lambda: [f"osc :{server.port}  ok {c.get('accepted')}  dropped {c.total_dropped()}"])
+    if audio is not None:
+        extra_hud.append(audio.hud_lines)
+    if outputs:
+        extra_hud.append(outputs.hud_lines)
     infer = None
     if cfg.inference == "process":
         infer = InferenceProcess(models, device=cfg.device, threads=threads, stall_s=cfg.stall_s)
@@ -241,10 +264,12 @@ def _run_live(cfg: LiveConfig, threads: int | None, control: ControlState, serve
           f"output {out_size[0]}x{out_size[1]}{' headless' if cfg.headless else ''}; Esc twice or Ctrl-C to quit",
           flush=True)
     try:
+        outputs.start()
         runner.run()
     finally:
         if query is not None:
             query.close()
+        outputs.close()
         if sender is not None:
             sender.close()
         if recorder is not None:
@@ -263,6 +288,8 @@ def _run_live(cfg: LiveConfig, threads: int | None, control: ControlState, serve
         lines.append(f"  osc: {server.counters.summary()}")
     if recorder is not None:
         lines.append(f"  recording: {recorder.status.line()} -> {cfg.record}")
+    if outputs:
+        lines.append(f"  outputs: {outputs.summary()}")
     try:
         print("\n".join(lines), flush=True)
     except OSError:  # a hung-up terminal: the show still ended well

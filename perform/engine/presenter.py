@@ -57,6 +57,8 @@ class ChainPresenter:
         self._uploaded: dict[tuple[str, int], tuple[Generated, int]] = {}
         self._next_poll = 0.0
         self.shader_errors_seen = 0  # compile failures since the start, for the status file
+        self.capture = False  # video outputs: read each frame back before the HUD is drawn over it (take_frame)
+        self._captured: np.ndarray | None = None
         self.sync(conductor.chains())
 
     # -- setup -----------------------------------------------------------------------------------------------
@@ -114,6 +116,8 @@ class ChainPresenter:
                 # the first layer is drawn as it is; the second blended over it by the fade
                 chain.render(plan.t_s, plan.index, target=target, flip_y=flip, opacity=1.0 if i == 0 else plan.fade)
             self._drawn = {(layer.chain, c) for layer, c in zip(layers, copies)}
+        if self.capture:
+            self._captured = self._read_clean(target, screen)
         if hud_lines:
             hud = self._ensure_hud()
             hud.update(hud_lines + [f"shader error: {e.splitlines()[0][:100]}" for e in self.shader_errors[:2]],
@@ -193,6 +197,19 @@ class ChainPresenter:
     def toggle_fullscreen(self) -> None:
         if self.window is not None:
             self.window.toggle_fullscreen()
+
+    def _read_clean(self, target: moderngl.Framebuffer, screen: bool) -> np.ndarray:
+        """The frame as drawn so far (no HUD), top row first: a new array each frame, as outputs keep it on their
+        threads. A window's back buffer is bottom-up and the window's size: a flipped view (outputs fit the size)."""
+        w, h = target.size if screen else self.out_size
+        frame = np.empty((h, w, 3), np.uint8)
+        target.read_into(frame, viewport=(0, 0, w, h), components=3, alignment=1)
+        return frame[::-1] if screen else frame
+
+    def take_frame(self) -> np.ndarray | None:
+        """The clean frame drawn since the last call (with `capture` on), else None."""
+        frame, self._captured = self._captured, None
+        return frame
 
     def read_pixels(self) -> np.ndarray:
         """The frame just drawn, (H, W, 3) uint8, top row first (headless)."""

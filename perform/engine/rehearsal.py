@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from perform.audio.signals import FileAudioSignals, maps_audio
 from perform.control.events import ControlEvent
 from perform.engine.face_input import TrackedFaceInput
 from perform.engine.fixed_clock import EventTimeline, FixedOptions, run_fixed, run_preview
@@ -23,6 +24,8 @@ from perform.engine.stages import FaceInput, Program
 from perform.engine.stop import StopRequest, stop_on_signals
 from perform.engine.timing import TimingStats
 from perform.errors import PerformError
+from perform.outputs.hub import OutputHub
+from perform.outputs.options import OutputOptions, make_sinks
 from perform.render.context import create_headless_context, load_llvm_users_first
 from perform.render.video_out import VideoFileOutput
 from perform.session.reader import load_session
@@ -58,6 +61,7 @@ class RehearseConfig:
     inference: str = "process"     # the model in a child process, overlapping the drawing (or "thread": inline)
     stats_json: str | None = None
     progress: bool = True
+    outputs: OutputOptions = OutputOptions()  # video out, with --preview
 
     @classmethod
     def from_args(cls, a: argparse.Namespace) -> "RehearseConfig":
@@ -67,7 +71,8 @@ class RehearseConfig:
                    precision=getattr(a, "precision", "fp32"), crf=a.crf, x264_preset=a.x264_preset,
                    x264_threads=getattr(a, "x264_threads", 0),
                    hashes=a.hashes,
-                   stats_json=a.stats_json, progress=not a.no_progress, inference=a.inference)
+                   stats_json=a.stats_json, progress=not a.no_progress, inference=a.inference,
+                   outputs=OutputOptions.from_args(a))
 
 
 def _input_for(cfg: RehearseConfig, setlist: Setlist):
@@ -166,6 +171,7 @@ class Rehearsal:
     start: int
     end: int
     what: str  # the input, in words
+    audio: FileAudioSignals | None = None  # --audio's signals for audio.* mappings; the caller closes it
 
 
 def assemble(cfg: RehearseConfig) -> Rehearsal:
@@ -213,13 +219,28 @@ def assemble(cfg: RehearseConfig) -> Rehearsal:
         raise PerformError(f"nothing to render: --from {cfg.t_from} s is not before --to {t_to} s")
 
     timeline = EventTimeline(events)
-    conductor = build_show(setlist, models=models, control=timeline.control).conductor
-    return Rehearsal(setlist, models, conductor, face_input, timeline, start, end, what)
+    # the audio muxed into --out is the audio the mappings hear: audio.* signals from the same file, frame by frame
+    audio = FileAudioSignals(cfg.audio) if cfg.audio else None
+    conductor = build_show(setlist, models=models, control=timeline.control, audio=audio).conductor
+    if audio is None and maps_audio(conductor.runtimes):
+        print("note: the setlist maps audio.* signals and no --audio was given: they read silence")
+    return Rehearsal(setlist, models, conductor, face_input, timeline, start, end, what, audio)
 
 
 def _run_rehearse(cfg: RehearseConfig, stop: StopRequest) -> int | None:
     """The exit status, or None for a render abandoned on a stop request."""
+    if cfg.outputs and not cfg.preview:
+        raise PerformError("video outputs (--out-stream, --out-ndi, ...) send the --preview window's frames: "
+                           "add --preview (an offline render runs at its own speed, not the show's)")
     r = assemble(cfg)
+    try:
+        return _render(cfg, r, stop)
+    finally:
+        if r.audio is not None:
+            r.audio.close()
+
+
+def _render(cfg: RehearseConfig, r: Rehearsal, stop: StopRequest) -> int | None:
     setlist, models, conductor, face_input, timeline = r.setlist, r.models, r.conductor, r.face_input, r.timeline
     start, end, fps, what = r.start, r.end, r.setlist.show.fps, r.what
     if cfg.preview:
@@ -295,16 +316,29 @@ def _preview(cfg: RehearseConfig, setlist: Setlist, conductor, face_input, timel
     """--preview: a window at real time, with hot reload of the setlist and the shaders."""
     from perform.render.window import Window  # pygame only where a window is wanted
 
+    outputs = OutputHub(make_sinks(cfg.outputs, setlist.show.size, setlist.show.fps))
     window = Window(size=setlist.show.size, title=f"perform rehearse: {setlist.show.title}")
     presenter = ChainPresenter(window.ctx, setlist.show.size, conductor, window=window, hot_reload=True)
+    presenter.capture = bool(outputs)
     reload = None
     if cfg.setlist:
         reload = SetlistReloader(SetlistWatcher(cfg.setlist, setlist), conductor, presenter,
                                  lambda sl, cache: build_models(sl, cfg.device, cache, cfg.precision))
+
+    def between_frames(now: float) -> None:
+        frame = presenter.take_frame()  # the frame drawn last, without the HUD
+        if frame is not None:
+            outputs.submit(frame)
+        if reload is not None:
+            reload(now)
+
     try:
+        outputs.start()
         stats = run_preview(conductor, presenter, face_input, timeline,
-                            FixedOptions(fps=setlist.show.fps, start_frame=start, end_frame=end), reload, stop=stop)
+                            FixedOptions(fps=setlist.show.fps, start_frame=start, end_frame=end), between_frames,
+                            stop=stop)
     finally:
+        outputs.close()
         presenter.close()
         face_input.close()
         window.close()

@@ -38,15 +38,17 @@ def build_show(setlist: Setlist | str | Path | None, *, model: str | None = None
                size: tuple[int, int] | None = None, fps: float | None = None, device: str | None = "auto",
                models: dict[str, GenerativeModel] | None = None, control: Any = None,
                reply: Callable | None = None, precision: str = "fp32",
-               on_scene: Sequence[Callable[[int, str], None]] = ()) -> Show:
+               on_scene: Sequence[Callable[[int, str], None]] = (), audio: Any = None) -> Show:
     """The setlist (a path, loaded and validated; None: the one-scene default; or one already loaded), its models
     (loaded on `device` in `precision` unless given) and a conductor that reads `control` (a ControlState: the live one, or an
-    EventTimeline's), answers OSC senders through `reply` and tells `on_scene` (index, name) of each scene change."""
+    EventTimeline's) and `audio` (AudioSignals, for audio.* mappings), answers OSC senders through `reply` and tells
+    `on_scene` (index, name) of each scene change."""
     if not isinstance(setlist, Setlist):
         setlist = load_setlist_or_default(None if setlist is None else str(setlist), model, size, fps)
     if models is None:
         models = build_models(setlist, device, precision=precision)
-    return Show(setlist, models, make_conductor(setlist, models, control=control, reply=reply, on_scene=on_scene))
+    return Show(setlist, models, make_conductor(setlist, models, control=control, reply=reply, on_scene=on_scene,
+                                                audio=audio))
 
 
 def load_setlist_or_default(path: str | None, model_override: str | None, size: tuple[int, int] | None,
@@ -108,8 +110,10 @@ def _same_build(model: GenerativeModel, path: str, decl: tuple | None, precision
 
 
 def make_conductor(setlist: Setlist, models: dict[str, GenerativeModel], control: Any = None,
-                   reply: Callable | None = None, on_scene: Sequence[Callable[[int, str], None]] = ()) -> Conductor:
-    return Conductor(setlist, models, make_mapper, SceneScheduler, control=control, reply=reply, on_scene=on_scene)
+                   reply: Callable | None = None, on_scene: Sequence[Callable[[int, str], None]] = (),
+                   audio: Any = None) -> Conductor:
+    return Conductor(setlist, models, make_mapper, SceneScheduler, control=control, reply=reply, on_scene=on_scene,
+                     audio=audio)
 
 
 def set_torch_threads(n: int | None) -> None:

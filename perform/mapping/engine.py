@@ -1,4 +1,4 @@
-"""MappingEngine: control inputs, face features, LFOs and time -> a latent, a mix and shader parameters.
+"""MappingEngine: control inputs, face features, audio signals, LFOs and time -> a latent, a mix and shader parameters.
 
 Each frame: every mapping reads its source, scales it to 0..1 by its `in` range (clamped), shapes
 it by its curve, smooths it, and scales it to its `out` range. Per target the results combine, in
@@ -144,8 +144,9 @@ class MappingEngine:
 
     def evaluate(self, t_s: float, inputs: Mapping[str, float], face: Mapping[str, float], tempo_bpm: float = 120.0,
                  *, keys: Mapping[str, float] | None = None, overrides: Mapping[str, float] | None = None,
-                 midi: Mapping[str, float] | None = None) -> MappedParams:
-        """One frame's parameters at time t_s (seconds, increasing). midi: ControlState.midi."""
+                 midi: Mapping[str, float] | None = None, audio: Mapping[str, float] | None = None) -> MappedParams:
+        """One frame's parameters at time t_s (seconds, increasing). midi: ControlState.midi; `audio`: the audio
+        signals by name (AudioValues.sources()), none when there is no audio input."""
         if self._t0 is None:
             self._t0 = self._t_prev = t_s
         dt = max(0.0, t_s - self._t_prev)
@@ -153,12 +154,13 @@ class MappingEngine:
         self._beat += dt * max(tempo_bpm, 0.0) / 60.0
         keys = keys or {}
         midi = midi or {}
+        audio = audio or {}
 
         replaced: dict[str, float] = {}
         summed: dict[str, float] = {}
         scaled: dict[str, float] = {}
         for j, s in enumerate(self.specs):
-            x = self._read(j, s, t_s, inputs, face, keys, midi)
+            x = self._read(j, s, t_s, inputs, face, keys, midi, audio)
             u = unit(x, *s.in_range)
             if s.invert:
                 u = 1.0 - u
@@ -207,14 +209,14 @@ class MappingEngine:
             latent = np.nan_to_num(latent, nan=0.0, posinf=0.0, neginf=0.0)
         return MappedParams(t_s, latent, mix, types.MappingProxyType(shader), types.MappingProxyType(values))
 
-    def _read(self, j: int, s: MappingSpec, t_s: float, inputs, face, keys, midi) -> float:
+    def _read(self, j: int, s: MappingSpec, t_s: float, inputs, face, keys, midi, audio) -> float:
         kind, name = s.source_kind, s.source_name
         if kind == "lfo":
             cycles = (self._beat / s.beats) if s.beats else (t_s - self._t0) * s.rate_hz
             return s.in_range[0] + lfo(name, cycles + s.phase, s.seed) * (s.in_range[1] - s.in_range[0])
         if kind == "time":
             return t_s - self._t0
-        src = inputs if kind == "in" else face if kind == "face" else midi if kind == "midi" else keys
+        src = inputs if kind == "in" else face if kind == "face" else midi if kind == "midi" else audio if kind == "audio" else keys
         v = src.get(name)
         if v is None or not math.isfinite(v):
             return self._last_source[j]  # not sent yet / lost: hold the last good value

@@ -1,7 +1,7 @@
 """MappingSpec: one declared mapping (source -> curve -> smoothing -> target), loaded from TOML.
 
     [[mapping]]
-    source = "face.mouth_open"            # in.<name> | face.<feature> | key.<name> | time | lfo.<shape> | midi.<control>
+    source = "face.mouth_open"            # in.<name> | face.<feature> | key.<name> | time | lfo.<shape> | midi.<control> | audio.<signal>
     target = "direction.mouth_open"       # latent.<i> | direction.<name> | keyframes | mix | shader.<pass>.<param>
     fallback = ["direction.pc0"]          # tried in order when the target does not exist in this model
     in = [0.0, 1.0]
@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
+from perform.audio.features import AUDIO_RANGES, AUDIO_SIGNALS
 from perform.errors import PerformError
 from perform.tracking.observation import FEATURE_NAMES, FEATURE_RANGES
 
@@ -36,7 +37,7 @@ else:  # pragma: no cover
 CURVES = ("linear", "exponential", "smoothstep")
 COMBINES = ("sum", "replace", "multiply")
 LFO_SHAPES = ("sine", "triangle", "saw", "square", "random")
-SOURCE_KINDS = ("in", "face", "key", "time", "lfo", "midi")
+SOURCE_KINDS = ("in", "face", "key", "time", "lfo", "midi", "audio")
 # midi.cc.<ch>.<n> and midi.note.<ch>.<n> (0..1), midi.bend.<ch> (-1..1, 0 at rest), midi.program.<ch> (program / 127);
 # channels 1..16 as a musician counts them, numbers 0..127
 MIDI_SOURCE = re.compile(r"(?:(?:cc|note)\.(?P<ch>\d{1,2})\.(?P<n>\d{1,3})|(?:bend|program)\.(?P<ch1>\d{1,2}))")
@@ -102,6 +103,8 @@ def default_in_range(source: str) -> tuple[float, float]:
         return (0.0, 60.0)
     if source.startswith("midi.bend."):
         return (-1.0, 1.0)
+    if kind == "audio" and name in AUDIO_RANGES:
+        return AUDIO_RANGES[name]
     return (0.0, 1.0)
 
 
@@ -121,7 +124,7 @@ def check_source(source: object, where: str) -> str:
     kind, dot, name = source.partition(".")
     if kind not in SOURCE_KINDS:
         raise MappingError(f"{where}: key 'source': unknown source {source!r}; expected in.<name>, face.<feature>, "
-                           f"key.<name>, time, lfo.<shape> or midi.<control>{_closest(kind, SOURCE_KINDS)}")
+                           f"key.<name>, time, lfo.<shape>, midi.<control> or audio.<signal>{_closest(kind, SOURCE_KINDS)}")
     if kind == "time":
         if dot:
             raise MappingError(f"{where}: key 'source': 'time' takes no name (got {source!r})")
@@ -133,6 +136,9 @@ def check_source(source: object, where: str) -> str:
                            f"{', '.join(LFO_SHAPES)}{_closest(name, LFO_SHAPES)}")
     elif kind == "midi":
         check_midi_name(name, f"{where}: key 'source': {source!r}")
+    elif kind == "audio" and name not in AUDIO_SIGNALS:
+        raise MappingError(f"{where}: key 'source': unknown audio signal {name!r}; expected one of "
+                           f"{', '.join(AUDIO_SIGNALS)}{_closest(name, AUDIO_SIGNALS)}")
     elif kind in ("in", "key") and not re.fullmatch(_NAME, name):
         raise MappingError(f"{where}: key 'source': {source!r}: expected {kind}.<name> with a name of letters, "
                            f"digits, '_' or '-'")

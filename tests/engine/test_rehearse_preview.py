@@ -46,3 +46,33 @@ def test_rehearse_preview_plays_the_show_in_a_window_and_ends_at_to(setlist_file
     assert "perform rehearse --preview" in r.stdout
     drawn = re.search(r"^\s+frame\s+(\d+)\s", r.stdout, re.M)
     assert drawn and int(drawn.group(1)) == 30, r.stdout  # every frame up to --to 1 s, shown once, then it ended
+
+
+def test_rehearse_preview_streams_what_the_window_shows_upright_without_the_hud(setlist_file, xvfb_env, tmp_path):
+    import av
+    import numpy as np
+
+    from tests.outputs.conftest import UDPReceiver
+
+    show = setlist_file(SHOW)
+    reference = tmp_path / "ref.mp4"  # the same frames rendered headless: image order, no window involved
+    r = subprocess.run([sys.executable, "-m", "perform", "rehearse", str(show), "--synthetic", "--to", "1",
+                        "--inference", "thread", "--out", str(reference), "--no-progress"],
+                       cwd=ROOT, env=xvfb_env, capture_output=True, text=True, timeout=180)
+    assert r.returncode == 0, r.stderr[-3000:]
+    with av.open(str(reference)) as c:
+        expected = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)][-1].astype(np.int16)
+    rx = UDPReceiver()
+    try:
+        r = subprocess.run([sys.executable, "-m", "perform", "rehearse", str(show), "--preview", "--synthetic", "--to",
+                            "1", "--inference", "thread", "--out-stream", rx.url],
+                           cwd=ROOT, env=dict(xvfb_env, PYTHONUNBUFFERED="1"), capture_output=True, text=True,
+                           timeout=180)
+        assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-3000:]
+        got = rx.frames()
+    finally:
+        rx.close()
+    assert len(got) >= 15 and got[-1].shape == (64, 96, 3)
+    last = got[-1].astype(np.int16)
+    assert np.abs(last - expected).mean() < 6  # the window's picture, upright, with no HUD text over it
+    assert np.abs(last[::-1] - expected).mean() > 2 * np.abs(last - expected).mean()
