@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "osc": "print the OSC address space, or send a test message",
     "bench": "run a benchmark (live, render, osc-flood, offline, nets, tracking)",
     "soak": "run the live show headless with a fault every 30 s; report recovery, memory and exits",
+    "clusters": "find a model's feature clusters (for bends), store them in its card, draw a contact sheet",
     "info": "show the device, the models found and the versions of the parts",
 }
 

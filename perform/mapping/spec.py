@@ -3,6 +3,7 @@
     [[mapping]]
     source = "face.mouth_open"            # in.<name> | face.<feature> | key.<name> | time | lfo.<shape>
     target = "direction.mouth_open"       # latent.<i> | direction.<name> | keyframes | mix | shader.<pass>.<param>
+                                          # | bend.<name>.<param> | blend.alpha[.<group>] | blend.swap | trajectory.position
     fallback = ["direction.pc0"]          # tried in order when the target does not exist in this model
     in = [0.0, 1.0]
     out = [0.0, 2.5]
@@ -37,7 +38,9 @@ CURVES = ("linear", "exponential", "smoothstep")
 COMBINES = ("sum", "replace", "multiply")
 LFO_SHAPES = ("sine", "triangle", "saw", "square", "random")
 SOURCE_KINDS = ("in", "face", "key", "time", "lfo")
-TARGET_KINDS = ("latent", "direction", "keyframes", "mix", "shader")
+TARGET_KINDS = ("latent", "direction", "keyframes", "mix", "shader", "bend", "blend", "trajectory")
+NET_KINDS = ("bend", "blend", "trajectory")  # live network parameters: the scene model's net_params() names them
+BLEND_GROUPS = ("coarse", "middle", "fine")
 _NAME = r"[A-Za-z0-9_\-]{1,64}"
 KEYS = ("source", "target", "fallback", "optional", "in", "out", "curve", "k", "invert", "smooth", "combine",
         "rate", "beats", "phase", "seed")
@@ -139,10 +142,13 @@ def check_target_syntax(target: object, where: str, key: str = "target") -> str:
     kind, _, rest = target.partition(".")
     ok = ((kind == "latent" and rest.isdigit()) or (kind == "direction" and re.fullmatch(_NAME, rest))
           or (kind in ("keyframes", "mix") and not rest)
-          or (kind == "shader" and re.fullmatch(rf"{_NAME}\.{_NAME}", rest)))
+          or (kind in ("shader", "bend") and re.fullmatch(rf"{_NAME}\.{_NAME}", rest))
+          or (kind == "blend" and rest in ("alpha", "swap", *(f"alpha.{g}" for g in BLEND_GROUPS)))
+          or (kind == "trajectory" and rest == "position"))
     if not ok:
         raise MappingError(f"{where}: key {key!r}: unknown target {target!r}; expected latent.<index>, direction.<name>, "
-                           f"keyframes, mix or shader.<pass>.<param>{_closest(kind, TARGET_KINDS)}")
+                           f"keyframes, mix, shader.<pass>.<param>, bend.<name>.<param>, blend.alpha, "
+                           f"blend.alpha.<coarse|middle|fine>, blend.swap or trajectory.position{_closest(kind, TARGET_KINDS)}")
     return target
 
 
@@ -274,13 +280,15 @@ def load_default_mappings() -> tuple[MappingSpec, ...]:
 
 @dataclass(frozen=True, slots=True)
 class TargetContext:
-    """What exists to map onto: from the model (latent_dim, directions), the setlist (keyframes), the
-    shader chain ((pass, param) pairs). None = not known, so not checked."""
+    """What exists to map onto: from the model (latent_dim, directions, the live network parameters its
+    net_params() declares), the setlist (keyframes), the shader chain ((pass, param) pairs). None = not
+    known, so not checked."""
 
     latent_dim: int
     directions: frozenset[str] = frozenset()
     keyframes: int = 0
     shader_params: frozenset[tuple[str, str]] | None = None
+    net_params: frozenset[str] = frozenset()
 
 
 def target_exists(target: str, ctx: TargetContext) -> str | None:
@@ -301,6 +309,12 @@ def target_exists(target: str, ctx: TargetContext) -> str | None:
             return None
         names = [f"{a}.{b}" for a, b in ctx.shader_params]
         return f"no shader parameter {rest!r}{_closest(rest, names)}"
+    if kind in NET_KINDS:
+        if target in ctx.net_params:
+            return None
+        have = sorted(ctx.net_params)
+        listed = ", ".join(have[:16]) + (f", ... ({len(have)} in all)" if len(have) > 16 else "") if have else "none"
+        return f"the scene's model has no live parameter {target!r} (it has: {listed}){_closest(target, have)}"
     return None
 
 
