@@ -93,9 +93,8 @@ def channel(x: torch.Tensor, transform: str, v: Mapping[str, float], seed: int, 
     """Change the values of the maps (B, C, H, W), each channel on its own (noise: the layer's spread)."""
     if transform == "ablate":
         return x * (1.0 - v["amount"])
-    if transform == "noise":
-        spread = x.float().std().clamp_min(1e-6).to(x.dtype)
-        return x + (v["amount"] * spread) * noise.at(seed, float(v["step"]), x)
+    if transform == "noise":  # in the maps' own units (after BatchNorm they are about unit size): no reduction,
+        return x + v["amount"] * noise.at(seed, float(v["step"]), x)  # so any thread count gives the same bits
     if transform in ("erode", "dilate"):
         r = int(round(v["radius"]))
         if r <= 0:
@@ -104,13 +103,13 @@ def channel(x: torch.Tensor, transform: str, v: Mapping[str, float], seed: int, 
         if transform == "dilate":
             return F.max_pool2d(x, k, stride=1, padding=r)
         return -F.max_pool2d(-x, k, stride=1, padding=r)
-    top = x.amax(dim=(-2, -1), keepdim=True)  # (B, C, 1, 1) each map's maximum
+    top = x.amax(dim=(-2, -1), keepdim=True)  # (B, C, 1, 1) each map's maximum (exact in any order)
     if transform == "invert":
         return torch.lerp(x, top - x, v["amount"])
     if transform == "threshold":
         return torch.where(x >= v["level"] * top, x, torch.zeros_like(x))
-    if transform == "binarise":
-        mean = x.mean(dim=(-2, -1), keepdim=True)
+    if transform == "binarise":  # a sum in float64: its order (threads) does not change the float32 mean
+        mean = x.double().mean(dim=(-2, -1), keepdim=True).to(x.dtype)
         return torch.lerp(x, torch.where(x > mean, top, torch.zeros_like(x)), v["amount"])
     if transform == "sine-fold":
         return torch.lerp(x, torch.sin(v["frequency"] * x), v["amount"])

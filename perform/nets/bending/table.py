@@ -49,7 +49,7 @@ TRANSFORMS: Mapping[str, Transform] = {
     "dilate": _t("channel", "grow what each map holds (`radius` in map pixels)", radius=(0.0, 4.0, 0.0)),
     "sine-fold": _t("channel", "fold the values through a sine of `frequency`", ("amount",),
                     amount=(0.0, 1.0, 0.0), frequency=(0.1, 20.0, 3.0)),
-    "noise": _t("channel", "add seeded noise (`amount` times the layer's spread); `step` moves through noise fields "
+    "noise": _t("channel", "add seeded noise (`amount` in the maps' units); `step` moves through noise fields "
                 "smoothly (same seed and step, same noise)", ("amount",), amount=(0.0, 4.0, 0.0), step=(0.0, 1e6, 0.0)),
 }
 
