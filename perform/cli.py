@@ -23,7 +23,7 @@ COMMANDS: dict[str, str] = {
     "capture": "build a face dataset (aligned crops + manifest) from a camera, videos or images",
     "train": "train a model (recipes: vaegan, unstable-equilibrium)",
     "osc": "print the OSC address space, or send a test message",
-    "bench": "run a benchmark (live, render, osc-flood, offline, nets, tracking)",
+    "bench": "run a benchmark (live, render, osc-flood, offline, nets, tracking, divergence)",
     "soak": "run the live show headless with a fault every 30 s; report recovery, memory and exits",
     "clusters": "find a model's feature clusters (for bends), store them in its card, draw a contact sheet",
     "info": "show the device, the models found and the versions of the parts",

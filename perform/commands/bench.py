@@ -1,4 +1,4 @@
-"""`perform bench NAME [ARGS]`: run a benchmark from bench/ (live, render, osc-flood, offline, nets, tracking).
+"""`perform bench NAME [ARGS]`: run a benchmark from bench/ (live, render, osc-flood, offline, nets, tracking, divergence).
 
 `perform bench nets --device cuda --precision fp32 fp16` times the generator on a chosen device."""
 
@@ -18,6 +18,7 @@ BENCHES = {
     "offline": "bench_offline.py",
     "nets": "bench_nets.py",  # generate/encode p50/p95 (--device, --precision, --compile), or --error vs fp32
     "tracking": "bench_tracking.py",
+    "divergence": "bench_divergence.py",  # added cost per image of 0, 1, 4 bends (and a live blend) at 64 and 128 px
 }
 
 

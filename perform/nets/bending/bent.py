@@ -105,6 +105,7 @@ class BentModel:
                         for s in self.bend_specs for p, q in TRANSFORMS[s.transform].params.items()}
         self._values: list[dict[str, float]] = [self._bend_values(i, {}) for i in range(len(self._bends))]
         self._noise = ops.NoiseFields()
+        self._masks: dict[tuple, torch.Tensor] = {}
         self._hooks = []
         for key, gen in gens.items():
             modules = layer_modules(gen)
@@ -154,6 +155,9 @@ class BentModel:
             if is_identity(b.spec.transform, v):
                 continue  # skipped, not computed: identity must be bit-identical
             idx = b.channels[key]
+            if b.spec.transform == "ablate" and idx is not None:  # a per-channel factor: no gather, no scatter
+                x, changed = x * self._ablate_factor(i, key, x, v["amount"]), True
+                continue
             sel = x if idx is None else x.index_select(1, idx)  # (B, k, H, W)
             if b.kind == "spatial":
                 y = ops.spatial(sel, b.spec.transform, v)
@@ -162,6 +166,16 @@ class BentModel:
             x = y if idx is None else x.index_copy(1, idx, y.to(x.dtype))
             changed = True
         return x if changed else None
+
+    def _ablate_factor(self, i: int, key: str, x: torch.Tensor, amount: float) -> torch.Tensor:
+        """(1, C, 1, 1): 1 - amount on the bend's channels, 1 elsewhere (the mask is made once)."""
+        cache_key = (i, key, x.shape[1], x.device, x.dtype)
+        mask = self._masks.get(cache_key)
+        if mask is None:
+            mask = torch.zeros(1, x.shape[1], 1, 1, device=x.device, dtype=x.dtype)
+            mask[:, self._bends[i].channels[key]] = 1.0
+            self._masks[cache_key] = mask
+        return 1.0 - amount * mask
 
 
 def bend_model(model: Any, specs: Iterable[BendSpec]) -> Any:
