@@ -28,8 +28,9 @@ COMMANDS: dict[str, str] = {
     "search": "search a recipe's parameters (Optuna): trials scored by select's weighted metrics, table and plots",
     "osc": "print the OSC address space, or send a test message",
     "midi": "list the MIDI ports, or print what one sends",
-    "bench": "run a benchmark (live, render, osc-flood, offline, nets, tracking)",
+    "bench": "run a benchmark (live, render, osc-flood, offline, nets, tracking, divergence, blend, outputs)",
     "soak": "run the live show headless with a fault every 30 s; report recovery, memory and exits",
+    "clusters": "find a model's feature clusters (for bends), store them in its card, draw a contact sheet",
     "info": "show the device, the models found and the versions of the parts",
 }
 

@@ -1,4 +1,4 @@
-"""`perform bench NAME [ARGS]`: run a benchmark from bench/ (live, render, osc-flood, offline, nets, tracking, blend, outputs).
+"""`perform bench NAME [ARGS]`: run a benchmark from bench/ (live, render, osc-flood, offline, nets, tracking, divergence, blend, outputs).
 
 `perform bench nets --device cuda --precision fp32 fp16` times the generator on a chosen device."""
 
@@ -20,6 +20,7 @@ BENCHES = {
     "tracking": "bench_tracking.py",
     "blend": "bench_blend.py",  # added cost per image of a live blend (alpha moving every frame), 64 and 128 px
     "outputs": "bench_outputs.py",  # render-loop time each video output adds at 720p; audio sound-to-screen latency
+    "divergence": "bench_divergence.py",  # added cost per image of 0, 1, 4 bends (and a live blend) at 64 and 128 px
 }
 
 

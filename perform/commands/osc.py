@@ -23,6 +23,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--wait", type=float, default=0.5, metavar="S",
                    help="--send: seconds to wait for a /perform/reply (0: do not wait) [0.5]")
     p.add_argument("--markdown", action="store_true", help="print the address space as a markdown table")
+    p.add_argument("--setlist", metavar="FILE", help="also list the live network parameters (bends, blend, trajectory) "
+                   "that this setlist's models declare, with their real ranges")
 
 
 def _parse_arg(s: str):
@@ -45,7 +47,27 @@ def run(args: argparse.Namespace) -> int:
     if args.listen:
         return _listen(args)
     print(osc_routes.address_space_table() if args.markdown else osc_routes.address_space_text())
+    if args.setlist:
+        _net_addresses(args.setlist)
     return 0
+
+
+def _net_addresses(path: str) -> None:
+    """The setlist's live network parameters: address, the real range 0..1 maps onto, the default."""
+    # torch: only when a setlist's models are asked for
+    from perform.control.osc_routes import net_address
+    from perform.engine.show import build_models
+    from perform.setlist.loader import load_setlist
+
+    models = build_models(load_setlist(path), "cpu")
+    params: dict[str, tuple[float, float, float]] = {}
+    for m in models.values():
+        params.update(m.net_params() if hasattr(m, "net_params") else {})
+    print(f"\nlive network parameters of {path} (0..1 is sent; it maps onto low..high):")
+    if not params:
+        print("  none")
+    for name, (lo, hi, default) in sorted(params.items()):
+        print(f"  {net_address(name):<40} {name:<32} {lo:g}..{hi:g}, default {default:g}")
 
 
 def _send(host: str, port: int, address: str, values: list, wait_s: float) -> int:

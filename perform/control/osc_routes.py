@@ -18,6 +18,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 from perform.control.events import ControlEvent
 
 PREFIX = "/perform"
+NET_KINDS = ("bend", "blend", "trajectory")  # live network parameters (perform.mapping.spec.NET_KINDS)
 _NAME = r"[A-Za-z0-9_\-]{1,64}"
 _WILDCARD_CHARS = frozenset("*?[]{}")
 MAX_LATENT_DIM = 4096
@@ -241,6 +242,17 @@ ROUTES: tuple[Route, ...] = (
           _args_unit, HELD, "hold", "mix"),
     Route(f"{P}/shader/<pass>/<param>", "f", "0..1", "shader parameter, normalised; the pass declares its real range",
           _args_unit, HELD, "hold", "shader.{pass}.{param}"),
+    Route(f"{P}/bend/<name>/<param>", "f", "0..1", "a bend's live parameter ([[scene.bend]] name), normalised; the "
+          "transform declares its real range (`perform clusters MODEL --list` lists layers)", _args_unit, HELD, "hold",
+          "bend.{name}.{param}"),
+    Route(f"{P}/blend/alpha", "f", "0..1", "weight blend between a scene's two models: 0 the first, 1 the second",
+          _args_unit, HELD, "hold", "blend.alpha"),
+    Route(f"{P}/blend/alpha/<group>", "f", "0..1", "weight blend of one layer group (coarse, middle or fine) only",
+          _args_unit, HELD, "hold", "blend.alpha.{group}"),
+    Route(f"{P}/blend/swap", "f", "0 or 1", "layer swap off (0) or on (1): the chosen layers from the second model",
+          _args_unit, HELD, "hold", "blend.swap"),
+    Route(f"{P}/trajectory", "f", "0..1", "position along a run's snapshots: 0 the first, 1 the last",
+          _args_unit, HELD, "hold", "trajectory.position"),
     Route(f"{P}/in/<name>", "f", "any finite (|x| <= 1e6); 0..1 by convention",
           "generic named input for mappings (source \"in.<name>\"); the mapping's `in` range reads it",
           _args_input, HELD, "hold", "in.{name}"),
@@ -327,7 +339,7 @@ class Router:
 
     def __init__(self, *, latent_dim: int | None = None, directions: Iterable[str] | None = None,
                  shader_params: Iterable[tuple[str, str]] | None = None, inputs: Iterable[str] = (),
-                 max_inputs: int = 1024) -> None:
+                 max_inputs: int = 1024, net_params: Iterable[str] | None = None) -> None:
         self._lock = threading.Lock()
         self._max_inputs = max_inputs
         self._ctx: dict = {}
@@ -335,11 +347,14 @@ class Router:
         self._keys: set[str] = set()
         self._concrete: tuple[str, ...] | None = None
         self._matches: dict[str, tuple[Route, dict[str, str]]] = {}
-        self.declare(latent_dim=latent_dim, directions=directions, shader_params=shader_params, inputs=inputs)
+        self.declare(latent_dim=latent_dim, directions=directions, shader_params=shader_params, inputs=inputs,
+                     net_params=net_params)
 
     def declare(self, *, latent_dim: int | None = None, directions: Iterable[str] | None = None,
-                shader_params: Iterable[tuple[str, str]] | None = None, inputs: Iterable[str] = ()) -> None:
-        """Narrow the table to what exists; None leaves that kind as it was."""
+                shader_params: Iterable[tuple[str, str]] | None = None, inputs: Iterable[str] = (),
+                net_params: Iterable[str] | None = None) -> None:
+        """Narrow the table to what exists; None leaves that kind as it was. net_params: the live network
+        parameter names (bend.<name>.<param>, blend.alpha, ...) the show's models declare."""
         with self._lock:
             if latent_dim is not None:
                 if not 0 < latent_dim <= MAX_LATENT_DIM:
@@ -349,6 +364,8 @@ class Router:
                 self._ctx["directions"] = frozenset(directions)
             if shader_params is not None:
                 self._ctx["shader_params"] = frozenset((str(a), str(b)) for a, b in shader_params)
+            if net_params is not None:
+                self._ctx["net_params"] = frozenset(net_params)
             for name in inputs:
                 if re.fullmatch(_NAME, name):
                     self._inputs.add(name)
@@ -362,6 +379,7 @@ class Router:
                 out += [f"{P}/latent/{i}" for i in range(self._ctx.get("latent_dim", 0))]
                 out += [f"{P}/direction/{n}" for n in sorted(self._ctx.get("directions", ()))]
                 out += [f"{P}/shader/{a}/{b}" for a, b in sorted(self._ctx.get("shader_params", ()))]
+                out += [net_address(n) for n in sorted(self._ctx.get("net_params", ()))]
                 out += [f"{P}/in/{n}" for n in sorted(self._inputs)]
                 out += [f"{P}/key/{n}" for n in sorted(self._keys)]
                 self._concrete = tuple(out)
@@ -406,6 +424,12 @@ class Router:
             raise Rejected("unknown_address", f"{address}: the model has no direction {m['name']!r}")
         if "pass" in m and "shader_params" in ctx and (m["pass"], m["param"]) not in ctx["shader_params"]:
             raise Rejected("unknown_address", f"{address}: no shader parameter {m['pass']}.{m['param']}")
+        if route.hold is not None and route.hold.partition(".")[0] in NET_KINDS and "net_params" in ctx:
+            name = route.hold.format(**m)
+            if name not in ctx["net_params"]:
+                have = sorted(ctx["net_params"])
+                raise Rejected("unknown_address", f"{address}: the show's models have no live parameter {name!r} "
+                               f"(they have: {', '.join(have[:12]) or 'none'}{' ...' if len(have) > 12 else ''})")
         if route.hold in ("in.{name}", "key.{name}"):
             seen = self._inputs if route.hold == "in.{name}" else self._keys
             if m["name"] not in seen:
@@ -462,13 +486,27 @@ def held_values(event: ControlEvent) -> Iterator[tuple[str, float]]:
     elif kind == "midi" and len(parts) in (5, 6):
         v = float(event.args[0])
         yield "midi." + ".".join(parts[3:]), v / 127.0 if parts[3] == "program" else v
+    elif kind == "bend" and len(parts) == 5:
+        yield f"bend.{parts[3]}.{parts[4]}", float(event.args[0])
+    elif kind == "blend" and len(parts) in (4, 5):
+        yield "blend." + ".".join(parts[3:]), float(event.args[0])
+    elif kind == "trajectory" and len(parts) == 3:
+        yield "trajectory.position", float(event.args[0])
 
 
 def is_value(address: str) -> bool:
-    """Whether an event address sets a held value (latent, direction, mix, shader, in, key, midi)."""
+    """Whether an event address sets a held value (latent, direction, mix, shader, in, key, midi, bend, blend, trajectory)."""
     parts = address.split("/")
     return len(parts) > 2 and parts[1] == "perform" and parts[2] in ("latent", "direction", "mix", "shader", "in", "key",
-                                                                     "midi")
+                                                                     "midi", *NET_KINDS)
+
+
+def net_address(name: str) -> str:
+    """The OSC address of a live network parameter: 'bend.warp.angle' -> '/perform/bend/warp/angle',
+    'trajectory.position' -> '/perform/trajectory'."""
+    if name == "trajectory.position":
+        return f"{P}/trajectory"
+    return f"{P}/" + name.replace(".", "/")
 
 
 def address_space_table() -> str:

@@ -7,6 +7,7 @@ inference stage and asked for their shape and directions).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 from collections import Counter
@@ -21,6 +22,8 @@ from perform.control.osc_routes import CONDUCTOR, MAPPING, route_for
 from perform.engine.plan import FramePlan, GenJob, Layer
 from perform.mapping.engine import MappingEngine
 from perform.mapping.spec import load_default_mappings, parse_mapping
+from perform.nets.bending.bent import bend_model
+from perform.nets.bending.table import BendSpec
 from perform.nets.model import GenerativeModel, load_model
 from perform.render.passes import pass_type
 from perform.setlist.check import shader_param_names as scene_params
@@ -95,6 +98,39 @@ def scene_shaders(scene: Scene, model: GenerativeModel) -> tuple:
     return tuple(scene.shaders)
 
 
+def setlist_bends(setlist: Setlist) -> dict[str, tuple[BendSpec, ...]]:
+    """{card path: every bend the setlist's scenes put on that model}, by name (the loader has checked that one
+    name means one bend on a model), without values: a model is bent once for all its scenes, and a scene's
+    job sets the values (bends it does not name stay at identity)."""
+    out: dict[str, dict[str, BendSpec]] = {}
+    for scene in setlist.scenes:
+        for b in scene.bends:
+            out.setdefault(str(scene.model_path), {}).setdefault(b.name, replace(b, params=()))
+    return {k: tuple(v.values()) for k, v in out.items()}
+
+
+def model_key(scene: Scene, bends: Mapping[str, tuple[BendSpec, ...]]) -> str:
+    """The key of a scene's model: its card path, with a digest of its bends when it has any (a hot reload that
+    changes the bends loads a freshly bent model; one that changes only values keeps it)."""
+    path = str(scene.model_path)
+    specs = bends.get(path)
+    if not specs:
+        return path
+    return f"{path}#bends-{hashlib.sha1(repr([b.structure for b in specs]).encode()).hexdigest()[:12]}"
+
+
+def lerp_net(a: tuple[tuple[str, float], ...], b: tuple[tuple[str, float], ...], p: float,
+             ranges: Mapping[str, tuple[float, float, float]]) -> tuple[tuple[str, float], ...]:
+    """Network parameters on the way from a to b (a name one side leaves out is at the model's default there)."""
+    da, db = dict(a), dict(b)
+    out = []
+    for n in sorted(set(da) | set(db)):
+        d = ranges[n][2] if n in ranges else 0.0
+        x, y = da.get(n, d), db.get(n, d)
+        out.append((n, x if x == y else (1.0 - p) * x + p * y))
+    return tuple(out)
+
+
 def chain_key(shaders: tuple) -> str:
     """Scenes with the same shader chain share a compiled chain in the renderer."""
     return repr(tuple((s.type, s.name, tuple(sorted(dict(s.params).items()))) for s in shaders))
@@ -134,8 +170,9 @@ class Conductor:
     # -- setup ---------------------------------------------------------------------------------------------
     def _build_runtimes(self, setlist: Setlist) -> list[SceneRuntime]:
         out = []
+        bends = setlist_bends(setlist)
         for scene in setlist.scenes:
-            key = str(scene.model_path)
+            key = model_key(scene, bends)
             model = self.models[key]
             keys = keyframe_latents(scene, model.latent_dim)
             if not scene.keyframes:
@@ -173,7 +210,8 @@ class Conductor:
         old = {rt.scene.name: rt for rt in self._runtimes}
         for i, rt in enumerate(runtimes):
             prev = old.get(rt.scene.name)
-            if prev is not None and prev.scene.mappings == rt.scene.mappings and prev.model_key == rt.model_key:
+            if (prev is not None and prev.scene.mappings == rt.scene.mappings and prev.model_key == rt.model_key
+                    and prev.scene.net_values == rt.scene.net_values):
                 runtimes[i] = replace(rt, mapper=prev.mapper)
         self.scheduler.swap(setlist)
         self.setlist = setlist
@@ -246,13 +284,17 @@ class Conductor:
                 # one image on the way between the latents; drawn through both chains, faded, if they differ
                 p = tr.progress
                 job = GenJob(dst.model_key, ((1 - p) * ja.latent + p * jb.latent).astype(np.float32), crop,
-                             (1 - p) * ja.mix + p * jb.mix, jb.pair)
+                             (1 - p) * ja.mix + p * jb.mix, jb.pair, self._lerp_net(dst, ja.net, jb.net, p))
                 jobs = (job,)
                 if src.chain_key == dst.chain_key:
                     layers = (replace(lb, job=0),)
                 else:
                     layers, fade = (la, replace(lb, job=0)), p
             else:  # crossfade of images (also a latent transition between different models)
+                if src.model_key == dst.model_key and ja.net != jb.net:
+                    # one model: its bends (blend, trajectory) move from one scene's values to the other's
+                    net = self._lerp_net(dst, ja.net, jb.net, tr.progress)
+                    ja, jb = replace(ja, net=net), replace(jb, net=net)
                 jobs, layers, fade = (ja, jb), (la, lb), tr.progress
         if self._drift_weight > 0:
             status = (status + "  " if status else "") + f"drifting {self._drift_weight * 100:3.0f}%"
@@ -284,7 +326,14 @@ class Conductor:
         # the face's share fades with its presence, so a lost face never jumps the image
         mix = float(out.mix) * presence
         pair = self._pair_options(rt, scene_t, tempo_bpm) if rt.model.info.kind == "pair" else None
-        return GenJob(rt.model_key, np.asarray(latent, dtype=np.float32), crop, mix, pair), dict(out.shader_params)
+        net = tuple(sorted(getattr(out, "net", {}).items()))
+        return GenJob(rt.model_key, np.asarray(latent, dtype=np.float32), crop, mix, pair, net), dict(out.shader_params)
+
+    @staticmethod
+    def _lerp_net(rt: SceneRuntime, a: tuple, b: tuple, p: float) -> tuple:
+        if a == b:
+            return b
+        return lerp_net(a, b, p, rt.model.net_params() if hasattr(rt.model, "net_params") else {})
 
     def _pair_options(self, rt: SceneRuntime, scene_t: float, tempo_bpm: float) -> tuple[str, float, float]:
         """(mode, crossfade, snapshot position) for a data-free pair: the trajectory plays back ping-pong
@@ -316,17 +365,19 @@ class Conductor:
 
 def load_models(setlist: Setlist, device: str | None, cache: dict[str, GenerativeModel] | None = None,
                 loader: Callable[[Path, str | None], GenerativeModel] | None = None) -> dict[str, GenerativeModel]:
-    """Every model a setlist uses, keyed by card path; models already in `cache` are reused."""
+    """Every model a setlist uses, keyed by `model_key` (the card path, and its bends); models already in
+    `cache` are reused. A bent model is loaded afresh and owns its copy (the bends hook into its layers)."""
     loader = loader or (lambda p, d: load_model(p, d))
+    bends = setlist_bends(setlist)
     out: dict[str, GenerativeModel] = {}
     for scene in setlist.scenes:
-        key = str(scene.model_path)
+        key = model_key(scene, bends)
         if key in out:
             continue
         if cache is not None and key in cache:
             out[key] = cache[key]
         else:
-            out[key] = loader(scene.model_path, device)
+            out[key] = bend_model(loader(scene.model_path, device), bends.get(str(scene.model_path), ()))
     return out
 
 
@@ -352,7 +403,15 @@ def make_mapper(scene: Scene, model: GenerativeModel, keyframes: np.ndarray):
         v = dict(sh.params).get(param, spec.default) if sh is not None else spec.default
         defaults[(pass_name, param)] = float(cls.choices.get(param, {}).get(v, spec.default)) if isinstance(v, str) else float(v)
     return MappingEngine(specs, model.latent_dim, model.directions, keyframes, keyframes[0],
-                         shader_params=names, shader_ranges=ranges, shader_defaults=defaults, base_mix=scene.mix)
+                         shader_params=names, shader_ranges=ranges, shader_defaults=defaults, base_mix=scene.mix,
+                         net_params=scene_net_params(scene, model), net_base=scene.net_values)
+
+
+def scene_net_params(scene: Scene, model: GenerativeModel) -> dict[str, tuple[float, float, float]]:
+    """The live network parameters a scene may set: its model's, less the bends of other scenes on that model."""
+    own = {f"bend.{b.name}." for b in scene.bends}
+    declared = model.net_params() if hasattr(model, "net_params") else {}
+    return {n: r for n, r in declared.items() if not n.startswith("bend.") or n[:n.rindex(".") + 1] in own}
 
 
 def shader_param_names(setlist: Setlist) -> set[tuple[str, str]]:

@@ -20,9 +20,11 @@ from typing import Any
 
 
 def build(spec: tuple, device: str):
-    """A model from its spec: ('path', card path, precision), ('untrained', config dict, seed, precision) or
-    ('declared', ...: a setlist scene's blend or trajectory, perform.nets.declared)."""
+    """A model from its spec: ('path', card path, precision), ('untrained', config dict, seed, precision),
+    ('declared', ...: a setlist scene's blend or trajectory, perform.nets.declared) or ('bent', the inner model's
+    spec, bends as plain tuples)."""
     # torch comes with these: never at module level here (see the module docstring: SIGINT is ignored first)
+    from perform.nets.bending.bent import bend_model, bend_specs_from
     from perform.nets.declared import model_from_spec
     from perform.nets.model import load_model, random_vaegan
     from perform.nets.vaegan import VAEGANConfig
@@ -31,6 +33,8 @@ def build(spec: tuple, device: str):
         return load_model(spec[1], device, spec[2])
     if spec[0] == "declared":
         return model_from_spec(spec, device)
+    if spec[0] == "bent":
+        return bend_model(build(spec[1], device), bend_specs_from(spec[2]))
     if spec[0] == "untrained":
         return random_vaegan(VAEGANConfig.from_dict(spec[1]), seed=spec[2], device=device, precision=spec[3])
     raise ValueError(f"unknown model spec {spec!r}")

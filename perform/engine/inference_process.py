@@ -298,7 +298,7 @@ class InferenceProcess:
                 if j.model_key in self._failed:
                     raise PerformError(f"model {j.model_key} could not be loaded in the inference process: "
                                        f"{self._failed[j.model_key]}")
-            self._send(("jobs", [GenJob(j.model_key, j.latent, j.crop, j.mix, j.pair) for j in plan.jobs]),
+            self._send(("jobs", [GenJob(j.model_key, j.latent, j.crop, j.mix, j.pair, j.net) for j in plan.jobs]),
                        self.stall_s)
 
     def collect(self, plan: FramePlan) -> Generated:

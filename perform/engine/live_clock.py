@@ -391,8 +391,9 @@ class LiveRunner:
 
 
 def _same_jobs(a: tuple[GenJob, ...], b: tuple[GenJob, ...]) -> bool:
-    """Whether two plans ask for the same images (same model, latent, crop, mix, pair)."""
+    """Whether two plans ask for the same images (same model, latent, crop, mix, pair, network parameters)."""
     return len(a) == len(b) and len(a) > 0 and all(
-        x.model_key == y.model_key and x.mix == y.mix and x.pair == y.pair and np.array_equal(x.latent, y.latent)
+        x.model_key == y.model_key and x.mix == y.mix and x.pair == y.pair and x.net == y.net
+        and np.array_equal(x.latent, y.latent)
         and (x.crop is y.crop or (x.crop is not None and y.crop is not None and np.array_equal(x.crop, y.crop)))
         for x, y in zip(a, b))

@@ -314,5 +314,6 @@ def declare_controls(router, conductor) -> None:
     models = conductor.models.values()
     directions = set().union(*(m.directions for m in models))
     inputs = set().union(*(getattr(rt.mapper, "input_names", ()) for rt in conductor.runtimes))
+    net = set().union(*(m.net_params() for m in models if hasattr(m, "net_params")))  # bends, blends, trajectories
     router.declare(latent_dim=max(m.latent_dim for m in models), directions=directions,
-                   shader_params=shader_param_names(conductor.setlist), inputs=inputs)
+                   shader_params=shader_param_names(conductor.setlist), inputs=inputs, net_params=net)

@@ -14,13 +14,17 @@ from perform.nets.model import GenerativeModel
 
 @dataclass(frozen=True, slots=True, eq=False)
 class GenJob:
-    """One image to generate: which model, the control latent (Z,), and the face crop to mix in."""
+    """One image to generate: which model, the control latent (Z,), and the face crop to mix in.
+
+    net: the live network parameters (bends, blend, trajectory) as sorted (name, value) pairs; names the
+    model does not declare are ignored, names left out take the model's defaults."""
 
     model_key: str
     latent: np.ndarray
     crop: np.ndarray | None = None
     mix: float = 0.0
     pair: tuple[str, float, float] | None = None  # a pair model's (mode, crossfade, snapshot position)
+    net: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -82,6 +86,8 @@ def generate(plan: FramePlan, models: Mapping[str, GenerativeModel]) -> Generate
 def _generate(model: GenerativeModel, job: GenJob) -> np.ndarray:
     """One job's image; for a pair shown side by side, both images stacked (2, R, R, 3): the renderer
     puts them in its two source slots and the side_by_side shader lays them out."""
+    if hasattr(model, "set_net_params"):  # every job sets them all: what a job leaves out is the default
+        model.set_net_params(dict(job.net))
     if job.pair is not None:  # only the inference thread sets these, right before it generates
         mode, crossfade, snapshot = job.pair
         model.set_snapshot_position(snapshot)

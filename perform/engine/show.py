@@ -97,12 +97,20 @@ def build_models(setlist: Setlist, device: str | None, cache: dict | None = None
         return declared_model(path, dev, precision, other, swap, dict(defaults))
 
     if cache is not None:  # reuse only what the setlist would build the same way
-        cache = {k: m for k, m in cache.items() if k not in declared or _same_build(m, k, declared[k], precision)}
+        cache = {k: m for k, m in cache.items()
+                 if _card_of(k) not in declared or _same_build(m, _card_of(k), declared[_card_of(k)], precision)}
     return load_models(setlist, device, cache, loader)
+
+
+def _card_of(key: str) -> str:
+    """The card path of a model key (a bent model's key adds a digest of its bends: engine.conductor.model_key)."""
+    return key.split("#bends-", 1)[0]
 
 
 def _same_build(model: GenerativeModel, path: str, decl: tuple | None, precision: str) -> bool:
     spec = getattr(model, "spec", None)
+    if spec and spec[0] == "bent":  # the bends are in the key; what they are put on is the inner model
+        spec = spec[1]
     if decl is None:
         return not (spec and spec[0] == "declared")
     other, swap, defaults = decl

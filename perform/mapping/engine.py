@@ -10,6 +10,10 @@ Bases: latent.<i> is the base latent's coordinate (or the keyframe path's, when 
 mapped); direction amounts, keyframes position and shader parameters start at 0 (shader
 parameters named in `shader_defaults` start there); mix starts at `base_mix`.
 
+Live network parameters (bend.<name>.<param>, blend.*, trajectory.position: the targets the scene's
+model declares in net_params()) start at the scene's values (`net_base`, e.g. a [[scene.bend]]'s params),
+else the model's default; they are clamped to the model's range, and holds map 0..1 onto that range.
+
 Then the latent is base + per-coordinate mappings + sum(amount * unit direction), and direct OSC
 holds (ControlState.overrides: 'latent.3', 'direction.smile', 'mix', 'shader.p.q', each 0..1 as
 sent) replace the mapped values last: latent and direction holds map 0..1 to -span..+span, shader
@@ -23,13 +27,13 @@ from __future__ import annotations
 
 import math
 import types
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
 import numpy as np
 
 from perform.mapping.signals import Smoother, curve, lfo, unit
-from perform.mapping.spec import MappingError, MappingSpec, TargetContext, validate_specs
+from perform.mapping.spec import NET_KINDS, MappingError, MappingSpec, TargetContext, validate_specs
 from perform.tracking.observation import FaceObservation
 
 
@@ -37,13 +41,15 @@ from perform.tracking.observation import FaceObservation
 class MappedParams:
     """One frame's mapped parameters. latent: (Z,) float32. shader_params: {(pass, param): value} for
     every parameter a mapping or a hold set (others keep the chain's defaults). targets: final
-    value per scalar target name, for the HUD and for tests."""
+    value per scalar target name, for the HUD and for tests. net: the live network parameters this frame
+    sets (the scene's values, mapped and held ones), each finite and within the model's range."""
 
     t_s: float
     latent: np.ndarray
     mix: float
     shader_params: Mapping[tuple[str, str], float]
     targets: Mapping[str, float]
+    net: Mapping[str, float] = field(default_factory=dict)
 
 
 def slerp(a: np.ndarray, b: np.ndarray, f: float) -> np.ndarray:
@@ -81,6 +87,8 @@ class MappingEngine:
         shader_params: the chain's (pass, param) pairs, to check shader targets; None skips the check.
         shader_ranges / shader_defaults: per (pass, param), the real range for 0..1 holds and the
             base value for mappings.
+        net_params: the model's live network parameters, name -> (low, high, default) (its net_params());
+            net_base: the scene's values for some of them.
     """
 
     def __init__(self, specs: Sequence[MappingSpec], latent_dim: int, directions: Mapping[str, np.ndarray] | None = None,
@@ -88,7 +96,9 @@ class MappingEngine:
                  shader_params: Sequence[tuple[str, str]] | None = None,
                  shader_ranges: Mapping[tuple[str, str], tuple[float, float]] | None = None,
                  shader_defaults: Mapping[tuple[str, str], float] | None = None,
-                 base_mix: float = 0.0, latent_span: float = 3.0, direction_span: float = 3.0) -> None:
+                 base_mix: float = 0.0, latent_span: float = 3.0, direction_span: float = 3.0,
+                 net_params: Mapping[str, tuple[float, float, float]] | None = None,
+                 net_base: Mapping[str, float] | None = None) -> None:
         self.latent_dim = int(latent_dim)
         self.directions = {n: _unit_vector(v, latent_dim, n) for n, v in (directions or {}).items()}
         self.keyframes = None if keyframes is None else np.asarray(keyframes, dtype=np.float32)
@@ -101,8 +111,16 @@ class MappingEngine:
         self.base_latent = base.copy()
         ctx = TargetContext(latent_dim, frozenset(self.directions),
                             0 if self.keyframes is None else self.keyframes.shape[0],
-                            None if shader_params is None else frozenset(map(tuple, shader_params)))
+                            None if shader_params is None else frozenset(map(tuple, shader_params)),
+                            frozenset(net_params or ()))
         self.specs = validate_specs(specs, ctx)
+        self.net_ranges = dict(net_params or {})
+        self.net_base: dict[str, float] = {}
+        unknown = sorted(set(net_base or ()) - set(self.net_ranges))
+        if unknown:
+            raise MappingError(f"the scene sets {unknown[0]!r}, which its model does not declare "
+                               f"(it has: {', '.join(sorted(self.net_ranges)) or 'none'})")
+        self.net_base = {n: self._clamp(n, float(v)) for n, v in (net_base or {}).items()}
         self._shader_names = ctx.shader_params
         self.shader_ranges = dict(shader_ranges or {})
         self.shader_defaults = dict(shader_defaults or {})
@@ -202,12 +220,23 @@ class MappingEngine:
                 shader[(p, q)] = v
             elif kind == "mix":
                 mix = values[n] = min(max(v, 0.0), 1.0)
+        net = {}
+        for n in sorted(set(self.net_base) | {n for n in values if n.partition(".")[0] in NET_KINDS}):
+            net[n] = values[n] = self._clamp(n, values.get(n, self.net_base.get(n, 0.0)))
         for n, v in held.items():  # a held coordinate is final: directions do not move it
             if n.startswith("latent."):
                 latent[int(n[7:])] = v
         if not np.all(np.isfinite(latent)):  # a NaN must never reach the generator
             latent = np.nan_to_num(latent, nan=0.0, posinf=0.0, neginf=0.0)
-        return MappedParams(t_s, latent, mix, types.MappingProxyType(shader), types.MappingProxyType(values))
+        return MappedParams(t_s, latent, mix, types.MappingProxyType(shader), types.MappingProxyType(values),
+                            types.MappingProxyType(net))
+
+    def _clamp(self, name: str, v: float) -> float:
+        """A network parameter within its range; a non-finite one is the scene's value (or the default)."""
+        lo, hi, default = self.net_ranges[name]
+        if not math.isfinite(v):
+            v = self.net_base.get(name, default)
+        return min(max(v, lo), hi)
 
     def _read(self, j: int, s: MappingSpec, t_s: float, inputs, face, keys, midi, audio) -> float:
         kind, name = s.source_kind, s.source_name
@@ -230,6 +259,8 @@ class MappingEngine:
         if kind == "shader":
             p, _, q = rest.partition(".")
             return float(self.shader_defaults.get((p, q), 0.0))
+        if kind in NET_KINDS:
+            return self.net_base.get(target, self.net_ranges[target][2])
         return 0.0
 
     def _held(self, overrides: Mapping[str, float]) -> dict[str, float]:
@@ -248,6 +279,9 @@ class MappingEngine:
                 if self._shader_names is not None and (p, q) not in self._shader_names:
                     continue  # a hold for a pass of another scene's chain
                 lo, hi = self.shader_ranges.get((p, q), (0.0, 1.0))
+                out[n] = lo + v * (hi - lo)
+            elif kind in NET_KINDS and n in self.net_ranges and math.isfinite(v):
+                lo, hi, _ = self.net_ranges[n]
                 out[n] = lo + v * (hi - lo)
         return out
 

@@ -3,6 +3,7 @@
     [[mapping]]
     source = "face.mouth_open"            # in.<name> | face.<feature> | key.<name> | time | lfo.<shape> | midi.<control> | audio.<signal>
     target = "direction.mouth_open"       # latent.<i> | direction.<name> | keyframes | mix | shader.<pass>.<param>
+                                          # | bend.<name>.<param> | blend.alpha[.<group>] | blend.swap | trajectory.position
     fallback = ["direction.pc0"]          # tried in order when the target does not exist in this model
     in = [0.0, 1.0]
     out = [0.0, 2.5]
@@ -41,7 +42,9 @@ SOURCE_KINDS = ("in", "face", "key", "time", "lfo", "midi", "audio")
 # midi.cc.<ch>.<n> and midi.note.<ch>.<n> (0..1), midi.bend.<ch> (-1..1, 0 at rest), midi.program.<ch> (program / 127);
 # channels 1..16 as a musician counts them, numbers 0..127
 MIDI_SOURCE = re.compile(r"(?:(?:cc|note)\.(?P<ch>\d{1,2})\.(?P<n>\d{1,3})|(?:bend|program)\.(?P<ch1>\d{1,2}))")
-TARGET_KINDS = ("latent", "direction", "keyframes", "mix", "shader")
+TARGET_KINDS = ("latent", "direction", "keyframes", "mix", "shader", "bend", "blend", "trajectory")
+NET_KINDS = ("bend", "blend", "trajectory")  # live network parameters: the scene model's net_params() names them
+BLEND_GROUPS = ("coarse", "middle", "fine")  # a blend's layer groups by depth (perform.nets.blend)
 _NAME = r"[A-Za-z0-9_\-]{1,64}"
 KEYS = ("source", "target", "fallback", "optional", "in", "out", "curve", "k", "invert", "smooth", "combine",
         "rate", "beats", "phase", "seed")
@@ -162,10 +165,13 @@ def check_target_syntax(target: object, where: str, key: str = "target") -> str:
     kind, _, rest = target.partition(".")
     ok = ((kind == "latent" and rest.isdigit()) or (kind == "direction" and re.fullmatch(_NAME, rest))
           or (kind in ("keyframes", "mix") and not rest)
-          or (kind == "shader" and re.fullmatch(rf"{_NAME}\.{_NAME}", rest)))
+          or (kind in ("shader", "bend") and re.fullmatch(rf"{_NAME}\.{_NAME}", rest))
+          or (kind == "blend" and rest in ("alpha", "swap", *(f"alpha.{g}" for g in BLEND_GROUPS)))
+          or (kind == "trajectory" and rest == "position"))
     if not ok:
         raise MappingError(f"{where}: key {key!r}: unknown target {target!r}; expected latent.<index>, direction.<name>, "
-                           f"keyframes, mix or shader.<pass>.<param>{_closest(kind, TARGET_KINDS)}")
+                           f"keyframes, mix, shader.<pass>.<param>, bend.<name>.<param>, blend.alpha, "
+                           f"blend.alpha.<coarse|middle|fine>, blend.swap or trajectory.position{_closest(kind, TARGET_KINDS)}")
     return target
 
 
@@ -297,13 +303,15 @@ def load_default_mappings() -> tuple[MappingSpec, ...]:
 
 @dataclass(frozen=True, slots=True)
 class TargetContext:
-    """What exists to map onto: from the model (latent_dim, directions), the setlist (keyframes), the
-    shader chain ((pass, param) pairs). None = not known, so not checked."""
+    """What exists to map onto: from the model (latent_dim, directions, the live network parameters its
+    net_params() declares), the setlist (keyframes), the shader chain ((pass, param) pairs). None = not
+    known, so not checked."""
 
     latent_dim: int
     directions: frozenset[str] = frozenset()
     keyframes: int = 0
     shader_params: frozenset[tuple[str, str]] | None = None
+    net_params: frozenset[str] = frozenset()
 
 
 def target_exists(target: str, ctx: TargetContext) -> str | None:
@@ -324,6 +332,12 @@ def target_exists(target: str, ctx: TargetContext) -> str | None:
             return None
         names = [f"{a}.{b}" for a, b in ctx.shader_params]
         return f"no shader parameter {rest!r}{_closest(rest, names)}"
+    if kind in NET_KINDS:
+        if target in ctx.net_params:
+            return None
+        have = sorted(ctx.net_params)
+        listed = ", ".join(have[:16]) + (f", ... ({len(have)} in all)" if len(have) > 16 else "") if have else "none"
+        return f"the scene's model has no live parameter {target!r} (it has: {listed}){_closest(target, have)}"
     return None
 
 

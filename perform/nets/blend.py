@@ -31,6 +31,7 @@ import numpy as np
 import torch
 
 from perform.errors import PerformError
+from perform.mapping.spec import BLEND_GROUPS
 from perform.nets.checkpoint import ModelInfo, load_checkpoint, read_card
 from perform.nets.generative import card_config
 from perform.nets.live_weights import LiveWeights
@@ -38,7 +39,7 @@ from perform.nets.netparams import NetParams
 from perform.nets.vaegan import Generator, VAEGANConfig
 from perform.nets.vaegan_model import VAEGANModel, load_vaegan
 
-GROUPS = ("coarse", "middle", "fine")
+GROUPS = BLEND_GROUPS
 ALPHA = "blend.alpha"
 SWAP = "blend.swap"
 GROUP_ALPHA = {g: f"{ALPHA}.{g}" for g in GROUPS}
@@ -178,6 +179,10 @@ class BlendModel:
 
     def encode(self, crop: np.ndarray) -> np.ndarray:
         return self.base.encode(crop)
+
+    def generators(self) -> dict[str, torch.nn.Module]:
+        """The live generator (written in place by the blend), for network bending: bends stay on it."""
+        return self.base.generators()
 
     def generate(self, latent: np.ndarray, crop: np.ndarray | None = None, mix: float = 0.0) -> np.ndarray:
         with self._lock:

@@ -51,6 +51,22 @@ def save_checkpoint(path: str | os.PathLike, tensors: dict[str, torch.Tensor], c
     return weights
 
 
+def update_card(path: str | os.PathLike, changes: dict[str, Any]) -> Path:
+    """Set top-level keys of a model card, written atomically; the weights and the card's tensor list are not
+    touched (what is added is about the model, not a new model). Refuses keys that describe the weights."""
+    fixed = {"format", "format_version", "kind", "config", "tensors"}
+    if fixed & set(changes):
+        raise CheckpointError(f"{path}: card keys {sorted(fixed & set(changes))} describe the weights and are not updated")
+    card = read_card(path)
+    card.update(changes)
+    _, card_path = paths_for(path)
+    tmp = card_path.with_name(card_path.name + ".tmp")
+    tmp.write_text(json.dumps(card, indent=2, sort_keys=False) + "\n")
+    os.replace(tmp, card_path)
+    read_card(card_path)
+    return card_path
+
+
 def _sniff(weights: Path) -> None:
     """Refuse anything that is not a safetensors file before handing it to a parser."""
     with open(weights, "rb") as f:

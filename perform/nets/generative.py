@@ -37,6 +37,12 @@ class GenerativeModel(Protocol):
         1 = face latent only. Returns (H, W, 3) uint8."""
         ...
 
+    # Optional, for models with live network parameters (bends, blends, trajectories; issue 13):
+    #   net_params(self) -> dict[str, tuple[float, float, float]]   name -> (low, high, default)
+    #   set_net_params(self, values: Mapping[str, float]) -> None   unknown names ignored, missing = default,
+    #                                                               non-finite values never reach the network
+    # and, for models that can be bent: generators(self) -> dict[str, Generator] (perform.nets.bending).
+
 
 def card_directions(card: dict[str, Any], latent_dim: int) -> dict[str, np.ndarray]:
     """Named unit directions stored in a card (`directions: {name: [floats]}`), validated."""

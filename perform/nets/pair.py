@@ -140,6 +140,10 @@ class PairModel:
     def directions(self) -> dict[str, np.ndarray]:
         return self._directions
 
+    def generators(self) -> dict[str, torch.nn.Module]:
+        """Both generators by name, for network bending (a bend changes both: perform.nets.bending)."""
+        return {"a": self.gen_a, "b": self.gen_b}
+
     # ---- inference ----
 
     @torch.no_grad()

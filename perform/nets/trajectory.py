@@ -91,6 +91,10 @@ class TrajectoryModel:
         """Unknown names ignored, missing ones back to their default, non-finite ones keep the last value."""
         self.params.set(values)
 
+    def generators(self) -> dict[str, torch.nn.Module]:
+        """The live generator (written in place along the trajectory), for network bending: bends stay on it."""
+        return self.base.generators()
+
     def generate(self, latent: np.ndarray, crop: np.ndarray | None = None, mix: float = 0.0) -> np.ndarray:
         with self._lock:
             self._apply(self.params.values[POSITION])

@@ -41,6 +41,10 @@ class VAEGANModel:
     def directions(self) -> dict[str, np.ndarray]:
         return self._directions
 
+    def generators(self) -> dict[str, torch.nn.Module]:
+        """The generator by name, for network bending (perform.nets.bending)."""
+        return {"generator": self.net.generator}
+
     @torch.inference_mode()
     def encode(self, crop: np.ndarray) -> np.ndarray:
         """(R, R, 3) uint8 -> encoder mean (Z,)."""

@@ -85,6 +85,7 @@ def check_setlist(path: str | os.PathLike, *, gl: bool = True, timing: bool = Tr
             problems.error(("scene", i, "model"), f"model {scene.model!r} cannot be loaded: {facts.error}")
             continue
         _check_keyframes(scene, i, facts, problems)
+        _check_bends(scene, i, facts, problems)
         _check_mappings(scene, i, facts, problems)
         _check_declaration(scene, i, facts, problems)
     if gl:
@@ -146,6 +147,40 @@ def _check_keyframes(scene: Scene, i: int, facts: ModelFacts, problems: Problems
         problems.error(("scene", i, "keyframes"), str(e).split(": ", 1)[-1], expected=f"{facts.latent_dim} values per vector")
 
 
+# ---- bends and live network parameters -------------------------------------------------------------------
+def net_param_names(scene: Scene, facts: ModelFacts) -> set[str]:
+    """The live network parameters a scene may set: its model's own (net_params()), a declared blend's and its
+    bends'."""
+    from perform.nets.bending.table import TRANSFORMS  # plain data
+    from perform.nets.blend import ALPHA, GROUP_ALPHA, SWAP  # torch: only where a model was loaded
+
+    own = getattr(facts.model, "net_params", None)
+    names = set(own()) if own is not None else set()
+    if scene.blend is not None:  # the model is checked as its card stands; the show builds it blended
+        names |= {ALPHA, SWAP, *GROUP_ALPHA.values()}
+    names |= {f"bend.{b.name}.{p}" for b in scene.bends if b.transform in TRANSFORMS for p in TRANSFORMS[b.transform].params}
+    return names
+
+
+def _check_bends(scene: Scene, i: int, facts: ModelFacts, problems: Problems) -> None:
+    """Each [[scene.bend]]'s layer and target against the model (the loader checked the transform and params),
+    then [scene.net]'s names against what the scene's model declares."""
+    if scene.bends:
+        from perform.nets.bending.bent import bend_problem  # torch: only where a model was loaded
+
+        for j, b in enumerate(scene.bends):
+            why = bend_problem(b, facts.model)
+            if why:
+                key = "layer" if "layer" in why and "cluster" not in why else "target" if "cluster" in why else "transform"
+                problems.error(("scene", i, "bend", j, key), why)
+    names = net_param_names(scene, facts)
+    for name, _ in scene.net:
+        if name not in names:
+            have = ", ".join(sorted(names)) or "none"
+            problems.error(("scene", i, "net", *name.split(".")),
+                           f"the scene's model has no live parameter {name!r} (it has: {have})")
+
+
 # ---- mappings -------------------------------------------------------------------------------------------
 def shader_param_names(scene: Scene) -> frozenset[tuple[str, str]]:
     """(pass name, param) pairs a mapping may target in this scene's chain (with the display pass the chain adds)."""
@@ -164,7 +199,8 @@ def _check_mappings(scene: Scene, i: int, facts: ModelFacts, problems: Problems)
     if not scene.mappings.specs:
         return
 
-    ctx = TargetContext(facts.latent_dim, facts.directions, scene.keyframe_count, shader_param_names(scene))
+    ctx = TargetContext(facts.latent_dim, facts.directions, scene.keyframe_count, shader_param_names(scene),
+                        frozenset(net_param_names(scene, facts)))
     for j, spec in enumerate(scene.mappings.specs):
         reasons = []
         for t in (spec.target, *spec.fallback):

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from perform.errors import PerformError
-from perform.mapping.spec import parse_mapping
+from perform.mapping.spec import NET_KINDS, check_target_syntax, parse_mapping
+from perform.nets.bending.table import TARGET_HELP, TRANSFORMS, BendSpec, parse_target
 from perform.render.passes import PASS_TYPES, coerce_param
 from perform.setlist.curves import CURVES
 from perform.setlist.locate import KeyLocator
@@ -32,8 +33,9 @@ SHOW_KEYS = ("title", "size", "fps", "tempo_bpm", "input", "defaults", "quantise
              "midi_scene_channel")
 DEFAULT_KEYS = ("model", "drive", "shader", "mapping", "transition")
 SCENE_KEYS = ("name", "model", "drive", "mix", "keyframes", "seeds", "keyframe_every", "mapping", "shader",
-              "duration", "transition", "advance", "pair", "blend", "trajectory")
+              "duration", "transition", "advance", "pair", "blend", "trajectory", "bend", "net")
 BLEND_KEYS = ("with", "alpha", *BLEND_GROUPS, "swap", "swapped")
+BEND_KEYS = ("name", "layer", "transform", "target", "seed", "params")
 PAIR_KEYS = ("mode", "crossfade", "snapshot", "trajectory")
 TRANSITION_KEYS = ("kind", "seconds", "beats", "curve")
 DURATION_KEYS = ("seconds", "beats")
@@ -293,12 +295,14 @@ class _Reader:
         pair = self.pair(d.get("pair", {}), path + ("pair",))
         blend = self.blend(d["blend"], path + ("blend",)) if "blend" in d else None
         trajectory = self.number(d, "trajectory", path, None, 0.0, 1.0)
+        bends = self.bends(d.get("bend", []), path + ("bend",))
+        net = self.net(d.get("net", {}), path + ("net",))
         if name is None:
             return None
         return Scene(name=name, model=model or "", model_path=model_path, drive=drive, mix=mix, keyframes=keyframes,
                      seeds=seeds, keyframe_every=every, mappings=mappings, shaders=shaders, duration=duration,
-                     transition=transition, advance=advance, pair=pair, line=self.p.line_of(path), blend=blend,
-                     trajectory=trajectory)
+                     transition=transition, advance=advance, pair=pair, bends=bends, net=net,
+                     line=self.p.line_of(path), blend=blend, trajectory=trajectory)
 
     def keyframes(self, d: dict, path: KeyPath) -> tuple[tuple[tuple[float, ...], ...], tuple[int, ...]]:
         frames: tuple = ()
@@ -476,6 +480,91 @@ class _Reader:
             swapped = True
         return BlendSpec(other or "", other_path, alpha, shifts, swap, swapped)
 
+    def bends(self, v: Any, path: KeyPath) -> tuple[BendSpec, ...]:
+        """[[scene.bend]] tables; the layer and a cluster target are checked against the model by `perform check`."""
+        if not (isinstance(v, list) and all(isinstance(t, dict) for t in v)):
+            self.p.error(path, f"is {_show(v)}", expected="[[scene.bend]] tables with name, layer, transform, target, params")
+            return ()
+        out: list[BendSpec] = []
+        names: set[str] = set()
+        for i, raw in enumerate(v):
+            at = path + (i,)
+            d = self.table(raw, at, BEND_KEYS)
+            name = self.string(d, "name", at)
+            layer = self.string(d, "layer", at)
+            transform = self.string(d, "transform", at, choices=tuple(TRANSFORMS))
+            target = self.string(d, "target", at, default="all")
+            if target is not None and parse_target(target) is None:
+                self.p.error(at + ("target",), f"{target!r} is not a bend target", expected=TARGET_HELP)
+                target = None
+            seed = d.get("seed", 0)
+            if not (isinstance(seed, int) and not isinstance(seed, bool) and 0 <= seed < 2 ** 63):
+                self.p.error(at + ("seed",), f"is {_show(seed)}", expected="a non-negative integer")
+                seed = None
+            if name is not None and not re.fullmatch(r"[A-Za-z0-9_\-]{1,64}", name):
+                self.p.error(at + ("name",), f"{name!r} cannot be an OSC address part",
+                             expected="letters, digits, '_' or '-' (it becomes /perform/bend/<name>/<param>)")
+                name = None
+            elif name in names:
+                self.p.error(at + ("name",), f"bend name {name!r} is used twice in this scene", expected="a unique name per bend")
+                name = None
+            params: dict[str, float] = {}
+            raw_params = d.get("params", {})
+            if not isinstance(raw_params, dict):
+                self.p.error(at + ("params",), f"is {_show(raw_params)}", expected="a table of parameter values")
+            elif transform is not None:
+                spec = TRANSFORMS[transform]
+                for k in raw_params:
+                    if k not in spec.params:
+                        guess = closest(k, spec.params)
+                        self.p.error(at + ("params", k), f"{transform} has no parameter {k!r}",
+                                     expected="one of " + ", ".join(spec.params), hint=f"did you mean {guess!r}?" if guess else None)
+                        continue
+                    q = spec.params[k]
+                    x = self.number(raw_params, k, at + ("params",), None, q.low, q.high)
+                    if x is not None:
+                        params[k] = x
+            if None in (name, layer, transform, target, seed):
+                continue
+            names.add(name)
+            out.append(BendSpec(name, layer, transform, target, seed, tuple(sorted(params.items()))))
+        return tuple(out)
+
+    def net(self, v: Any, path: KeyPath) -> tuple[tuple[str, float], ...]:
+        """[scene.net]: `blend.alpha = 0.5`, `trajectory.position = 0.2`, `bend.warp.angle = 90` (TOML's dotted
+        keys nest; they are joined back here). Checked against the scene's model by `perform check`."""
+        if not isinstance(v, dict):
+            self.p.error(path, f"is {_show(v)}", expected="a table of live network parameter values")
+            return ()
+        flat: dict[str, Any] = {}
+
+        def walk(d: dict, prefix: str) -> None:
+            for k, x in d.items():
+                if isinstance(x, dict):
+                    walk(x, f"{prefix}{k}.")
+                else:
+                    flat[f"{prefix}{k}"] = x
+
+        walk(v, "")
+        out = []
+        for name, x in flat.items():
+            kp = path + tuple(name.split("."))
+            if name.partition(".")[0] not in NET_KINDS:
+                self.p.error(kp, f"{name!r} is not a live network parameter",
+                             expected="bend.<name>.<param>, blend.alpha, blend.alpha.<group>, blend.swap or trajectory.position")
+                continue
+            try:
+                check_target_syntax(name, "")
+            except PerformError as e:
+                self.p.error(kp, str(e).split("unknown target ", 1)[-1].split(";")[0] + " is not a live network parameter",
+                             expected="bend.<name>.<param>, blend.alpha, blend.alpha.<coarse|middle|fine>, blend.swap or trajectory.position")
+                continue
+            if not _number(x) or not math.isfinite(x):
+                self.p.error(kp, f"is {_show(x)}", expected="a number")
+                continue
+            out.append((name, float(x)))
+        return tuple(sorted(out))
+
     # ---- across scenes --------------------------------------------------------------------------------
     def across_scenes(self, scenes: list[Scene]) -> None:
         declared: dict[Path, int] = {}  # a model file -> the first scene using it
@@ -497,6 +586,15 @@ class _Reader:
             seen.setdefault(s.name, i)
             if s.name.strip().isdigit():
                 self.p.error(("scene", i, "name"), f"{s.name!r} is a number", expected="a name with a letter (numbers select scenes by position)")
+        bends: dict[tuple, tuple[int, int, tuple]] = {}  # (model, bend name) -> (scene, bend, structure)
+        for i, s in enumerate(scenes):
+            for j, b in enumerate(s.bends):
+                first = bends.setdefault((s.model_path, b.name), (i, j, b.structure))
+                if first[2] != b.structure:
+                    self.p.error(("scene", i, "bend", j, "name"),
+                                 f"bend {b.name!r} on model {s.model!r} is also scene {first[0] + 1}'s, with another "
+                                 "layer, transform, target or seed",
+                                 expected="one bend per name on a model (scenes may give it other params)")
         for i, s in enumerate(scenes):
             t = s.transition
             if t.kind == "latent":

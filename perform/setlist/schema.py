@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from perform.mapping.spec import BLEND_GROUPS  # re-exported for the loader
+from perform.nets.bending.table import BendSpec  # plain data, no torch
+
 DRIVES: Mapping[str, float] = types.MappingProxyType({
     "face": 1.0,    # the encoded face alone steers the latent
     "latent": 0.0,  # keyframes + mappings (OSC, features as controls) alone
@@ -97,7 +100,6 @@ class PairSpec:
     trajectory: "Duration | None" = None
 
 
-BLEND_GROUPS: tuple[str, ...] = ("coarse", "middle", "fine")
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +150,8 @@ class Scene:
     transition: TransitionSpec = TransitionSpec()
     advance: Advance = Advance()
     pair: PairSpec = PairSpec()  # used when the model is a data-free pair
+    bends: tuple[BendSpec, ...] = ()  # [[scene.bend]]: network bends; their params are the scene's starting values
+    net: tuple[tuple[str, float], ...] = ()  # [scene.net]: starting values of live network parameters (blend.alpha = 0.5)
     line: int | None = None      # line of its [[scene]] header
     blend: BlendSpec | None = None   # the model blended with a second one (weights, swapped layers)
     trajectory: float | None = None  # a trajectory model's starting position (0 = first snapshot .. 1 = last)
@@ -166,6 +170,13 @@ class Scene:
     @property
     def keyframe_count(self) -> int:
         return len(self.keyframes) or len(self.seeds) or 1
+
+    @property
+    def net_values(self) -> dict[str, float]:
+        """The scene's starting values of live network parameters: its bends' params, then [scene.net]."""
+        out = {f"bend.{b.name}.{p}": v for b in self.bends for p, v in b.params}
+        out.update(self.net)
+        return out
 
 
 @dataclass(frozen=True, slots=True)

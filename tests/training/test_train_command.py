@@ -61,6 +61,8 @@ def test_train_writes_checkpoints_grids_card_and_resume_continues(data, tmp_path
     assert len(card["latent_stats"]["mean"]) == len(card["latent_stats"]["std"]) == 16
     model = load_model(out, device="cpu")
     assert set(model.directions) == set(card["directions"]) and model.generate(model.directions["pc0"]).shape == (32, 32, 3)
+    # and the generator's feature clusters, for bends on clusters (perform.nets.bending)
+    assert set(card["clusters"]["generators"]["generator"]) == {"res4", "res8", "res16", "res32"}
 
 
 def test_bad_inputs_are_clean_errors(data, tmp_path, capsys):

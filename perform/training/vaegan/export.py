@@ -6,16 +6,21 @@ from pathlib import Path
 from typing import Any
 
 from perform.errors import PerformError
-from perform.nets.checkpoint import load_checkpoint, load_into, paths_for
+from perform.nets.bending.clusters import compute_clusters, measure_effects
+from perform.nets.checkpoint import load_checkpoint, load_into, paths_for, update_card
 from perform.nets.directions import compute_directions, encode_means, latent_stats, sefa_directions
+from perform.nets.model import load_model
 from perform.nets.vaegan import Encoder, Generator, VAEGANConfig
 from perform.training.dataset import load_folder
 from perform.training.vaegan.trainer import CHECKPOINT, export_inference
 
 
 def export_run(run_dir: str | Path, out_path: str | Path, data_dir: str | Path | None = None, half: bool = True,
-               name: str | None = None, extra: dict[str, Any] | None = None) -> Path:
+               name: str | None = None, extra: dict[str, Any] | None = None, clusters: bool = True) -> Path:
     """Write `out_path`.safetensors/.json from the training checkpoint in `run_dir`.
+
+    clusters: also find the generator's feature clusters for bending (`perform clusters`), from the
+    exported weights as a performer loads them.
 
     data_dir: the training crops, for the directions (PCA of encoder means, feature regressions); without
     it only the SeFa directions (which need no data) are stored. Machine paths never reach the card.
@@ -47,4 +52,10 @@ def export_run(run_dir: str | Path, out_path: str | Path, data_dir: str | Path |
     else:
         dirs = sefa_directions(generator)
     out_card = {**card, "name": name or Path(out_path).stem, "data": data_entry, "directions": dirs, **(extra or {})}
-    return export_inference(tensors, out_card, out_path, half=half)
+    path = export_inference(tensors, out_card, out_path, half=half)
+    if clusters:
+        model = load_model(path, "cpu")
+        found = compute_clusters(model)
+        measure_effects(model, found)
+        update_card(path, {"clusters": found})
+    return path
