@@ -4,7 +4,7 @@ and of a trajectory whose position does, against the plain model, at 64 and 128 
     python bench/bench_blend.py [--sizes 64 128] [--frames 200] [--device cpu] [--threads 1] [--json]
     perform bench blend ...
 
-`blend_rows()` is the function `perform bench divergence` calls for its live-blend row. 64 px: the shipped
+`perform bench divergence` times the same blend under 4 bends. 64 px: the shipped
 face-64 blended with face-64-diverged (its trajectory too); 128 px: two seeded untrained VAE-GANs (no 128 px
 model ships). One torch thread by default, as `perform live` uses on a CPU. p50 over the frames, after a warm-up.
 """
