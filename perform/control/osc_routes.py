@@ -247,7 +247,7 @@ ROUTES: tuple[Route, ...] = (
           "bend.{name}.{param}"),
     Route(f"{P}/blend/alpha", "f", "0..1", "weight blend between a scene's two models: 0 the first, 1 the second",
           _args_unit, HELD, "hold", "blend.alpha"),
-    Route(f"{P}/blend/alpha/<group>", "f", "0..1", "weight blend of one layer group (coarse, middle or fine) only",
+    Route(f"{P}/blend/alpha/<group>", "f", "0..1", "shift of one layer group's blend (coarse, middle or fine) from blend.alpha: 0..1 onto -1..1, 0.5 = none",
           _args_unit, HELD, "hold", "blend.alpha.{group}"),
     Route(f"{P}/blend/swap", "f", "0 or 1", "layer swap off (0) or on (1): the chosen layers from the second model",
           _args_unit, HELD, "hold", "blend.swap"),
