@@ -9,7 +9,9 @@ The pipe has one owner, the thread that calls submit/collect (the live clock's i
 threads reading one pipe interleave its messages ("unpickling stack underflow") and it never recovers.
 Other threads only post (`add_models`), look (`pid`, `note`, `watchdog`) or end it (`close`), and never
 wait on the child. Requests carry the jobs of a plan (latents, crops, mix, pair options); replies carry
-the images. Models are rebuilt in the child from their specs (a checkpoint path, or an untrained
+the images. Chained (`chain=ChainSpec`, engine/chain.py), the child also opens the source and the tracker,
+and `track()` asks it for the next camera frame tracked: the live clock plans it and asks for its image
+at once. Models are rebuilt in the child from their specs (a checkpoint path, or an untrained
 configuration and seed); nothing is pickled from a model file. The child's side is `inference_child`.
 """
 
@@ -24,9 +26,11 @@ import time
 from collections import deque
 from typing import Any, Mapping
 
+from perform.engine.chain import ChainSpec, ChildSource
 from perform.engine.inference_child import serve
 from perform.engine.plan import FramePlan, GenJob, Generated
 from perform.errors import PerformError
+from perform.tracking.observation import FaceObservation
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +41,7 @@ CLOSE_WAIT_S = 1.0       # close(): each of stop, terminate and kill gets this l
 NOTE_HOLD_S = 3.0        # a restart stays on the HUD this long (it may take a tenth of a second: long enough to read)
 
 
-def _process_context():
+def _process_context(chained: bool = False):
     """Where children come from: a fork server that has imported torch and the model code once (a restart
     then costs loading the model, not seconds of importing torch: a killed child's image returns sooner);
     spawn where there is no fork server (Windows). Either way the child starts from a clean, single-threaded
@@ -45,7 +49,10 @@ def _process_context():
     if "forkserver" not in mp.get_all_start_methods():
         return mp.get_context("spawn")
     ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["perform.engine.inference_child", "perform.engine.plan", "perform.nets.model"])
+    preload = ["perform.engine.inference_child", "perform.engine.plan", "perform.nets.model"]
+    if chained:  # the tracker too (importing MediaPipe takes about a second), where the server is not yet running
+        preload += ["perform.engine.chain", "perform.tracking.tracker", "mediapipe"]
+    ctx.set_forkserver_preload(preload)
     return ctx
 
 
@@ -69,12 +76,15 @@ class InferenceProcess:
     """
 
     def __init__(self, models: Mapping[str, Any], device: str = "cpu", threads: int | None = 1,
-                 stall_s: float | None = None, start_timeout_s: float = START_TIMEOUT_S) -> None:
+                 stall_s: float | None = None, start_timeout_s: float = START_TIMEOUT_S,
+                 chain: ChainSpec | None = None) -> None:
         self._device = device
         self._threads = threads
         self.stall_s = stall_s
         self._start_timeout_s = start_timeout_s
         self._specs = {k: model_spec(m) for k, m in models.items()}
+        self.chain = chain
+        self.source = ChildSource(chain.name) if chain is not None else None  # what the child reports of it
         self._pending: dict[str, tuple] = {}   # added by a hot reload, sent by the pipe's owner
         self._failed: dict[str, str] = {}      # models the child could not load (not retried every frame)
         self._lock = threading.Lock()          # guards _pending, _failed and the watchdog's kill
@@ -93,10 +103,10 @@ class InferenceProcess:
 
     # -- the child's life ----------------------------------------------------------------------------
     def _start(self) -> None:
-        ctx = _process_context()
+        ctx = _process_context(self.chain is not None)
         self._conn, child = ctx.Pipe()
         self._sent.clear()
-        self.proc = ctx.Process(target=serve, args=(child, dict(self._specs), self._device, self._threads),
+        self.proc = ctx.Process(target=serve, args=(child, dict(self._specs), self._device, self._threads, self.chain),
                                 name="perform-infer", daemon=True)
         self.proc.start()
         child.close()
@@ -111,6 +121,9 @@ class InferenceProcess:
         except BaseException:  # it died, or close() began: leave no child behind
             self._end_child()
             raise
+        if kind == "chain_error":
+            self._end_child()
+            raise PerformError(f"the inference process could not open the source or the tracker: {detail}")
         if kind != "ready":
             self._end_child()
             raise PerformError(f"the inference process could not load the models: {detail}")
@@ -282,6 +295,23 @@ class InferenceProcess:
                 with self._lock:
                     self._failed[key] = errors[key]
                 log.error("the inference process could not load model %s: %s", key, errors[key])
+
+    # -- tracking, chained (the pipe's owner) ------------------------------------------------------
+    @property
+    def chained(self) -> bool:
+        return self.chain is not None
+
+    def track(self, wait_s: float) -> FaceObservation | None:
+        """The next camera frame tracked in the child (waiting at most wait_s for one), a blank frame tracked
+        while none comes, or None; `source.status` follows the child's source. Watched like a plan: a child
+        that does not answer within wait_s + stall_s is killed."""
+        with self._io:
+            self._send(("face", wait_s), None if self.stall_s is None else wait_s + self.stall_s)
+            kind, detail = self._wait_reply("tracking")
+        if kind != "face":
+            raise RuntimeError(f"inference process (tracking): {detail}")
+        obs, self.source.status = detail
+        return obs
 
     # -- generating (the pipe's owner) ---------------------------------------------------------------
     def generate(self, plan: FramePlan) -> Generated:

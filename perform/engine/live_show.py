@@ -7,12 +7,14 @@ import json
 import logging
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from perform.control.osc_out import OSCSender
 from perform.control.osc_routes import ENGINE_ANSWERED
 from perform.control.osc_server import OSCServer
 from perform.control.state import ControlState
+from perform.engine.chain import ChainSpec, NullTracker
 from perform.engine.conductor import shader_param_names
 from perform.engine.inference_process import InferenceProcess
 from perform.engine.live_clock import LiveOptions, LiveRunner
@@ -27,7 +29,6 @@ from perform.render.context import create_headless_context, load_llvm_users_firs
 from perform.session import SessionRecorder, tap_live
 from perform.setlist.watcher import SetlistWatcher
 from perform.sources.factory import open_source, parse_spec
-from perform.tracking.observation import FaceObservation
 
 log = logging.getLogger(__name__)
 
@@ -85,19 +86,6 @@ def parse_host_port(text: str) -> tuple[str, int]:
     return host or "127.0.0.1", int(port)
 
 
-class NullTracker:
-    """Tracking off: every frame is 'no face'."""
-
-    def __init__(self) -> None:
-        self._absent = FaceObservation.absent
-
-    def process(self, frame):
-        return self._absent(frame.t_capture_s, frame.index)
-
-    def close(self) -> None:
-        pass
-
-
 def run_live(cfg: LiveConfig, stop: StopRequest | None = None) -> int:
     """Run the show until --frames, the quit keys, or SIGINT / SIGTERM / SIGHUP: each ends the same way
     (files finished, summary printed, --stats-json written) and returns 0."""
@@ -148,11 +136,14 @@ def _run_live(cfg: LiveConfig, threads: int | None, osc_targets: list[tuple[str,
     reporter = ErrorReporter(log)
     stats = TimingStats(keep_all=True)
 
-    if cfg.stall_file:
-        if parse_spec(cfg.source)[0] != "synthetic":
-            raise PerformError("--stall-file works with --source synthetic only")
-    source = open_source(cfg.source, size=cfg.capture_size, fps=cfg.capture_fps, stall_file=cfg.stall_file)
-    tracker_factory = (lambda: FaceTracker(crop_size=crop_size)) if cfg.track else NullTracker
+    if parse_spec(cfg.source)[0] != "synthetic" and cfg.stall_file:
+        raise PerformError("--stall-file works with --source synthetic only")
+    # chained (the default): the inference child opens the source and tracks, the recorder aside (it taps the
+    # camera frames here); the factories are picklable, as the child is forked from a fork server
+    chained = cfg.inference == "process" and not cfg.record
+    open_it = partial(open_source, cfg.source, size=cfg.capture_size, fps=cfg.capture_fps, stall_file=cfg.stall_file)
+    tracker_factory = partial(FaceTracker, crop_size=crop_size) if cfg.track else NullTracker
+    source = None if chained else open_it()
 
     if server is not None:
         declare_controls(server.router, conductor)
@@ -203,7 +194,10 @@ def _run_live(cfg: LiveConfig, threads: int | None, osc_targets: list[tuple[str,
         extra_hud.append(lambda: [f"osc :{server.port}  ok {c.get('accepted')}  dropped {c.total_dropped()}"])
     infer = None
     if cfg.inference == "process":
-        infer = InferenceProcess(models, device=cfg.device, threads=threads, stall_s=cfg.stall_s)
+        chain = ChainSpec(open_it, tracker_factory, name=cfg.source) if chained else None
+        infer = InferenceProcess(models, device=cfg.device, threads=threads, stall_s=cfg.stall_s, chain=chain)
+        if chained:
+            source = infer.source
 
     def reload_models(sl, cache):
         new = build_models(sl, cfg.device, cache, cfg.precision)
