@@ -48,6 +48,7 @@ class LiveOptions:
     idle_emit_s: float = 1 / 30  # how often an absent observation is emitted while no frame arrives
     source_timeout_s: float = 0.25
     on_frame: Callable[[int, FramePlan, Generated | None], None] | None = None  # e.g. a recorder, OSC out
+    on_face: Callable[[FaceObservation], None] | None = None  # chained: each observation as it comes (a recorder)
     between_frames: list[Callable[[float], None]] = field(default_factory=list)  # main thread, e.g. hot reload
     extra_hud: list[Callable[[], list[str]]] = field(default_factory=list)  # more HUD lines (OSC counts, ...)
     infer: Any = None  # an InferenceProcess (generate, restart, watchdog, begin_close, note); None: in this process
@@ -187,6 +188,11 @@ class LiveRunner:
             # from the frame's stamp to here, less the tracking: waiting for the child, and the hand-over
             self.stats.add("capture", max(0.0, (now - obs.t_capture_s) * 1000.0 - obs.track_ms))
         self.faces.put(obs)
+        if self.opt.on_face is not None:
+            try:
+                self.opt.on_face(obs)
+            except Exception as exc:
+                self.reporter.report("face hook", exc)
         try:
             plan, _ = self._plan(obs, [], self.frames_drawn, drain=True)
         except Exception as exc:  # the render loop reports it too, and keeps the last image
@@ -344,7 +350,10 @@ class LiveRunner:
             except Exception as exc:  # a broken program step must not stop the show: keep the last image
                 self.reporter.report("conductor", exc)
                 plan = None
-            if plan is not None and not (self.state.freeze or plan.freeze) and (events or self._faces_idle(plan.t_s)):
+            # chained, events need no post: the chain thread plans the next camera frame with them (it waits on
+            # the child meanwhile, so a plan posted now would wait as long), and posting would generate twice
+            if plan is not None and not (self.state.freeze or plan.freeze) and \
+                    ((events and not self.chained) or self._faces_idle(plan.t_s)):
                 self.plans.put(plan)
             res, version = self.results.peek()
             fresh = version != result_seen

@@ -138,9 +138,9 @@ def _run_live(cfg: LiveConfig, threads: int | None, osc_targets: list[tuple[str,
 
     if parse_spec(cfg.source)[0] != "synthetic" and cfg.stall_file:
         raise PerformError("--stall-file works with --source synthetic only")
-    # chained (the default): the inference child opens the source and tracks, the recorder aside (it taps the
-    # camera frames here); the factories are picklable, as the child is forked from a fork server
-    chained = cfg.inference == "process" and not cfg.record
+    # chained (the default): the inference child opens the source and tracks, unless the camera's frames are
+    # recorded (a recording's faces come from the chain thread); the factories are picklable (a fork server)
+    chained = cfg.inference == "process" and not (cfg.record and cfg.record_video)
     open_it = partial(open_source, cfg.source, size=cfg.capture_size, fps=cfg.capture_fps, stall_file=cfg.stall_file)
     tracker_factory = partial(FaceTracker, crop_size=crop_size) if cfg.track else NullTracker
     source = None if chained else open_it()
@@ -184,8 +184,13 @@ def _run_live(cfg: LiveConfig, threads: int | None, osc_targets: list[tuple[str,
                 sender.send_face(face.features, face.present)
             sender.send_fps(time.perf_counter(), runner.stats.fps())
 
+    on_face = None
     if recorder is not None:
-        tracker_factory, program, on_frame_hook = tap_live(recorder, tracker_factory, conductor, on_frame)
+        tapped, program, on_frame_hook = tap_live(recorder, tracker_factory, conductor, on_frame)
+        if chained:
+            on_face = recorder.add_face
+        else:
+            tracker_factory = tapped
     else:
         on_frame_hook = on_frame
     extra_hud = []
@@ -212,7 +217,7 @@ def _run_live(cfg: LiveConfig, threads: int | None, osc_targets: list[tuple[str,
                                  server.router if server is not None else None)
         hooks.append(reloader)
     runner = LiveRunner(source, tracker_factory, program, presenter, control,
-                        LiveOptions(fps=fps, frames=cfg.frames, on_frame=on_frame_hook, hud=cfg.hud,
+                        LiveOptions(fps=fps, frames=cfg.frames, on_frame=on_frame_hook, on_face=on_face, hud=cfg.hud,
                                     between_frames=hooks, extra_hud=extra_hud, infer=infer, stall_s=cfg.stall_s,
                                     stop=stop),
                         stats, reporter)

@@ -213,3 +213,31 @@ def test_a_signal_ends_the_chained_show_and_its_child(tmp_path, sig):
     assert f"stopped by {signal.Signals(sig).name}" in out and "Traceback" not in err
     with pytest.raises(ProcessLookupError):  # the camera's and the model's process ended with the show
         os.kill(child, 0)
+
+
+def test_a_hot_reload_to_another_model_reaches_the_chained_child(chained, setlist_file):
+    from perform.engine.live_show import make_reloader
+    from perform.engine.show import build_models
+
+    new_images = []
+
+    def on_frame(n, plan, gen):
+        if n == 10:
+            path.write_text(path.read_text().replace("/tiny\"", "/tiny-b\""))
+        if gen is not None and "tiny-b" in gen.plan.jobs[0].model_key:
+            new_images.append(gen.images[0])
+            if len(new_images) >= 3:
+                runner.state.quit = True
+
+    def reload_models(sl, cache):
+        new = build_models(sl, "cpu", cache)
+        infer.add_models(new)  # posted: the chain thread sends them before its next plan
+        return new
+
+    runner, infer = chained(partial(SyntheticSource, fps=30), frames=900, on_frame=on_frame)
+    path = setlist_file(SHOW)  # the file the staged show was built from
+    reloader = make_reloader(str(path), runner.program.setlist, runner.program, runner.presenter, reload_models)
+    runner.opt.between_frames.append(lambda now: reloader(now + 1.0))  # poll every frame
+    runner.run()
+    assert reloader.reloads == 1 and infer.restarts == 0
+    assert len(new_images) >= 3 and runner.frames_drawn < 900  # images from the new model, made in the same child
