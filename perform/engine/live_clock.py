@@ -104,7 +104,7 @@ class LiveRunner:
         # planning a new face, the render loop planning a tick, or a between-frames hook reloading it)
         self._program_lock = threading.Lock()
         self._plan_t = -math.inf  # the program's clock never runs backwards, whichever thread steps it
-        self._face_plan_t = -math.inf  # when the chain thread last planned a face (render loop: is it idle?)
+        self._face_plan_t = -math.inf  # when the chain thread last planned (no frame since plan_idle_s: plan again)
         self._hold = threading.Event()  # set by the render loop while frozen (Space): no plan goes to inference
         self._last_jobs: tuple[GenJob, ...] = ()  # what the infer worker generated last (it owns these two)
         self._last_models: tuple[int, ...] = ()
@@ -166,20 +166,20 @@ class LiveRunner:
         self._generate(plan)
 
     def _chain_step(self) -> None:
-        """Chained: a plan the render loop posted (controls changed, no face for a while) first; then the next
-        camera frame, tracked in the inference child, planned here with the control events due, and its
-        image generated at once. Nothing in between waits for a render tick."""
-        plan, version = self.plans.peek()
-        if version != self._plan_seen:
-            self._plan_seen = version
-            self._generate(plan)
+        """Chained: the next camera frame, tracked in the inference child, planned here with the control
+        events due, and its image generated at once. Nothing in between waits for a render tick. When no
+        frame comes for plan_idle_s (camera lost, a slow camera), the newest face is planned again, so
+        transitions, drift and controls still move the image; the render loop posts nothing (its plans would
+        queue behind the camera's here, and slow tracking down on a busy machine)."""
         try:
-            obs = self.opt.infer.track(min(self.opt.source_timeout_s, self.opt.plan_idle_s))
+            obs = self.opt.infer.track(self.opt.plan_idle_s)
         except Exception:
             if self._ending_with_the_show():
                 return
             raise
         if obs is None:
+            if time.perf_counter() - self._face_plan_t >= self.opt.plan_idle_s:
+                self._chain_plan(self.faces.peek()[0])
             return
         now = time.perf_counter()
         camera = obs.frame_index != NO_FRAME_INDEX
@@ -193,23 +193,28 @@ class LiveRunner:
                 self.opt.on_face(obs)
             except Exception as exc:
                 self.reporter.report("face hook", exc)
+        self._chain_plan(obs, camera)
+
+    def _chain_plan(self, face: FaceObservation | None, fresh: bool = False) -> None:
+        """Plan a face with the control events due, and generate its images (chain thread). fresh: a camera
+        frame's face, just tracked (its stages are timed from the frame's stamp)."""
         try:
-            plan, _ = self._plan(obs, [], self.frames_drawn, drain=True)
+            plan, _ = self._plan(face, [], self.frames_drawn, drain=True)
         except Exception as exc:  # the render loop reports it too, and keeps the last image
             self.reporter.report("conductor", exc)
             return
         self._face_plan_t = plan.t_s
-        if camera:
-            self.stats.add("face_to_plan", (time.perf_counter() - obs.t_capture_s) * 1000.0)
-        if not (self._hold.is_set() or plan.freeze):
-            self._generate(plan)
+        if fresh:
+            self.stats.add("face_to_plan", (time.perf_counter() - face.t_capture_s) * 1000.0)
+        if not (self._hold.is_set() or plan.freeze) and self._generate(plan) and fresh:
+            self.stats.add("face_to_image", (time.perf_counter() - face.t_capture_s) * 1000.0)
 
-    def _generate(self, plan: FramePlan) -> None:
-        """The images of a plan, into the results mailbox, unless they are the images made last."""
+    def _generate(self, plan: FramePlan) -> bool:
+        """The images of a plan, into the results mailbox, unless they are the images made last (False)."""
         # a hot reload may bring a new model under the same key: its identity is part of the inputs
         models = tuple(id(self.program.models.get(j.model_key)) for j in plan.jobs)
         if models == self._last_models and _same_jobs(plan.jobs, self._last_jobs):
-            return  # the newest image is already this one: never generate the same inputs twice
+            return False  # the newest image is already this one: never generate the same inputs twice
         self._infer_since = time.perf_counter()
         try:
             if self.opt.infer is None:
@@ -219,15 +224,14 @@ class LiveRunner:
                     result = self.opt.infer.generate(plan)
                 except Exception:
                     if self._ending_with_the_show():
-                        return
+                        return False
                     raise
         finally:
             self._infer_since = None
         self._last_jobs, self._last_models = plan.jobs, models
         self.stats.add("infer", result.infer_ms)
-        if not math.isnan(plan.t_capture_s):
-            self.stats.add("face_to_image", (result.t_done_s - plan.t_capture_s) * 1000.0)
         self.results.put(result)
+        return True
 
     def warm_up(self) -> None:
         """Before the clock starts: build the tracker (importing MediaPipe takes seconds) and run each model
@@ -350,10 +354,9 @@ class LiveRunner:
             except Exception as exc:  # a broken program step must not stop the show: keep the last image
                 self.reporter.report("conductor", exc)
                 plan = None
-            # chained, events need no post: the chain thread plans the next camera frame with them (it waits on
-            # the child meanwhile, so a plan posted now would wait as long), and posting would generate twice
-            if plan is not None and not (self.state.freeze or plan.freeze) and \
-                    ((events and not self.chained) or self._faces_idle(plan.t_s)):
+            # chained, the chain thread plans with the events due and when no face comes (see _chain_step)
+            if plan is not None and not (self.chained or self.state.freeze or plan.freeze) and \
+                    (events or self._faces_idle(plan.t_s)):
                 self.plans.put(plan)
             res, version = self.results.peek()
             fresh = version != result_seen
@@ -390,8 +393,7 @@ class LiveRunner:
         """No plan has gone to inference for plan_idle_s (no face came: tracker starting, or broken): the render
         loop's plan goes instead, so transitions and controls still move the image."""
         newest, _ = self.plans.peek()
-        last_s = max(newest.t_s if newest is not None else -math.inf, self._face_plan_t)
-        return now_s - last_s >= self.opt.plan_idle_s
+        return newest is None or now_s - newest.t_s >= self.opt.plan_idle_s
 
     def _watch_inference(self, now_s: float) -> None:
         """The watchdog on the image's age: a plan pending past stall_s is logged (once per stall) and shown
