@@ -44,7 +44,8 @@ def _load(spec: tuple, device: str):
 
 def _open_feed(chain):
     """The source and the tracker of a chained child (engine/chain.py)."""
-    from perform.engine.chain import ChainFeed  # after SIGINT is ignored, like every other import here
+    # after SIGINT is ignored, like every other import here (the tracker's cv2 comes with these)
+    from perform.engine.chain import ChainFeed
     from perform.render.context import load_llvm_users_first
 
     load_llvm_users_first()  # MediaPipe may load Mesa's LLVM: triton's must come first (render/context.py)
