@@ -39,9 +39,9 @@ def build(args):
     return show.setlist, show.models, show.conductor
 
 
-def run_threaded(args, process: bool = False, chained: bool = False) -> dict:
-    """The live clock: inference in a thread, in its own process, or chained (capture and tracking in the
-    inference process too: the default of `perform live`)."""
+def run_threaded(args, process: bool = False, chained: bool = False, one_child: bool = False) -> dict:
+    """The live clock: inference in a thread, in its own process, or chained (capture and tracking in a
+    child of their own, a frame ahead: the default of `perform live`; one_child: in the model's child)."""
     from functools import partial
 
     from perform.engine.chain import ChainSpec
@@ -55,11 +55,14 @@ def run_threaded(args, process: bool = False, chained: bool = False) -> dict:
     res = next(iter(models.values())).resolution
     infer = None
     if process or chained:
-        from perform.engine.inference_process import InferenceProcess
+        from perform.engine.inference_process import ChainedInference, InferenceProcess
 
-        chain = ChainSpec(partial(SyntheticSource, fps=30), partial(FaceTracker, crop_size=res), "synthetic") \
-            if chained else None
-        infer = InferenceProcess(models, device="cpu", threads=args.torch_threads, chain=chain)
+        if chained:
+            chain = ChainSpec(partial(SyntheticSource, fps=30), partial(FaceTracker, crop_size=res), "synthetic")
+            kind = InferenceProcess if one_child else ChainedInference
+            infer = kind(models, device="cpu", threads=args.torch_threads, chain=chain)
+        else:
+            infer = InferenceProcess(models, device="cpu", threads=args.torch_threads)
     ctx = create_headless_context()
     presenter = ChainPresenter(ctx, sl.show.size, conductor, hot_reload=False)
     runner = LiveRunner(SyntheticSource(fps=30), lambda: FaceTracker(crop_size=res), conductor, presenter, None,
@@ -215,7 +218,8 @@ def write_chart(results: dict, path: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    names = [n for n in ("limit", "chained", "process", "threaded", "sequential") if n == "limit" or n in results]
+    names = [n for n in ("limit", "chained", "chained-one", "process", "threaded", "sequential")
+             if n == "limit" or n in results]
     fig, ax = plt.subplots(figsize=(7, 3.2), dpi=110)
     for i, name in enumerate(names):
         st = results["alone" if name == "limit" else name]["stages"]
@@ -228,7 +232,8 @@ def write_chart(results: dict, path: str) -> None:
             ax.barh(i, v, left=left, color=f"C{j}", label=k if i == 0 else None)
             left += v
         ax.text(left + 0.5, i, f"{total:.1f} ms", va="center", fontsize=8)
-    labels = {"limit": "stages alone", "chained": "live (chained)", "process": "live (process)",
+    labels = {"limit": "stages alone", "chained": "live (chained)", "chained-one": "live (chained, 1 child)",
+              "process": "live (process)",
               "threaded": "live (thread)", "sequential": "sequential"}
     ax.set_yticks(range(len(names)), [labels[n] for n in names])
     ax.invert_yaxis()
@@ -267,12 +272,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", default=None)
     p.add_argument("--chart", default=None, help="write the latency breakdown chart (PNG) here")
     p.add_argument("--runs", default="chained,process,threaded,sequential",
-                   help="which runs, comma-separated (chained is the default of perform live; process: inference "
-                        "in its own process, tracking here; threaded: inference in a thread; sequential)")
+                   help="which runs, comma-separated (chained is the default of perform live; chained-one: capture, "
+                        "tracking and the model in one child; process: inference in its own process, tracking here; "
+                        "threaded: inference in a thread; sequential)")
     p.add_argument("--repeats", type=int, default=1, help="run each this many times, interleaved")
     args = p.parse_args(argv)
     runs = [r.strip() for r in args.runs.split(",") if r.strip()]
-    bad = sorted(set(runs) - {"chained", "process", "threaded", "sequential"})
+    bad = sorted(set(runs) - {"chained", "chained-one", "process", "threaded", "sequential"})
     if bad:
         p.error(f"--runs: unknown {', '.join(bad)}")
     import torch
@@ -284,7 +290,9 @@ def main(argv: list[str] | None = None) -> int:
     what = ref if ref != UNTRAINED else f"untrained {args.resolution} px model (width {args.width})"
     print(f"live pipeline, {args.frames} frames, {what} -> 1280x720, headless, torch threads {args.torch_threads}"
           f", load average {_load()}")
-    todo = {"chained": lambda: run_threaded(args, chained=True), "process": lambda: run_threaded(args, process=True),
+    todo = {"chained": lambda: run_threaded(args, chained=True),
+            "chained-one": lambda: run_threaded(args, chained=True, one_child=True),
+            "process": lambda: run_threaded(args, process=True),
             "threaded": lambda: run_threaded(args), "sequential": lambda: run_sequential(args)}
     results = {"alone": run_alone(args)}
     for k in range(args.repeats):

@@ -90,6 +90,7 @@ class InferenceProcess:
         self._lock = threading.Lock()          # guards _pending, _failed and the watchdog's kill
         self._io = threading.Lock()            # held by whoever is using the pipe
         self._sent: deque[tuple[float, float]] = deque()  # (sent at, limit s) of each unanswered request
+        self._asked = False  # a 'face' request is out, asked ahead (track(ahead=True))
         self._closing = False
         self._dead = True
         self._killed_at: float | None = None
@@ -106,6 +107,7 @@ class InferenceProcess:
         ctx = _process_context(self.chain is not None)
         self._conn, child = ctx.Pipe()
         self._sent.clear()
+        self._asked = False
         self.proc = ctx.Process(target=serve, args=(child, dict(self._specs), self._device, self._threads, self.chain),
                                 name="perform-infer", daemon=True)
         self.proc.start()
@@ -179,6 +181,14 @@ class InferenceProcess:
                 self._io.release()
             return
         try:
+            if have_pipe and self._asked and not self._dead and proc.is_alive():
+                try:  # a frame asked for ahead: its answer comes within the wait, then the child can stop
+                    if self._conn.poll(CLOSE_WAIT_S):
+                        self._conn.recv()
+                        self._sent.popleft()
+                        self._asked = False
+                except (EOFError, OSError, IndexError):
+                    pass
             if have_pipe and not self._dead and not self._sent and proc.is_alive():
                 try:  # all requests answered, so the child has read everything: this small send cannot block
                     self._conn.send(("stop",))
@@ -216,7 +226,7 @@ class InferenceProcess:
             return 0.0
         now_s = time.perf_counter() if now_s is None else now_s
         age_s = now_s - t_sent
-        if limit_s is not None and age_s > limit_s:
+        if limit_s is not None and age_s > limit_s and not self._answered_ahead():
             with self._lock:
                 if self._killed_at is None and not self._closing:
                     self._killed_at = now_s
@@ -229,6 +239,16 @@ class InferenceProcess:
                     except (ProcessLookupError, TypeError):
                         pass
         return age_s
+
+    def _answered_ahead(self) -> bool:
+        """A frame asked for ahead was answered and waits to be read (its reader was busy generating, or
+        restarting the other child): not a stall. Looks at the pipe without reading it (any thread)."""
+        if not self._asked:
+            return False
+        try:
+            return bool(self._conn.poll(0))
+        except (OSError, ValueError, EOFError):
+            return False
 
     # -- the pipe (its owner only) -------------------------------------------------------------------
     def _send(self, msg: tuple, limit_s: float | None) -> None:
@@ -301,13 +321,20 @@ class InferenceProcess:
     def chained(self) -> bool:
         return self.chain is not None
 
-    def track(self, wait_s: float) -> FaceObservation | None:
+    def track(self, wait_s: float, ahead: bool = False) -> FaceObservation | None:
         """The next camera frame tracked in the child (waiting at most wait_s for one), a blank frame tracked
         while none comes, or None; `source.status` follows the child's source. Watched like a plan: a child
-        that does not answer within wait_s + stall_s is killed."""
+        that does not answer within wait_s + stall_s is killed. ahead: ask for the next frame before
+        returning this one (a child that only tracks then tracks it while the caller plans and generates)."""
+        limit_s = None if self.stall_s is None else wait_s + self.stall_s
         with self._io:
-            self._send(("face", wait_s), None if self.stall_s is None else wait_s + self.stall_s)
+            if not self._asked:
+                self._send(("face", wait_s), limit_s)
+            self._asked = False
             kind, detail = self._wait_reply("tracking")
+            if ahead and kind == "face":
+                self._send(("face", wait_s), limit_s)
+                self._asked = True
         if kind != "face":
             raise RuntimeError(f"inference process (tracking): {detail}")
         obs, self.source.status = detail
@@ -339,3 +366,72 @@ class InferenceProcess:
         if self.note and time.perf_counter() >= self._note_until:
             self.note = ""
         return Generated(plan, images, infer_ms, time.perf_counter())
+
+
+class ChainedInference:
+    """The chained live pipeline in two children (the default of `perform live`): one opens the source and
+    tracks, a frame ahead (frame n+1 is tracked while n is planned and generated), the other generates.
+
+    One child doing both waited for each plan between tracking and generating, so a cycle outgrew the
+    camera's 33 ms on a busy machine; two threads in one child make torch and MediaPipe wait on each other's
+    GIL (docs/performance.md). The live clock's chain thread owns both pipes; each child has its own
+    watchdog and restart, so a killed model comes back without reopening the camera, and the other way round.
+    """
+
+    chained = True
+
+    def __init__(self, models: Mapping[str, Any], device: str = "cpu", threads: int | None = 1,
+                 stall_s: float | None = None, start_timeout_s: float = START_TIMEOUT_S, *,
+                 chain: ChainSpec) -> None:
+        self.camera = InferenceProcess({}, device="cpu", threads=1, stall_s=stall_s, chain=chain,
+                                       start_timeout_s=start_timeout_s)
+        try:
+            self.model = InferenceProcess(models, device=device, threads=threads, stall_s=stall_s,
+                                          start_timeout_s=start_timeout_s)
+        except BaseException:
+            self.camera.close()
+            raise
+        self.source = self.camera.source
+        self.stall_s = stall_s
+
+    def track(self, wait_s: float) -> FaceObservation | None:
+        return self.camera.track(wait_s, ahead=True)
+
+    def generate(self, plan: FramePlan) -> Generated:
+        return self.model.generate(plan)
+
+    def add_models(self, models: Mapping[str, Any]) -> None:
+        self.model.add_models(models)
+
+    def restart(self) -> None:
+        """Whichever child died or stalled comes back (a healthy one is left alone)."""
+        self.camera.restart()
+        self.model.restart()
+
+    def watchdog(self, now_s: float | None = None) -> float:
+        return max(self.camera.watchdog(now_s), self.model.watchdog(now_s))
+
+    def begin_close(self) -> None:
+        self.camera.begin_close()
+        self.model.begin_close()
+
+    def close(self) -> None:
+        self.camera.close()
+        self.model.close()
+
+    @property
+    def note(self) -> str:
+        return self.model.note or self.camera.note
+
+    @property
+    def pid(self) -> int | None:
+        """The model's child (the status file's infer_pid; `camera.pid` is the other)."""
+        return self.model.pid
+
+    @property
+    def proc(self) -> Any:
+        return self.model.proc
+
+    @property
+    def restarts(self) -> int:
+        return self.camera.restarts + self.model.restarts

@@ -16,7 +16,7 @@ from perform.control.osc_server import OSCServer
 from perform.control.state import ControlState
 from perform.engine.chain import ChainSpec, NullTracker
 from perform.engine.conductor import shader_param_names
-from perform.engine.inference_process import InferenceProcess
+from perform.engine.inference_process import ChainedInference, InferenceProcess
 from perform.engine.live_clock import LiveOptions, LiveRunner
 from perform.engine.presenter import ChainPresenter
 from perform.engine.reload import SetlistReloader
@@ -199,10 +199,12 @@ def _run_live(cfg: LiveConfig, threads: int | None, osc_targets: list[tuple[str,
         extra_hud.append(lambda: [f"osc :{server.port}  ok {c.get('accepted')}  dropped {c.total_dropped()}"])
     infer = None
     if cfg.inference == "process":
-        chain = ChainSpec(open_it, tracker_factory, name=cfg.source) if chained else None
-        infer = InferenceProcess(models, device=cfg.device, threads=threads, stall_s=cfg.stall_s, chain=chain)
         if chained:
+            infer = ChainedInference(models, device=cfg.device, threads=threads, stall_s=cfg.stall_s,
+                                     chain=ChainSpec(open_it, tracker_factory, name=cfg.source))
             source = infer.source
+        else:
+            infer = InferenceProcess(models, device=cfg.device, threads=threads, stall_s=cfg.stall_s)
 
     def reload_models(sl, cache):
         new = build_models(sl, cfg.device, cache, cfg.precision)

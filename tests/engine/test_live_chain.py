@@ -1,5 +1,6 @@
-"""The chained live clock (the default of `perform live`): capture and tracking in the inference child, each camera
-frame planned here at once and its image generated right after; the faults of the unchained clock, chained."""
+"""The chained live clock (the default of `perform live`): capture and tracking in an inference child, each camera
+frame planned here at once and its image generated right after; the faults of the unchained clock, chained. Two
+children (`ChainedInference`, the default: one tracks a frame ahead, one generates) and one child doing both."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ import pytest
 from perform.control.osc_server import OSCServer
 from perform.control.state import ControlState
 from perform.engine.chain import ChainSpec
-from perform.engine.inference_process import InferenceProcess
+from perform.engine.inference_process import ChainedInference, InferenceProcess
 from perform.engine.live_clock import LiveOptions, LiveRunner
 from perform.engine.show import build_show
 from perform.sources.synthetic import SyntheticSource
@@ -50,14 +51,15 @@ params = { saturation = 1.0 }
 
 @pytest.fixture
 def chained(staged, setlist_file):
-    """chained(source_factory, frames, ...) -> (runner, infer): a live runner whose inference child reads the
-    source and tracks (closed after the test)."""
+    """chained(source_factory, frames, ...) -> (runner, infer): a live runner whose inference children read the
+    source and track (two: ChainedInference; one=True: one child doing both); closed after the test."""
     made = []
 
-    def make(source_factory, frames=None, stall_s=2.0, on_frame=None, control=None, text=SHOW):
+    def make(source_factory, frames=None, stall_s=2.0, on_frame=None, control=None, text=SHOW, one=False):
         show, presenter = staged(setlist_file(text), control=control)
         spec = ChainSpec(source_factory, partial(FaceTracker, crop_size=32), "synthetic")
-        infer = InferenceProcess(show.models, device="cpu", threads=1, stall_s=stall_s, chain=spec)
+        kind = InferenceProcess if one else ChainedInference
+        infer = kind(show.models, device="cpu", threads=1, stall_s=stall_s, chain=spec)
         made.append(infer)
         opt = LiveOptions(fps=30.0, frames=frames, on_frame=on_frame, infer=infer, stall_s=stall_s or 2.0)
         runner = LiveRunner(None, None, show.conductor, presenter, control, opt)
@@ -75,8 +77,9 @@ def _next_result(runner, seen):
     return res, version
 
 
-def test_each_camera_frame_reaches_its_own_image_without_a_render_tick(chained):
-    runner, infer = chained(partial(SyntheticSource, fps=30, noise_sigma=0.0))
+@pytest.mark.parametrize("one", [False, True], ids=["two children", "one child"])
+def test_each_camera_frame_reaches_its_own_image_without_a_render_tick(chained, one):
+    runner, infer = chained(partial(SyntheticSource, fps=30, noise_sigma=0.0), one=one)
     assert runner.chained and runner.source is infer.source
     runner.start_workers()  # the chain thread only: the render loop never ticks in this test
     faces = []
@@ -135,13 +138,14 @@ def test_a_lost_camera_drifts_and_the_show_goes_on(chained):
     assert not np.allclose(plans[-1].jobs[0].latent, plans[-20].jobs[0].latent)
 
 
-def test_a_frozen_chained_child_is_killed_restarted_and_tracks_again(chained, caplog):
+@pytest.mark.parametrize("which", ["model", "camera", "one child"])
+def test_a_frozen_chained_child_is_killed_restarted_and_tracks_again(chained, caplog, which):
     seen = {"after": 0}
 
     def on_frame(n, plan, gen):
         if n == 10:
-            seen["pid"] = infer.pid
-            os.kill(seen["pid"], signal.SIGSTOP)  # camera, tracker and model frozen at once
+            seen["pid"] = infer.camera.pid if which == "camera" else infer.pid
+            os.kill(seen["pid"], signal.SIGSTOP)  # one child: camera, tracker and model frozen at once
         if infer.restarts and gen is not None:
             seen.setdefault("tracked", runner.stats.stats("track", whole_run=True).count)
             if gen.plan.index > seen.setdefault("restart_frame", n):
@@ -149,22 +153,25 @@ def test_a_frozen_chained_child_is_killed_restarted_and_tracks_again(chained, ca
                 if seen["after"] >= 5 and runner.stats.stats("track", whole_run=True).count > seen["tracked"]:
                     runner.state.quit = True
 
-    runner, infer = chained(partial(SyntheticSource, fps=30), frames=1200, stall_s=1.0, on_frame=on_frame)
+    runner, infer = chained(partial(SyntheticSource, fps=30), frames=1200, stall_s=1.0, on_frame=on_frame,
+                            one=which == "one child")
     with caplog.at_level(logging.WARNING):
         runner.run()
-    assert infer.restarts == 1 and infer.pid != seen["pid"]
+    pid = infer.camera.pid if which == "camera" else infer.pid
+    assert infer.restarts == 1 and pid != seen["pid"]
     assert seen["after"] >= 5 and runner.frames_drawn < 1200  # new images, from faces tracked again
     assert "stalled" in caplog.text and "restarted" in caplog.text
     assert runner.frames_drawn - 10 > 20  # the show kept drawing the last image meanwhile
 
 
-def test_quitting_with_a_frozen_chained_child_returns(chained):
+@pytest.mark.parametrize("which", ["model", "camera"])
+def test_quitting_with_a_frozen_chained_child_returns(chained, which):
     def on_frame(n, plan, gen):
         if n == 5:
-            os.kill(infer.pid, signal.SIGSTOP)
+            os.kill(infer.camera.pid if which == "camera" else infer.pid, signal.SIGSTOP)
 
     runner, infer = chained(partial(SyntheticSource, fps=30), frames=20, stall_s=None, on_frame=on_frame)
-    child = infer.proc
+    child = infer.camera.proc if which == "camera" else infer.proc
     runner.run()  # stops its thread: the chain thread must not stay blocked on the child
     closer = threading.Thread(target=infer.close)
     closer.start()
@@ -181,7 +188,7 @@ def test_a_source_the_child_cannot_open_fails_before_the_show(staged, setlist_fi
     show, _ = staged(setlist_file(SHOW))
     spec = ChainSpec(partial(open_source, "synthetic", size=(64, 64), fps=30.0, nonsense=1), FaceTracker)
     with pytest.raises(PerformError, match="could not open the source or the tracker: .*nonsense"):
-        InferenceProcess(show.models, device="cpu", threads=1, chain=spec)
+        ChainedInference(show.models, device="cpu", threads=1, chain=spec)
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
@@ -202,7 +209,7 @@ def test_a_signal_ends_the_chained_show_and_its_child(tmp_path, sig):
                 state = json.loads(status.read_text())
             except (OSError, ValueError):
                 pass
-        child = state["infer_pid"]
+        child = state["infer_pid"]  # the model's; the camera's child is its sibling, ended the same way
         proc.send_signal(sig)
         out, err = proc.communicate(timeout=20.0)
     finally:
