@@ -1,10 +1,12 @@
-"""The chained live pipeline: capture and tracking in the inference process, beside the model.
+"""The chained live pipeline: capture and tracking in an inference child, out of the show's process.
 
-Per camera frame the inference child reads the source, tracks the face and answers the observation; the
-live clock's chain thread plans it at once (the conductor stays in the show's process) and the child
-generates the image right after. MediaPipe then never shares the show process's GIL with the render loop
-(moderngl holds it through every GL call: tracking took 2-6x longer there than alone), and a frame goes
-capture -> track -> plan -> generate with no thread hand-over in between.
+Per camera frame a child reads the source, tracks the face and answers the observation; the live clock's
+chain thread plans it at once (the conductor stays in the show's process) and the model's child generates
+the image right after. By default (`inference_process.ChainedInference`) the tracking child is not the
+model's and tracks a frame ahead; `InferenceProcess(chain=...)` alone does both in one child. MediaPipe
+then never shares the show process's GIL with the render loop (moderngl holds it through every GL call:
+tracking took 2-9x longer there than alone), and a frame goes capture -> track -> plan -> generate with
+no render tick in between.
 
 `ChainSpec` says how the child opens its source and tracker (picklable factories: the child is forked
 from a clean fork server, or spawned); `ChildSource` stands in for the source in the show's process
