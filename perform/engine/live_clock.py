@@ -4,9 +4,9 @@ Hand-over through latest-value mailboxes: nothing queues, so latency cannot grow
 face is planned at once and its image generated right after, so a camera frame reaches the generator
 without waiting for a render tick, and the generator runs once per camera frame, not once per tick.
 
-Chained (the default: an inference process made with a ChainSpec, engine/chain.py), one *chain* thread
-asks the inference child for the next camera frame tracked (capture and MediaPipe run in the child, away
-from this process's GIL), plans it with the control events due, and asks the child for its image.
+Chained (the default: ChainedInference, or an InferenceProcess made with a ChainSpec; engine/chain.py), one
+*chain* thread takes the next camera frame tracked in a child (capture and MediaPipe run there, away from
+this process's GIL), plans it with the control events due, and asks the model's child for its image.
 Otherwise a *track* thread tracks in this process and posts plans to an *infer* thread.
 
 The render loop plans every tick for drawing (shader parameters, fades), but posts its plan to inference
