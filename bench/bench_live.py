@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -38,7 +39,12 @@ def build(args):
     return show.setlist, show.models, show.conductor
 
 
-def run_threaded(args, process: bool = False) -> dict:
+def run_threaded(args, process: bool = False, chained: bool = False, one_child: bool = False) -> dict:
+    """The live clock: inference in a thread, in its own process, or chained (capture and tracking in a
+    child of their own, a frame ahead: the default of `perform live`; one_child: in the model's child)."""
+    from functools import partial
+
+    from perform.engine.chain import ChainSpec
     from perform.engine.live_clock import LiveOptions, LiveRunner
     from perform.engine.presenter import ChainPresenter
     from perform.render.context import create_headless_context
@@ -48,10 +54,15 @@ def run_threaded(args, process: bool = False) -> dict:
     sl, models, conductor = build(args)
     res = next(iter(models.values())).resolution
     infer = None
-    if process:
-        from perform.engine.inference_process import InferenceProcess
+    if process or chained:
+        from perform.engine.inference_process import ChainedInference, InferenceProcess
 
-        infer = InferenceProcess(models, device="cpu", threads=args.torch_threads)
+        if chained:
+            chain = ChainSpec(partial(SyntheticSource, fps=30), partial(FaceTracker, crop_size=res), "synthetic")
+            kind = InferenceProcess if one_child else ChainedInference
+            infer = kind(models, device="cpu", threads=args.torch_threads, chain=chain)
+        else:
+            infer = InferenceProcess(models, device="cpu", threads=args.torch_threads)
     ctx = create_headless_context()
     presenter = ChainPresenter(ctx, sl.show.size, conductor, hot_reload=False)
     runner = LiveRunner(SyntheticSource(fps=30), lambda: FaceTracker(crop_size=res), conductor, presenter, None,
@@ -207,7 +218,8 @@ def write_chart(results: dict, path: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    names = ["limit", "process", "threaded", "sequential"]
+    names = [n for n in ("limit", "chained", "chained-one", "process", "threaded", "sequential")
+             if n == "limit" or n in results]
     fig, ax = plt.subplots(figsize=(7, 3.2), dpi=110)
     for i, name in enumerate(names):
         st = results["alone" if name == "limit" else name]["stages"]
@@ -220,7 +232,10 @@ def write_chart(results: dict, path: str) -> None:
             ax.barh(i, v, left=left, color=f"C{j}", label=k if i == 0 else None)
             left += v
         ax.text(left + 0.5, i, f"{total:.1f} ms", va="center", fontsize=8)
-    ax.set_yticks(range(len(names)), ["stages alone", "live (process)", "live (thread)", "sequential"])
+    labels = {"limit": "stages alone", "chained": "live (chained)", "chained-one": "live (chained, 1 child)",
+              "process": "live (process)",
+              "threaded": "live (thread)", "sequential": "sequential"}
+    ax.set_yticks(range(len(names)), [labels[n] for n in names])
     ax.invert_yaxis()
     ax.set_xlabel("camera-to-screen p50, ms (stage p50s; waiting = the rest)")
     ax.legend(ncol=4, fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
@@ -228,6 +243,14 @@ def write_chart(results: dict, path: str) -> None:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
     plt.close(fig)
+
+
+def _load() -> str:
+    """The machine's 1-minute load average (others' jobs share these cores: say so beside every figure)."""
+    try:
+        return f"{os.getloadavg()[0]:.2f}"
+    except OSError:
+        return "n/a"
 
 
 def _row(name: str, r: dict) -> str:
@@ -248,19 +271,37 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--torch-threads", type=int, default=1)
     p.add_argument("--json", default=None)
     p.add_argument("--chart", default=None, help="write the latency breakdown chart (PNG) here")
+    p.add_argument("--runs", default="chained,process,threaded,sequential",
+                   help="which runs, comma-separated (chained is the default of perform live; chained-one: capture, "
+                        "tracking and the model in one child; process: inference in its own process, tracking here; "
+                        "threaded: inference in a thread; sequential)")
+    p.add_argument("--repeats", type=int, default=1, help="run each this many times, interleaved")
     args = p.parse_args(argv)
+    runs = [r.strip() for r in args.runs.split(",") if r.strip()]
+    bad = sorted(set(runs) - {"chained", "chained-one", "process", "threaded", "sequential"})
+    if bad:
+        p.error(f"--runs: unknown {', '.join(bad)}")
     import torch
 
     torch.set_num_threads(args.torch_threads)
     from perform.engine.defaults import UNTRAINED, default_model_ref
 
     ref = args.model or default_model_ref()
-    results = {"alone": run_alone(args), "threaded": run_threaded(args), "process": run_threaded(args, process=True),
-               "sequential": run_sequential(args)}
     what = ref if ref != UNTRAINED else f"untrained {args.resolution} px model (width {args.width})"
-    print(f"live pipeline, {args.frames} frames, {what} -> 1280x720, headless, "
-          f"torch threads {args.torch_threads}")
-    for name in ("threaded", "process", "sequential"):
+    print(f"live pipeline, {args.frames} frames, {what} -> 1280x720, headless, torch threads {args.torch_threads}"
+          f", load average {_load()}")
+    todo = {"chained": lambda: run_threaded(args, chained=True),
+            "chained-one": lambda: run_threaded(args, chained=True, one_child=True),
+            "process": lambda: run_threaded(args, process=True),
+            "threaded": lambda: run_threaded(args), "sequential": lambda: run_sequential(args)}
+    results = {"alone": run_alone(args)}
+    for k in range(args.repeats):
+        for name in runs:
+            r = todo[name]()
+            r["load_average"] = _load()
+            results[name if k == 0 else f"{name}#{k + 1}"] = r
+    names = [n for n in results if n != "alone"]
+    for name in names:
         r = results[name]
         print(_row(name, r))
         print("            " + "  ".join(f"{k} p50 {v['p50_ms']:.1f} p95 {v['p95_ms']:.1f}"
@@ -271,13 +312,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"limit       display {lim['display_fps']:6.1f} fps  generated {lim['generated_fps']:5.1f}/s  "
           f"camera>screen p50 {lim['camera_to_screen_p50_ms']:.1f} p95 {lim['camera_to_screen_p95_ms']:.1f} ms "
           "(stages alone)")
-    seq = results["sequential"]
-    for name in ("process", "threaded", "sequential"):
+    for name in names:
         r = results[name]
+        _, _, k = name.partition("#")
+        seq = results.get(f"sequential#{k}" if k else "sequential")  # the sequential run of the same round
         vs = results[f"{name}_vs_limit"] = against_limit(r, lim)
         line = (f"{name:<11} of the limit: generated {vs['generated_fps']:.2f}x  display {vs['display_fps']:.2f}x  "
                 f"camera>screen p50 {vs['camera_to_screen_p50']:.2f}x p95 {vs['camera_to_screen_p95']:.2f}x")
-        if name != "sequential":
+        if seq is not None and not name.startswith("sequential"):
             ratio = r["generated_fps"] / max(seq["generated_fps"], 1e-9)
             lat = r["stages"]["camera_to_screen"]["p50_ms"] / seq["stages"]["camera_to_screen"]["p50_ms"]
             results[f"ratio_{name}_generated_fps"] = ratio

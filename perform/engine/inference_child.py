@@ -15,8 +15,10 @@ from typing import Any
 # Requests (parent -> child) and replies (child -> parent); each request gets exactly one reply.
 #   ('load', {key: spec})  -> ('loaded', {key: error message or None})
 #   ('jobs', [GenJob ...]) -> ('images', (images, infer_ms)) | ('error', message)
+#   ('face', wait_s)       -> ('face', (FaceObservation | None, source status)) | ('error', message)
+#                             (chained: the next camera frame tracked, waiting at most wait_s for it)
 #   ('stop',)              -> (none: the child ends)
-# First message from the child: ('ready', None) | ('error', message).
+# First message from the child: ('ready', None) | ('error', message) | ('chain_error', message).
 
 
 def build(spec: tuple, device: str):
@@ -48,8 +50,19 @@ def _load(spec: tuple, device: str):
     return model
 
 
-def serve(conn, specs: dict[str, tuple], device: str, threads: int | None) -> None:
-    """The child's loop (the target of the spawned process)."""
+def _open_feed(chain):
+    """The source and the tracker of a chained child (engine/chain.py)."""
+    # after SIGINT is ignored, like every other import here (the tracker's cv2 comes with these)
+    from perform.engine.chain import ChainFeed
+    from perform.render.context import load_llvm_users_first
+
+    load_llvm_users_first()  # MediaPipe may load Mesa's LLVM: triton's must come first (render/context.py)
+    return ChainFeed(chain)
+
+
+def serve(conn, specs: dict[str, tuple], device: str, threads: int | None, chain=None) -> None:
+    """The child's loop (the target of the spawned process). chain: a ChainSpec when the child also captures
+    and tracks (engine/chain.py)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent owns shutdown: it sends 'stop', or ends us
     import torch  # only now that SIGINT is ignored (see the module docstring)
 
@@ -62,10 +75,17 @@ def serve(conn, specs: dict[str, tuple], device: str, threads: int | None) -> No
     try:
         for key, spec in specs.items():
             models[key] = _load(spec, device)
-        conn.send(("ready", None))
     except Exception as exc:  # report and end: the parent names it
         conn.send(("error", f"{type(exc).__name__}: {exc}"))
         return
+    feed = None
+    if chain is not None:
+        try:
+            feed = _open_feed(chain)
+        except Exception as exc:
+            conn.send(("chain_error", f"{type(exc).__name__}: {exc}"))
+            return
+    conn.send(("ready", None))
     while True:
         try:
             msg = conn.recv()
@@ -73,6 +93,11 @@ def serve(conn, specs: dict[str, tuple], device: str, threads: int | None) -> No
             return
         kind = msg[0]
         if kind == "stop":
+            if feed is not None:
+                try:  # a camera is let go before the process ends, so the next show can open it
+                    feed.close()
+                except Exception:
+                    pass
             conn.close()
             os._exit(0)  # nothing to save here, and the interpreter's teardown of torch takes seconds
         if kind == "load":
@@ -92,6 +117,12 @@ def serve(conn, specs: dict[str, tuple], device: str, threads: int | None) -> No
                 images = tuple(_generate(models[j.model_key], j) for j in msg[1])
                 conn.send(("images", (images, (time.perf_counter() - t0) * 1000.0)))
             except Exception as exc:
+                conn.send(("error", f"{type(exc).__name__}: {exc}"))
+        elif kind == "face" and feed is not None:
+            try:
+                obs = feed.next(msg[1])
+                conn.send(("face", (obs, feed.status)))
+            except Exception as exc:  # the tracker is rebuilt on the next request (ChainFeed.next)
                 conn.send(("error", f"{type(exc).__name__}: {exc}"))
         else:
             conn.send(("error", f"unknown request {kind!r}"))

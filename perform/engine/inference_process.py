@@ -9,7 +9,9 @@ The pipe has one owner, the thread that calls submit/collect (the live clock's i
 threads reading one pipe interleave its messages ("unpickling stack underflow") and it never recovers.
 Other threads only post (`add_models`), look (`pid`, `note`, `watchdog`) or end it (`close`), and never
 wait on the child. Requests carry the jobs of a plan (latents, crops, mix, pair options); replies carry
-the images. Models are rebuilt in the child from their specs (a checkpoint path, or an untrained
+the images. Chained (`chain=ChainSpec`, engine/chain.py), the child also opens the source and the tracker,
+and `track()` asks it for the next camera frame tracked: the live clock plans it and asks for its image
+at once. Models are rebuilt in the child from their specs (a checkpoint path, or an untrained
 configuration and seed); nothing is pickled from a model file. The child's side is `inference_child`.
 """
 
@@ -24,9 +26,11 @@ import time
 from collections import deque
 from typing import Any, Mapping
 
+from perform.engine.chain import ChainSpec, ChildSource
 from perform.engine.inference_child import serve
 from perform.engine.plan import FramePlan, GenJob, Generated
 from perform.errors import PerformError
+from perform.tracking.observation import FaceObservation
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +41,7 @@ CLOSE_WAIT_S = 1.0       # close(): each of stop, terminate and kill gets this l
 NOTE_HOLD_S = 3.0        # a restart stays on the HUD this long (it may take a tenth of a second: long enough to read)
 
 
-def _process_context():
+def _process_context(chained: bool = False):
     """Where children come from: a fork server that has imported torch and the model code once (a restart
     then costs loading the model, not seconds of importing torch: a killed child's image returns sooner);
     spawn where there is no fork server (Windows). Either way the child starts from a clean, single-threaded
@@ -45,7 +49,10 @@ def _process_context():
     if "forkserver" not in mp.get_all_start_methods():
         return mp.get_context("spawn")
     ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["perform.engine.inference_child", "perform.engine.plan", "perform.nets.model"])
+    preload = ["perform.engine.inference_child", "perform.engine.plan", "perform.nets.model"]
+    if chained:  # the tracker too (importing MediaPipe takes about a second), where the server is not yet running
+        preload += ["perform.engine.chain", "perform.tracking.tracker", "mediapipe"]
+    ctx.set_forkserver_preload(preload)
     return ctx
 
 
@@ -69,17 +76,21 @@ class InferenceProcess:
     """
 
     def __init__(self, models: Mapping[str, Any], device: str = "cpu", threads: int | None = 1,
-                 stall_s: float | None = None, start_timeout_s: float = START_TIMEOUT_S) -> None:
+                 stall_s: float | None = None, start_timeout_s: float = START_TIMEOUT_S,
+                 chain: ChainSpec | None = None) -> None:
         self._device = device
         self._threads = threads
         self.stall_s = stall_s
         self._start_timeout_s = start_timeout_s
         self._specs = {k: model_spec(m) for k, m in models.items()}
+        self.chain = chain
+        self.source = ChildSource(chain.name) if chain is not None else None  # what the child reports of it
         self._pending: dict[str, tuple] = {}   # added by a hot reload, sent by the pipe's owner
         self._failed: dict[str, str] = {}      # models the child could not load (not retried every frame)
         self._lock = threading.Lock()          # guards _pending, _failed and the watchdog's kill
         self._io = threading.Lock()            # held by whoever is using the pipe
         self._sent: deque[tuple[float, float]] = deque()  # (sent at, limit s) of each unanswered request
+        self._asked = False  # a 'face' request is out, asked ahead (track(ahead=True))
         self._closing = False
         self._dead = True
         self._killed_at: float | None = None
@@ -93,10 +104,11 @@ class InferenceProcess:
 
     # -- the child's life ----------------------------------------------------------------------------
     def _start(self) -> None:
-        ctx = _process_context()
+        ctx = _process_context(self.chain is not None)
         self._conn, child = ctx.Pipe()
         self._sent.clear()
-        self.proc = ctx.Process(target=serve, args=(child, dict(self._specs), self._device, self._threads),
+        self._asked = False
+        self.proc = ctx.Process(target=serve, args=(child, dict(self._specs), self._device, self._threads, self.chain),
                                 name="perform-infer", daemon=True)
         self.proc.start()
         child.close()
@@ -111,6 +123,9 @@ class InferenceProcess:
         except BaseException:  # it died, or close() began: leave no child behind
             self._end_child()
             raise
+        if kind == "chain_error":
+            self._end_child()
+            raise PerformError(f"the inference process could not open the source or the tracker: {detail}")
         if kind != "ready":
             self._end_child()
             raise PerformError(f"the inference process could not load the models: {detail}")
@@ -166,6 +181,14 @@ class InferenceProcess:
                 self._io.release()
             return
         try:
+            if have_pipe and self._asked and not self._dead and proc.is_alive():
+                try:  # a frame asked for ahead: its answer comes within the wait, then the child can stop
+                    if self._conn.poll(CLOSE_WAIT_S):
+                        self._conn.recv()
+                        self._sent.popleft()
+                        self._asked = False
+                except (EOFError, OSError, IndexError):
+                    pass
             if have_pipe and not self._dead and not self._sent and proc.is_alive():
                 try:  # all requests answered, so the child has read everything: this small send cannot block
                     self._conn.send(("stop",))
@@ -203,7 +226,7 @@ class InferenceProcess:
             return 0.0
         now_s = time.perf_counter() if now_s is None else now_s
         age_s = now_s - t_sent
-        if limit_s is not None and age_s > limit_s:
+        if limit_s is not None and age_s > limit_s and not self._answered_ahead():
             with self._lock:
                 if self._killed_at is None and not self._closing:
                     self._killed_at = now_s
@@ -216,6 +239,16 @@ class InferenceProcess:
                     except (ProcessLookupError, TypeError):
                         pass
         return age_s
+
+    def _answered_ahead(self) -> bool:
+        """A frame asked for ahead was answered and waits to be read (its reader was busy generating, or
+        restarting the other child): not a stall. Looks at the pipe without reading it (any thread)."""
+        if not self._asked:
+            return False
+        try:
+            return bool(self._conn.poll(0))
+        except (OSError, ValueError, EOFError):
+            return False
 
     # -- the pipe (its owner only) -------------------------------------------------------------------
     def _send(self, msg: tuple, limit_s: float | None) -> None:
@@ -285,6 +318,30 @@ class InferenceProcess:
                     self._failed[key] = errors[key]
                 log.error("the inference process could not load model %s: %s", key, errors[key])
 
+    # -- tracking, chained (the pipe's owner) ------------------------------------------------------
+    @property
+    def chained(self) -> bool:
+        return self.chain is not None
+
+    def track(self, wait_s: float, ahead: bool = False) -> FaceObservation | None:
+        """The next camera frame tracked in the child (waiting at most wait_s for one), a blank frame tracked
+        while none comes, or None; `source.status` follows the child's source. Watched like a plan: a child
+        that does not answer within wait_s + stall_s is killed. ahead: ask for the next frame before
+        returning this one (a child that only tracks then tracks it while the caller plans and generates)."""
+        limit_s = None if self.stall_s is None else wait_s + self.stall_s
+        with self._io:
+            if not self._asked:
+                self._send(("face", wait_s), limit_s)
+            self._asked = False
+            kind, detail = self._wait_reply("tracking")
+            if ahead and kind == "face":
+                self._send(("face", wait_s), limit_s)
+                self._asked = True
+        if kind != "face":
+            raise RuntimeError(f"inference process (tracking): {detail}")
+        obs, self.source.status = detail
+        return obs
+
     # -- generating (the pipe's owner) ---------------------------------------------------------------
     def generate(self, plan: FramePlan) -> Generated:
         self.submit(plan)
@@ -311,3 +368,72 @@ class InferenceProcess:
         if self.note and time.perf_counter() >= self._note_until:
             self.note = ""
         return Generated(plan, images, infer_ms, time.perf_counter())
+
+
+class ChainedInference:
+    """The chained live pipeline in two children (the default of `perform live`): one opens the source and
+    tracks, a frame ahead (frame n+1 is tracked while n is planned and generated), the other generates.
+
+    One child doing both waited for each plan between tracking and generating, so a cycle outgrew the
+    camera's 33 ms on a busy machine; two threads in one child make torch and MediaPipe wait on each other's
+    GIL (docs/performance.md). The live clock's chain thread owns both pipes; each child has its own
+    watchdog and restart, so a killed model comes back without reopening the camera, and the other way round.
+    """
+
+    chained = True
+
+    def __init__(self, models: Mapping[str, Any], device: str = "cpu", threads: int | None = 1,
+                 stall_s: float | None = None, start_timeout_s: float = START_TIMEOUT_S, *,
+                 chain: ChainSpec) -> None:
+        self.camera = InferenceProcess({}, device="cpu", threads=1, stall_s=stall_s, chain=chain,
+                                       start_timeout_s=start_timeout_s)
+        try:
+            self.model = InferenceProcess(models, device=device, threads=threads, stall_s=stall_s,
+                                          start_timeout_s=start_timeout_s)
+        except BaseException:
+            self.camera.close()
+            raise
+        self.source = self.camera.source
+        self.stall_s = stall_s
+
+    def track(self, wait_s: float) -> FaceObservation | None:
+        return self.camera.track(wait_s, ahead=True)
+
+    def generate(self, plan: FramePlan) -> Generated:
+        return self.model.generate(plan)
+
+    def add_models(self, models: Mapping[str, Any]) -> None:
+        self.model.add_models(models)
+
+    def restart(self) -> None:
+        """Whichever child died or stalled comes back (a healthy one is left alone)."""
+        self.camera.restart()
+        self.model.restart()
+
+    def watchdog(self, now_s: float | None = None) -> float:
+        return max(self.camera.watchdog(now_s), self.model.watchdog(now_s))
+
+    def begin_close(self) -> None:
+        self.camera.begin_close()
+        self.model.begin_close()
+
+    def close(self) -> None:
+        self.camera.close()
+        self.model.close()
+
+    @property
+    def note(self) -> str:
+        return self.model.note or self.camera.note
+
+    @property
+    def pid(self) -> int | None:
+        """The model's child (the status file's infer_pid; `camera.pid` is the other)."""
+        return self.model.pid
+
+    @property
+    def proc(self) -> Any:
+        return self.model.proc
+
+    @property
+    def restarts(self) -> int:
+        return self.camera.restarts + self.model.restarts

@@ -1,11 +1,17 @@
-"""The live clock: capture+tracking and inference in worker threads, the render loop on the main thread.
+"""The live clock: capture, tracking and inference off the main thread, the render loop on it.
 
 Hand-over through latest-value mailboxes: nothing queues, so latency cannot grow. Latency first: each new
-face is planned at once on the tracking thread and posted to inference, so a camera frame reaches the
-generator without waiting for a render tick, and the generator runs once per camera frame, not once per
-tick. The render loop plans every tick for drawing (shader parameters, fades), but posts its plan to
-inference only when controls changed or no face has come for a while; it never waits on inference and
-draws the newest image it has.
+face is planned at once and its image generated right after, so a camera frame reaches the generator
+without waiting for a render tick, and the generator runs once per camera frame, not once per tick.
+
+Chained (the default: ChainedInference, or an InferenceProcess made with a ChainSpec; engine/chain.py), one
+*chain* thread takes the next camera frame tracked in a child (capture and MediaPipe run there, away from
+this process's GIL), plans it with the control events due, and asks the model's child for its image.
+Otherwise a *track* thread tracks in this process and posts plans to an *infer* thread.
+
+The render loop plans every tick for drawing (shader parameters, fades), but posts its plan to inference
+only when controls changed or no face has come for a while; it never waits on inference and draws the
+newest image it has.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import numpy as np
 
 from perform.control.events import ControlEvent
 from perform.engine.plan import FramePlan, GenJob, Generated, generate
-from perform.engine.stages import EventSource, Presenter, Program, Tracker, no_face
+from perform.engine.stages import NO_FRAME_INDEX, EventSource, Presenter, Program, Tracker, no_face
 from perform.engine.stop import StopRequest
 from perform.engine.timing import TimingStats
 from perform.engine.worker import Worker, sleep_until
@@ -42,6 +48,7 @@ class LiveOptions:
     idle_emit_s: float = 1 / 30  # how often an absent observation is emitted while no frame arrives
     source_timeout_s: float = 0.25
     on_frame: Callable[[int, FramePlan, Generated | None], None] | None = None  # e.g. a recorder, OSC out
+    on_face: Callable[[FaceObservation], None] | None = None  # chained: each observation as it comes (a recorder)
     between_frames: list[Callable[[float], None]] = field(default_factory=list)  # main thread, e.g. hot reload
     extra_hud: list[Callable[[], list[str]]] = field(default_factory=list)  # more HUD lines (OSC counts, ...)
     infer: Any = None  # an InferenceProcess (generate, restart, watchdog, begin_close, note); None: in this process
@@ -70,11 +77,13 @@ class LiveRunner:
     def __init__(self, source: Source, tracker_factory: Callable[[], Tracker], program: Program,
                  presenter: Presenter, control: EventSource | None = None, options: LiveOptions | None = None,
                  stats: TimingStats | None = None, reporter: ErrorReporter | None = None) -> None:
-        self.source = source
+        self.opt = options or LiveOptions()
+        # chained: the inference child reads the source and tracks; here is its stand-in (name, status)
+        self.chained = bool(getattr(self.opt.infer, "chained", False))
+        self.source = self.opt.infer.source if self.chained else source
         self.program = program
         self.presenter = presenter
         self.control = control
-        self.opt = options or LiveOptions()
         self.stats = stats or TimingStats(keep_all=True)
         self.reporter = reporter or ErrorReporter(log)
         self._tracker_factory = tracker_factory
@@ -95,6 +104,7 @@ class LiveRunner:
         # planning a new face, the render loop planning a tick, or a between-frames hook reloading it)
         self._program_lock = threading.Lock()
         self._plan_t = -math.inf  # the program's clock never runs backwards, whichever thread steps it
+        self._face_plan_t = -math.inf  # when the chain thread last planned (no frame since plan_idle_s: plan again)
         self._hold = threading.Event()  # set by the render loop while frozen (Space): no plan goes to inference
         self._last_jobs: tuple[GenJob, ...] = ()  # what the infer worker generated last (it owns these two)
         self._last_models: tuple[int, ...] = ()
@@ -120,18 +130,23 @@ class LiveRunner:
         self.faces.put(obs)
         self._post_plan(obs)
 
-    def _plan(self, face: FaceObservation | None, events: list[ControlEvent], index: int) -> FramePlan:
+    def _plan(self, face: FaceObservation | None, events: list[ControlEvent], index: int,
+              drain: bool = False) -> tuple[FramePlan, list[ControlEvent]]:
         """One program step, by whichever thread holds the program; its time is taken inside the lock, so
-        the program's clock is monotonic across threads."""
+        the program's clock is monotonic across threads. drain: the control events due by then come too
+        (drained inside the lock, so events reach the program in order whichever thread drains them)."""
         with self._program_lock:
             t = max(time.perf_counter(), self._plan_t)
             self._plan_t = t
-            return self.program.step(t, index, face, events, self.source.status)
+            if drain and self.control is not None:
+                due = self.control.drain(t)
+                events = due + events if events else due
+            return self.program.step(t, index, face, events, self.source.status), events
 
     def _post_plan(self, face: FaceObservation) -> None:
         """A new face goes to inference at once (tracking thread): no render tick in between."""
         try:
-            plan = self._plan(face, [], self.frames_drawn)
+            plan, _ = self._plan(face, [], self.frames_drawn)
         except Exception as exc:  # the render loop reports it too, and keeps the last image
             self.reporter.report("conductor", exc)
             return
@@ -148,10 +163,58 @@ class LiveRunner:
         if plan is None or version == self._plan_seen:
             return
         self._plan_seen = version
+        self._generate(plan)
+
+    def _chain_step(self) -> None:
+        """Chained: the next camera frame, tracked in the inference child, planned here with the control
+        events due, and its image generated at once. Nothing in between waits for a render tick. When no
+        frame comes for plan_idle_s (camera lost, a slow camera), the newest face is planned again, so
+        transitions, drift and controls still move the image; the render loop posts nothing (its plans would
+        queue behind the camera's here, and slow tracking down on a busy machine)."""
+        try:
+            obs = self.opt.infer.track(self.opt.plan_idle_s)
+        except Exception:
+            if self._ending_with_the_show():
+                return
+            raise
+        if obs is None:
+            if time.perf_counter() - self._face_plan_t >= self.opt.plan_idle_s:
+                self._chain_plan(self.faces.peek()[0])
+            return
+        now = time.perf_counter()
+        camera = obs.frame_index != NO_FRAME_INDEX
+        if camera:
+            self.stats.add("track", obs.track_ms)
+            # from the frame's stamp to here, less the tracking: waiting for the child, and the hand-over
+            self.stats.add("capture", max(0.0, (now - obs.t_capture_s) * 1000.0 - obs.track_ms))
+        self.faces.put(obs)
+        if self.opt.on_face is not None:
+            try:
+                self.opt.on_face(obs)
+            except Exception as exc:
+                self.reporter.report("face hook", exc)
+        self._chain_plan(obs, camera)
+
+    def _chain_plan(self, face: FaceObservation | None, fresh: bool = False) -> None:
+        """Plan a face with the control events due, and generate its images (chain thread). fresh: a camera
+        frame's face, just tracked (its stages are timed from the frame's stamp)."""
+        try:
+            plan, _ = self._plan(face, [], self.frames_drawn, drain=True)
+        except Exception as exc:  # the render loop reports it too, and keeps the last image
+            self.reporter.report("conductor", exc)
+            return
+        self._face_plan_t = plan.t_s
+        if fresh:
+            self.stats.add("face_to_plan", (time.perf_counter() - face.t_capture_s) * 1000.0)
+        if not (self._hold.is_set() or plan.freeze) and self._generate(plan) and fresh:
+            self.stats.add("face_to_image", (time.perf_counter() - face.t_capture_s) * 1000.0)
+
+    def _generate(self, plan: FramePlan) -> bool:
+        """The images of a plan, into the results mailbox, unless they are the images made last (False)."""
         # a hot reload may bring a new model under the same key: its identity is part of the inputs
         models = tuple(id(self.program.models.get(j.model_key)) for j in plan.jobs)
         if models == self._last_models and _same_jobs(plan.jobs, self._last_jobs):
-            return  # the newest image is already this one: never generate the same inputs twice
+            return False  # the newest image is already this one: never generate the same inputs twice
         self._infer_since = time.perf_counter()
         try:
             if self.opt.infer is None:
@@ -161,18 +224,19 @@ class LiveRunner:
                     result = self.opt.infer.generate(plan)
                 except Exception:
                     if self._ending_with_the_show():
-                        return
+                        return False
                     raise
         finally:
             self._infer_since = None
         self._last_jobs, self._last_models = plan.jobs, models
         self.stats.add("infer", result.infer_ms)
         self.results.put(result)
+        return True
 
     def warm_up(self) -> None:
         """Before the clock starts: build the tracker (importing MediaPipe takes seconds) and run each model
         once (first inferences are slow), so the show does not open on a stall."""
-        if self._tracker is None:
+        if self._tracker is None and not self.chained:  # chained, the inference child built it
             self._tracker = self._tracker_factory()
         if self.opt.infer is None:
             for model in self.program.models.values():
@@ -180,6 +244,9 @@ class LiveRunner:
 
     def start_workers(self) -> None:
         self.warm_up()
+        if self.chained:
+            self.workers = [Worker("chain", self._chain_step, self.reporter, on_error=self._restart_inference).start()]
+            return
         self.workers = [
             Worker("track", self._track_step, self.reporter, on_error=self._reset_tracker).start(),
             Worker("infer", self._infer_step, self.reporter,
@@ -275,20 +342,21 @@ class LiveRunner:
                             hook(t0)
                         except Exception as exc:
                             self.reporter.report("between frames", exc)
-            events = self.control.drain(t0) if self.control is not None else []
-            if self.state.events:
-                events, self.state.events = events + self.state.events, []
+            pressed, self.state.events = self.state.events, []
             if self.state.freeze:
                 self._hold.set()
             else:
                 self._hold.clear()
             face, _ = self.faces.peek()
+            events = pressed
             try:
-                plan = self._plan(face, events, n)
+                plan, events = self._plan(face, pressed, n, drain=True)
             except Exception as exc:  # a broken program step must not stop the show: keep the last image
                 self.reporter.report("conductor", exc)
                 plan = None
-            if plan is not None and not (self.state.freeze or plan.freeze) and (events or self._faces_idle(plan.t_s)):
+            # chained, the chain thread plans with the events due and when no face comes (see _chain_step)
+            if plan is not None and not (self.chained or self.state.freeze or plan.freeze) and \
+                    (events or self._faces_idle(plan.t_s)):
                 self.plans.put(plan)
             res, version = self.results.peek()
             fresh = version != result_seen

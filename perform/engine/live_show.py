@@ -7,6 +7,7 @@ import json
 import logging
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from perform.audio.live import LiveAudioSignals, open_live_input
@@ -15,8 +16,9 @@ from perform.control.osc_out import OSCSender
 from perform.control.osc_routes import ENGINE_ANSWERED
 from perform.control.osc_server import OSCServer
 from perform.control.state import ControlState
+from perform.engine.chain import ChainSpec, NullTracker
 from perform.engine.conductor import shader_param_names
-from perform.engine.inference_process import InferenceProcess
+from perform.engine.inference_process import ChainedInference, InferenceProcess
 from perform.engine.live_clock import LiveOptions, LiveRunner
 from perform.engine.oscquery_show import open_oscquery, show_facts
 from perform.engine.midi_rig import MidiRig
@@ -33,7 +35,6 @@ from perform.render.context import create_headless_context, load_llvm_users_firs
 from perform.session import SessionRecorder, tap_live
 from perform.setlist.watcher import SetlistWatcher
 from perform.sources.factory import open_source, parse_spec
-from perform.tracking.observation import FaceObservation
 
 log = logging.getLogger(__name__)
 
@@ -92,19 +93,6 @@ class LiveConfig:
                    oscquery_port=getattr(a, "oscquery_port", None), midi_in=getattr(a, "midi_in", None),
                    midi_out=getattr(a, "midi_out", None), link=getattr(a, "link", False),
                    audio_in=getattr(a, "audio_in", None), outputs=OutputOptions.from_args(a))
-
-
-class NullTracker:
-    """Tracking off: every frame is 'no face'."""
-
-    def __init__(self) -> None:
-        self._absent = FaceObservation.absent
-
-    def process(self, frame):
-        return self._absent(frame.t_capture_s, frame.index)
-
-    def close(self) -> None:
-        pass
 
 
 def run_live(cfg: LiveConfig, stop: StopRequest | None = None) -> int:
@@ -171,11 +159,14 @@ def _run_live(cfg: LiveConfig, threads: int | None, control: ControlState, serve
     # a missing package (or the wrong OS) for an output fails here, before a window opens
     outputs = OutputHub(make_sinks(cfg.outputs, out_size, cfg.fps or 60.0), reporter)
 
-    if cfg.stall_file:
-        if parse_spec(cfg.source)[0] != "synthetic":
-            raise PerformError("--stall-file works with --source synthetic only")
-    source = open_source(cfg.source, size=cfg.capture_size, fps=cfg.capture_fps, stall_file=cfg.stall_file)
-    tracker_factory = (lambda: FaceTracker(crop_size=crop_size)) if cfg.track else NullTracker
+    if parse_spec(cfg.source)[0] != "synthetic" and cfg.stall_file:
+        raise PerformError("--stall-file works with --source synthetic only")
+    # chained (the default): the inference child opens the source and tracks, unless the camera's frames are
+    # recorded (a recording's faces come from the chain thread); the factories are picklable (a fork server)
+    chained = cfg.inference == "process" and not (cfg.record and cfg.record_video)
+    open_it = partial(open_source, cfg.source, size=cfg.capture_size, fps=cfg.capture_fps, stall_file=cfg.stall_file)
+    tracker_factory = partial(FaceTracker, crop_size=crop_size) if cfg.track else NullTracker
+    source = None if chained else open_it()
 
     query = None
     if server is not None:
@@ -221,8 +212,13 @@ def _run_live(cfg: LiveConfig, threads: int | None, control: ControlState, serve
             sender.send_fps(time.perf_counter(), runner.stats.fps())
         rig.on_frame(plan, face)
 
+    on_face = None
     if recorder is not None:
-        tracker_factory, program, on_frame_hook = tap_live(recorder, tracker_factory, conductor, on_frame)
+        tapped, program, on_frame_hook = tap_live(recorder, tracker_factory, conductor, on_frame)
+        if chained:
+            on_face = recorder.add_face
+        else:
+            tracker_factory = tapped
     else:
         on_frame_hook = on_frame
     program = rig.wrap(program)
@@ -236,7 +232,12 @@ def _run_live(cfg: LiveConfig, threads: int | None, control: ControlState, serve
         extra_hud.append(outputs.hud_lines)
     infer = None
     if cfg.inference == "process":
-        infer = InferenceProcess(models, device=cfg.device, threads=threads, stall_s=cfg.stall_s)
+        if chained:
+            infer = ChainedInference(models, device=cfg.device, threads=threads, stall_s=cfg.stall_s,
+                                     chain=ChainSpec(open_it, tracker_factory, name=cfg.source))
+            source = infer.source
+        else:
+            infer = InferenceProcess(models, device=cfg.device, threads=threads, stall_s=cfg.stall_s)
 
     def reload_models(sl, cache):
         new = build_models(sl, cfg.device, cache, cfg.precision)
@@ -251,7 +252,7 @@ def _run_live(cfg: LiveConfig, threads: int | None, control: ControlState, serve
                                  server.router if server is not None else None, query)
         hooks.append(reloader)
     runner = LiveRunner(source, tracker_factory, program, presenter, control,
-                        LiveOptions(fps=fps, frames=cfg.frames, on_frame=on_frame_hook, hud=cfg.hud,
+                        LiveOptions(fps=fps, frames=cfg.frames, on_frame=on_frame_hook, on_face=on_face, hud=cfg.hud,
                                     between_frames=hooks, extra_hud=extra_hud, infer=infer, stall_s=cfg.stall_s,
                                     stop=stop),
                         stats, reporter)
