@@ -29,9 +29,9 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
                    help="model arithmetic: fp32 (default, the reference), bf16 (CPUs with AVX-512, CUDA), fp16 (CUDA, "
                         "MPS); image error vs fp32 in docs/performance.md")
     p.add_argument("--inference", choices=("process", "thread"), default="process",
-                   help="run the model in its own process (default: torch never waits on the GIL held by "
-                        "rendering and tracking; offline it overlaps drawing the previous frame, same frames) "
-                        "or in this one")
+                   help="process (default): the camera and tracking in one child process, a frame ahead, and the "
+                        "model in another, each new face's image generated at once while this process only draws "
+                        "(with --record-video the camera stays here); thread: everything in this process")
 
 
 def add_osc_arguments(p: argparse.ArgumentParser) -> None:
