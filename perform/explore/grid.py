@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Sequence
 
 import cv2
@@ -107,16 +106,3 @@ def _label(out: np.ndarray, text: str, x: int, y: int, size_px: int) -> None:
     w = min(arr.shape[1], out.shape[1] - x)
     if h > 0 and w > 0:
         out[y:y + h, x:x + w] = arr[:h, :w]
-
-
-def save_png(path: str | Path, image: np.ndarray) -> Path:
-    """Write an RGB uint8 image as PNG, atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ok, buf = cv2.imencode(".png", np.ascontiguousarray(image[..., ::-1]))
-    if not ok:
-        raise OSError(f"{path}: PNG encoding failed")
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(buf.tobytes())
-    tmp.replace(path)
-    return path

@@ -14,12 +14,13 @@ from perform.control.state import ControlState
 from perform.errors import PerformError
 from perform.explore.export import append_scene, write_keyframes
 from perform.explore.genome import space_of
-from perform.explore.grid import compose, layout_for, save_png
+from perform.explore.grid import compose, layout_for
 from perform.explore.identity import identify
 from perform.explore.images import GenomePainter
 from perform.explore.lineage import read_lineage, write_lineage
 from perform.explore.osc import ExploreRouter
 from perform.explore.session import ActionError, ExploreSession, normalise_action, parse_genome_id, replay
+from perform.training.grids import save_png
 from perform.explore.window import run_window
 from perform.nets.model import load_model
 from perform.setlist.paths import known_models, model_dirs, resolve_model

@@ -34,7 +34,7 @@ from perform.errors import PerformError
 from perform.mapping.spec import BLEND_GROUPS
 from perform.nets.checkpoint import ModelInfo, load_checkpoint, read_card
 from perform.nets.generative import card_config
-from perform.nets.live_weights import LiveWeights
+from perform.nets.live_weights import LiveWeights, OnLiveGenerator
 from perform.nets.netparams import NetParams
 from perform.nets.vaegan import Generator, VAEGANConfig
 from perform.nets.vaegan_model import VAEGANModel, load_vaegan
@@ -134,7 +134,7 @@ def generator_state(path: str | Path) -> dict[str, torch.Tensor]:
 
 
 # ---- the live model -------------------------------------------------------------------------------------
-class BlendModel:
+class BlendModel(OnLiveGenerator):
     """A GenerativeModel whose generator is a live blend of two models' generators.
 
     Live parameters (net_params / set_net_params): `blend.alpha` (0 = first model, 1 = second) moves every
@@ -165,25 +165,6 @@ class BlendModel:
         self.writes = 0  # tensors written so far (the benchmark and tests read it)
 
     # ---- GenerativeModel ----
-    @property
-    def output_shape(self) -> tuple[int, int]:
-        return self.base.output_shape
-
-    @property
-    def directions(self) -> dict[str, np.ndarray]:
-        return self.base.directions
-
-    @property
-    def net(self):
-        return self.base.net
-
-    def encode(self, crop: np.ndarray) -> np.ndarray:
-        return self.base.encode(crop)
-
-    def generators(self) -> dict[str, torch.nn.Module]:
-        """The live generator (written in place by the blend), for network bending: bends stay on it."""
-        return self.base.generators()
-
     def generate(self, latent: np.ndarray, crop: np.ndarray | None = None, mix: float = 0.0) -> np.ndarray:
         with self._lock:
             self._apply()
@@ -195,13 +176,6 @@ class BlendModel:
             self._apply()
 
     # ---- live parameters ----
-    def net_params(self) -> dict[str, tuple[float, float, float]]:
-        return self.params.table()
-
-    def set_net_params(self, values: Mapping[str, float]) -> None:
-        """Unknown names ignored, missing ones back to their default, non-finite ones keep the last value."""
-        self.params.set(values)
-
     def group_alphas(self) -> dict[str, float]:
         """Each group's α now: blend.alpha plus the group's shift, clamped to 0..1."""
         vals = self.params.values

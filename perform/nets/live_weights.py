@@ -7,8 +7,9 @@ The ends are copies, so weight 0 and 1 give each stored set's images bit for bit
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
+import numpy as np
 import torch
 
 StateDict = Mapping[str, torch.Tensor]
@@ -59,3 +60,38 @@ class LiveWeights:
     def set_all(self, i: int, j: int, w: float) -> int:
         """Every key at the same weight; returns how many tensors were written."""
         return sum(self.set(k, i, j, w) for k in self.keys)
+
+
+class OnLiveGenerator:
+    """What a model written in place over a base VAE-GAN (a blend, a trajectory) shares: the base answers for
+    shape, directions, encoder and generators (bends stay on its live generator); `params` (a NetParams) for
+    the live parameters. Subclasses set `base` and `params` and write the weights before `base.generate`."""
+
+    base: Any
+    params: Any
+
+    @property
+    def output_shape(self) -> tuple[int, int]:
+        return self.base.output_shape
+
+    @property
+    def directions(self) -> dict[str, np.ndarray]:
+        return self.base.directions
+
+    @property
+    def net(self):
+        return self.base.net
+
+    def encode(self, crop: np.ndarray) -> np.ndarray:
+        return self.base.encode(crop)
+
+    def generators(self) -> dict[str, torch.nn.Module]:
+        """The live generator (written in place), for network bending: bends stay on it."""
+        return self.base.generators()
+
+    def net_params(self) -> dict[str, tuple[float, float, float]]:
+        return self.params.table()
+
+    def set_net_params(self, values: Mapping[str, float]) -> None:
+        """Unknown names ignored, missing ones back to their default, non-finite ones keep the last value."""
+        self.params.set(values)

@@ -19,7 +19,7 @@ import torch
 
 from perform.nets.checkpoint import CheckpointError, ModelInfo, load_into, save_checkpoint
 from perform.nets.generative import card_config, card_directions
-from perform.nets.live_weights import LiveWeights, StateDict
+from perform.nets.live_weights import LiveWeights, OnLiveGenerator, StateDict
 from perform.nets.netparams import NetParams
 from perform.nets.vaegan import VAEGAN
 from perform.nets.vaegan_model import VAEGANModel
@@ -48,7 +48,7 @@ def save_trajectory(path: str | Path, encoder: StateDict, snapshots: Sequence[St
     return save_checkpoint(path, trajectory_tensors(encoder, snapshots, dtype), {"kind": "trajectory", **card})
 
 
-class TrajectoryModel:
+class TrajectoryModel(OnLiveGenerator):
     """Encoder mean of the face crop mixed with the control latent, decoded by the generator at the
     trajectory's position. Live parameter `trajectory.position` (0..1); thread-safe as BlendModel is."""
 
@@ -68,32 +68,6 @@ class TrajectoryModel:
     @property
     def n_snapshots(self) -> int:
         return self._weights.n_sources
-
-    @property
-    def output_shape(self) -> tuple[int, int]:
-        return self.base.output_shape
-
-    @property
-    def directions(self) -> dict[str, np.ndarray]:
-        return self.base.directions
-
-    @property
-    def net(self):
-        return self.base.net
-
-    def encode(self, crop: np.ndarray) -> np.ndarray:
-        return self.base.encode(crop)
-
-    def net_params(self) -> dict[str, tuple[float, float, float]]:
-        return self.params.table()
-
-    def set_net_params(self, values: Mapping[str, float]) -> None:
-        """Unknown names ignored, missing ones back to their default, non-finite ones keep the last value."""
-        self.params.set(values)
-
-    def generators(self) -> dict[str, torch.nn.Module]:
-        """The live generator (written in place along the trajectory), for network bending: bends stay on it."""
-        return self.base.generators()
 
     def generate(self, latent: np.ndarray, crop: np.ndarray | None = None, mix: float = 0.0) -> np.ndarray:
         with self._lock:

@@ -61,12 +61,7 @@ def plot_selection(run: Run, ranked: list[Ranked], weights: list[Weight], top: i
     best = ranked[0]
     fig.suptitle(f"{run.path.name}: step {best.snapshot.step} chosen (score {best.score:.3f}, red line)"
                  + (f"; next {len(chosen) - 1} in pink" if len(chosen) > 1 else ""), fontsize=10)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def plot_search(rows: Sequence[dict[str, Any]], params: Sequence[str], path: str | Path) -> Path:
@@ -105,6 +100,11 @@ def plot_search(rows: Sequence[dict[str, Any]], params: Sequence[str], path: str
         ax.tick_params(labelsize=7)
     for ax in list(axes.flat)[panels:]:
         ax.axis("off")
+    return _save(plt, fig, path)
+
+
+def _save(plt: Any, fig: Any, path: str | Path) -> Path:
+    """Lay the figure out, write it as PNG (its folder made) and close it."""
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
