@@ -231,33 +231,44 @@ def _route_regex(address: str) -> re.Pattern[str]:
 
 
 P = PREFIX
+
+
+def _held(address: str, range_: str, help_: str, hold: str) -> Route:
+    """A value route of one float (normalised 0..1 unless `range_` says otherwise) that sets a held value."""
+    return Route(address, "f", range_, help_, _args_unit, HELD, "hold", hold)
+
+
 ROUTES: tuple[Route, ...] = (
-    Route(f"{P}/latent/<i>", "f", "0..1", "latent coordinate i; 0.5 is the origin, 0 and 1 are -span and +span (default 3 sd)",
-          _args_unit, HELD, "hold", "latent.{i}"),
+    _held(f"{P}/latent/<i>", "0..1",
+          "latent coordinate i; 0.5 is the origin, 0 and 1 are -span and +span (default 3 sd)",
+          "latent.{i}"),
     Route(f"{P}/latent", "f f ...", "0..1 each", "latent coordinates 0, 1, 2, ... at once, as /perform/latent/<i>",
           _args_latent_many, HELD, "hold", "latent.*"),
-    Route(f"{P}/direction/<name>", "f", "0..1", "move along the model card's named direction; 0.5 is no move, ends are -span/+span",
-          _args_unit, HELD, "hold", "direction.{name}"),
-    Route(f"{P}/mix", "f", "0..1", "face-to-latent mix: 0 control latent only, 1 the performer's face only",
-          _args_unit, HELD, "hold", "mix"),
-    Route(f"{P}/shader/<pass>/<param>", "f", "0..1", "shader parameter, normalised; the pass declares its real range",
-          _args_unit, HELD, "hold", "shader.{pass}.{param}"),
-    Route(f"{P}/bend/<name>/<param>", "f", "0..1", "a bend's live parameter ([[scene.bend]] name), normalised; the "
-          "transform declares its real range (`perform clusters MODEL --list` lists layers)", _args_unit, HELD, "hold",
-          "bend.{name}.{param}"),
-    Route(f"{P}/blend/alpha", "f", "0..1", "weight blend between a scene's two models: 0 the first, 1 the second",
-          _args_unit, HELD, "hold", "blend.alpha"),
-    Route(f"{P}/blend/alpha/<group>", "f", "0..1", "shift of one layer group's blend (coarse, middle or fine) from blend.alpha: 0..1 onto -1..1, 0.5 = none",
-          _args_unit, HELD, "hold", "blend.alpha.{group}"),
-    Route(f"{P}/blend/swap", "f", "0 or 1", "layer swap off (0) or on (1): the chosen layers from the second model",
-          _args_unit, HELD, "hold", "blend.swap"),
-    Route(f"{P}/trajectory", "f", "0..1", "position along a run's snapshots: 0 the first, 1 the last",
-          _args_unit, HELD, "hold", "trajectory.position"),
+    _held(f"{P}/direction/<name>", "0..1",
+          "move along the model card's named direction; 0.5 is no move, ends are -span/+span",
+          "direction.{name}"),
+    _held(f"{P}/mix", "0..1", "face-to-latent mix: 0 control latent only, 1 the performer's face only", "mix"),
+    _held(f"{P}/shader/<pass>/<param>", "0..1",
+          "shader parameter, normalised; the pass declares its real range",
+          "shader.{pass}.{param}"),
+    _held(f"{P}/bend/<name>/<param>", "0..1", "a bend's live parameter ([[scene.bend]] name), normalised; the "
+          "transform declares its real range (`perform clusters MODEL --list` lists layers)", "bend.{name}.{param}"),
+    _held(f"{P}/blend/alpha", "0..1",
+          "weight blend between a scene's two models: 0 the first, 1 the second",
+          "blend.alpha"),
+    _held(f"{P}/blend/alpha/<group>", "0..1",
+          "shift of one layer group's blend (coarse, middle or fine) from blend.alpha: 0..1 onto -1..1, 0.5 = none",
+          "blend.alpha.{group}"),
+    _held(f"{P}/blend/swap", "0 or 1",
+          "layer swap off (0) or on (1): the chosen layers from the second model",
+          "blend.swap"),
+    _held(f"{P}/trajectory", "0..1",
+          "position along a run's snapshots: 0 the first, 1 the last",
+          "trajectory.position"),
     Route(f"{P}/in/<name>", "f", "any finite (|x| <= 1e6); 0..1 by convention",
           "generic named input for mappings (source \"in.<name>\"); the mapping's `in` range reads it",
           _args_input, HELD, "hold", "in.{name}"),
-    Route(f"{P}/key/<name>", "f", "0..1", "a key held (1) or released (0); mapping source \"key.<name>\"",
-          _args_unit, HELD, "hold", "key.{name}"),
+    _held(f"{P}/key/<name>", "0..1", "a key held (1) or released (0); mapping source \"key.<name>\"", "key.{name}"),
     Route(f"{P}/midi/cc/<ch>/<n>", "f", "0..1", "MIDI control change (channel 1..16, controller 0..127), normalised; "
           "a 14-bit pair (n and n+32) arrives here as one finer value; mapping source \"midi.cc.<ch>.<n>\"",
           _args_midi_unit, HELD, "hold", "midi.cc.{ch}.{n}"),
