@@ -18,7 +18,7 @@ from perform.errors import PerformError
 from perform.nets.declared import declared_model, declared_spec
 from perform.nets.model import GenerativeModel, load_model, random_vaegan
 from perform.setlist.loader import load_setlist
-from perform.setlist.paths import known_models, model_dirs, resolve_model
+from perform.setlist.paths import find_model
 from perform.setlist.scheduler import SceneScheduler
 from perform.setlist.schema import Setlist
 
@@ -70,14 +70,8 @@ def load_setlist_or_default(path: str | None, model_override: str | None, size: 
 
 
 def find_model_option(ref: str) -> Path:
-    """The card of the model --model names: a path, or a name in ./models, $PERFORM_MODELS or the shipped models."""
-    card = resolve_model(ref, None)
-    if card is None:
-        names = known_models(None)
-        where = ", ".join(str(d) for d in model_dirs(None) if d.is_dir())
-        raise PerformError(f"--model {ref}: no such model (looked in {where}); "
-                           + (f"models there: {', '.join(names)}" if names else "there are no models there"))
-    return card
+    """The card of the model --model names (setlist.paths.find_model)."""
+    return find_model(ref, "--model")
 
 
 def build_models(setlist: Setlist, device: str | None, cache: dict | None = None,

@@ -23,7 +23,7 @@ from perform.explore.session import ActionError, ExploreSession, normalise_actio
 from perform.training.grids import save_png
 from perform.explore.window import run_window
 from perform.nets.model import load_model
-from perform.setlist.paths import known_models, model_dirs, resolve_model
+from perform.setlist.paths import find_model
 
 log = logging.getLogger(__name__)
 
@@ -55,13 +55,7 @@ class ExploreConfig:
 
 
 def find_card(ref: str) -> Path:
-    card = resolve_model(ref, None)
-    if card is None:
-        names = known_models(None)
-        where = ", ".join(str(d) for d in model_dirs(None) if d.is_dir())
-        raise PerformError(f"model {ref!r} not found (looked in {where}); "
-                           + (f"models there: {', '.join(names)}" if names else "there are no models there"))
-    return card
+    return find_model(ref, "MODEL")
 
 
 def load_script(path: str | Path) -> list[dict[str, Any]]:

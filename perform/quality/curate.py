@@ -34,7 +34,7 @@ from perform.quality.image_metrics import METRIC_FUNCTIONS
 from perform.quality.novelty import NoveltyReference
 from perform.quality.registry import IMAGE_METRICS, combine, format_weights
 from perform.quality.topk import DiverseSelector, rank
-from perform.setlist.paths import known_models, model_dirs, resolve_model, shipped_models_dir
+from perform.setlist.paths import find_model, shipped_models_dir
 from perform.training.dataset import load_folder
 from perform.training.grids import save_png
 
@@ -169,16 +169,6 @@ class ScoreStore:
 
 
 # ----------------------------------------------------------------------------- the run
-
-def find_model(ref: str) -> Path:
-    """The card of MODEL: a path, or a name in ./, ./models, $PERFORM_MODELS or the shipped models."""
-    card = resolve_model(ref, None)
-    if card is None:
-        names = known_models(None)
-        where = ", ".join(str(d) for d in model_dirs(None) if d.is_dir())
-        raise PerformError(f"model {ref!r} not found (looked in {where})" + (f"; models there: {', '.join(names)}" if names else ""))
-    return card
-
 
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from perform.errors import PerformError
 from perform.resources import data_dir
 
 MODELS_ENV = "PERFORM_MODELS"  # extra folders of models, separated by os.pathsep
@@ -58,3 +59,15 @@ def known_models(setlist_dir: Path | None) -> list[str]:
             names += [c.stem for c in sorted(d.glob("*.json"))
                       if c.with_suffix(".safetensors").exists() and c.stem not in names]
     return names
+
+
+def find_model(ref: str, what: str = "model") -> Path:
+    """The card `ref` names (a path, or a name in ./models, $PERFORM_MODELS or the shipped models), or a
+    PerformError naming `what` asked for it, where it looked and the models there are."""
+    card = resolve_model(ref, None)
+    if card is None:
+        names = known_models(None)
+        where = ", ".join(str(d) for d in model_dirs(None) if d.is_dir())
+        raise PerformError(f"{what} {ref}: no such model (looked in {where}); "
+                           + (f"models there: {', '.join(names)}" if names else "there are no models there"))
+    return card

@@ -123,7 +123,7 @@ def test_a_script_that_cannot_apply_names_the_action(tmp_path, model_dir, capsys
     assert _explore(str(model_dir / "tiny.json"), "--script", str(script), "--headless") == 2
     assert "entry #1" in capsys.readouterr().err
     assert _explore("no-such-model", "--headless") == 2
-    assert "model 'no-such-model' not found" in capsys.readouterr().err
+    assert "MODEL no-such-model: no such model" in capsys.readouterr().err
 
 
 def test_an_export_that_would_break_the_setlist_writes_nothing(tmp_path, model_dir, capsys):
