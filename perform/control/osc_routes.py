@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, Sequence
 
 from perform.control.events import ControlEvent
+from perform.mapping.spec import NET_KINDS  # live network parameters: one list, with the mapping targets
 
 PREFIX = "/perform"
-NET_KINDS = ("bend", "blend", "trajectory")  # live network parameters (perform.mapping.spec.NET_KINDS)
 _NAME = r"[A-Za-z0-9_\-]{1,64}"
 _WILDCARD_CHARS = frozenset("*?[]{}")
 MAX_LATENT_DIM = 4096
