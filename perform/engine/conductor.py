@@ -119,6 +119,11 @@ def model_key(scene: Scene, bends: Mapping[str, tuple[BendSpec, ...]]) -> str:
     return f"{path}#bends-{hashlib.sha1(repr([b.structure for b in specs]).encode()).hexdigest()[:12]}"
 
 
+def card_of_key(key: str) -> str:
+    """The card path a model key (model_key) was made from."""
+    return key.split("#bends-", 1)[0]
+
+
 def lerp_net(a: tuple[tuple[str, float], ...], b: tuple[tuple[str, float], ...], p: float,
              ranges: Mapping[str, tuple[float, float, float]]) -> tuple[tuple[str, float], ...]:
     """Network parameters on the way from a to b (a name one side leaves out is at the model's default there)."""

@@ -12,7 +12,7 @@ from typing import Any, Callable, Sequence
 
 import torch
 
-from perform.engine.conductor import Conductor, load_models, make_mapper
+from perform.engine.conductor import Conductor, card_of_key, load_models, make_mapper
 from perform.engine.defaults import UNTRAINED, default_setlist
 from perform.errors import PerformError
 from perform.nets.declared import declared_model, declared_spec
@@ -91,14 +91,13 @@ def build_models(setlist: Setlist, device: str | None, cache: dict | None = None
         return declared_model(path, dev, precision, other, swap, dict(defaults))
 
     if cache is not None:  # reuse only what the setlist would build the same way
-        cache = {k: m for k, m in cache.items()
-                 if _card_of(k) not in declared or _same_build(m, _card_of(k), declared[_card_of(k)], precision)}
+        cache = {k: m for k, m in cache.items() if _reusable(m, card_of_key(k), declared, precision)}
     return load_models(setlist, device, cache, loader)
 
 
-def _card_of(key: str) -> str:
-    """The card path of a model key (a bent model's key adds a digest of its bends: engine.conductor.model_key)."""
-    return key.split("#bends-", 1)[0]
+def _reusable(model: GenerativeModel, path: str, declared: dict, precision: str) -> bool:
+    """Whether a loaded model serves the new setlist as it is (its card is not declared, or declared alike)."""
+    return path not in declared or _same_build(model, path, declared[path], precision)
 
 
 def _same_build(model: GenerativeModel, path: str, decl: tuple | None, precision: str) -> bool:
