@@ -56,3 +56,20 @@ class ErrorReporter:
     def total(self) -> int:
         with self._lock:
             return sum(self._counts.values())
+
+
+class Backoff:
+    """The wait between attempts to open a lost device again: `first` seconds, doubling after each failed
+    attempt up to `most`, and back to `first` once the device works."""
+
+    def __init__(self, first_most: tuple[float, float]) -> None:
+        self.first, self.most = float(first_most[0]), float(first_most[1])
+        self.delay = self.first
+
+    def ok(self) -> None:
+        self.delay = self.first
+
+    def wait(self, stop: threading.Event) -> None:
+        """Wait the current delay (less if `stop` is set), then double it for the next failure."""
+        stop.wait(self.delay)
+        self.delay = min(self.delay * 2, self.most)

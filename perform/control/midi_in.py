@@ -19,6 +19,7 @@ from typing import Any, Callable
 from perform.control.events import ControlEvent
 from perform.control.midi_clock import MidiClock
 from perform.control.midi_ports import MidoPorts, Ports, find_port, match_port
+from perform.errors import Backoff
 
 log = logging.getLogger(__name__)
 
@@ -206,7 +207,7 @@ class MidiInput:
         return None if listed else "the port is gone"
 
     def _supervise(self) -> None:
-        delay = self.backoff_s[0]
+        backoff = Backoff(self.backoff_s)
         generation = 0
         while not self._closed.is_set():
             name = find_port(self.wanted, self.ports.input_names()) if generation else self.name
@@ -232,7 +233,7 @@ class MidiInput:
                     if why:
                         break
                     if reader.opened:
-                        delay = self.backoff_s[0]
+                        backoff.ok()
                 with self._lock:
                     self._reader = None
                 reader.abandon()
@@ -240,8 +241,7 @@ class MidiInput:
                     break
             self._set_status("lost", why or "")
             self.reconnects += 1
-            self._closed.wait(delay)
-            delay = min(delay * 2, self.backoff_s[1])
+            backoff.wait(self._closed)
         self._set_status("ended")
 
     def hud_lines(self) -> list[str]:

@@ -20,6 +20,7 @@ import time
 from typing import Any, Mapping
 
 from perform.control.midi_ports import MidoPorts, Ports, find_port, match_port
+from perform.errors import Backoff
 from perform.mailbox import Mailbox
 from perform.tracking.observation import FEATURE_NAMES, FEATURE_RANGES
 
@@ -87,15 +88,14 @@ class MidiSender:
         port = None
         last: dict[int, int] = {}
         seen = 0
-        delay = self.backoff_s[0]
+        backoff = Backoff(self.backoff_s)
         while not self._closed.is_set():
             if port is None:
                 port = self._open()
                 if port is None:
-                    self._closed.wait(delay)
-                    delay = min(delay * 2, self.backoff_s[1])
+                    backoff.wait(self._closed)
                     continue
-                delay = self.backoff_s[0]
+                backoff.ok()
                 last, seen = {}, 0  # a reopened device knows nothing: send every value again, the newest at once
             t_next = time.monotonic() + self.period_s
             try:

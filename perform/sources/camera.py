@@ -16,6 +16,7 @@ from typing import Any, Callable
 import cv2
 import numpy as np
 
+from perform.errors import Backoff
 from perform.mailbox import Mailbox
 from perform.sources.frame import Frame
 
@@ -170,7 +171,7 @@ class CameraSource:
         return None
 
     def _supervise(self) -> None:
-        delay = self.backoff_s[0]
+        backoff = Backoff(self.backoff_s)
         generation = 0
         while not self._closed.is_set():
             generation += 1
@@ -187,7 +188,7 @@ class CameraSource:
                     break
                 if reader.t_new is not None and now - reader.t_new < self.stall_s:
                     self._set_status("ok")
-                    delay = self.backoff_s[0]
+                    backoff.ok()
             reader.stop.set()
             with self._lock:
                 self._reader = None
@@ -196,8 +197,7 @@ class CameraSource:
             log.debug("%s: attempt %d ended: %s", self.name, generation, why)
             self._set_status("lost", why or "")
             self.reconnects += 1
-            self._closed.wait(delay)
-            delay = min(delay * 2, self.backoff_s[1])
+            backoff.wait(self._closed)
         self._set_status("ended")
 
     def read(self, timeout_s: float) -> Frame | None:
