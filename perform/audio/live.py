@@ -39,8 +39,10 @@ StreamOpener = Callable[[Any, int, int, Callable, Callable[[], None]], Stream]
 
 def _sounddevice():
     # PortAudio is loaded when sounddevice is imported, and it may be missing (OSError): only when audio is asked for
-    import sounddevice
-
+    try:
+        import sounddevice
+    except OSError as exc:
+        raise PerformError(f"{exc} (install PortAudio: libportaudio2 on Debian/Ubuntu)") from None
     return sounddevice
 
 
@@ -166,7 +168,10 @@ class LiveAudioSignals:
             self.failures += 1
             self._close_quietly(stream)
             self.note = f"audio: {self.name} failed ({str(exc).splitlines()[0][:80]}); silent, retrying"
-            self._reporter.report("audio input", exc)
+            if not isinstance(exc, PerformError):
+                self._reporter.report("audio input", exc)
+            elif self.failures == 1:  # a cause already said in words (PortAudio missing): no traceback, said once
+                log.warning("audio input %s: %s; silent, retrying every %.0f s", self.name, exc, self.retry_s)
             self._values = SILENT
             return
         self._last_block = -float("inf")
