@@ -34,14 +34,16 @@ def build(args):
     if ref == UNTRAINED:  # an untrained model costs what a trained one of the same shape costs
         key = str(sl.scenes[0].model_path)
         models = {key: random_vaegan(VAEGANConfig(resolution=args.resolution, latent_dim=64, width=args.width),
-                                     device=args.device)}
-    show = build_show(sl, device=args.device, models=models)
+                                     device=args.device, precision=args.precision)}
+    show = build_show(sl, device=args.device, models=models, precision=args.precision)
     return show.setlist, show.models, show.conductor
 
 
-def run_threaded(args, process: bool = False, chained: bool = False, one_child: bool = False) -> dict:
+def run_threaded(args, process: bool = False, chained: bool = False, one_child: bool = False,
+                 plain: bool = False) -> dict:
     """The live clock: inference in a thread, in its own process, or chained (capture and tracking in a
-    child of their own, a frame ahead: the default of `perform live`; one_child: in the model's child)."""
+    child of their own, a frame ahead: the default of `perform live`; one_child: in the model's child).
+    plain: without the phase lock, the in-betweens and the 1 ms GIL switch interval (as before them)."""
     from functools import partial
 
     from perform.engine.chain import ChainSpec
@@ -66,7 +68,10 @@ def run_threaded(args, process: bool = False, chained: bool = False, one_child: 
     ctx = create_headless_context()
     presenter = ChainPresenter(ctx, sl.show.size, conductor, hot_reload=False)
     runner = LiveRunner(SyntheticSource(fps=30), lambda: FaceTracker(crop_size=res), conductor, presenter, None,
-                        LiveOptions(fps=args.display_fps, frames=args.frames, hud=False, infer=infer))
+                        LiveOptions(fps=args.display_fps, frames=args.frames, hud=False, infer=infer,
+                                    phase_lock=not (plain or args.no_phase_lock),
+                                    inbetweens=not (plain or args.no_inbetweens),
+                                    switch_interval_s=None if plain else 0.001))
     t0 = time.perf_counter()
     stats = runner.run()
     wall = time.perf_counter() - t0
@@ -185,12 +190,14 @@ def run_alone(args, n: int = 90) -> dict:
 
 def limits(alone: dict, camera_fps: float, display_fps: float) -> dict:
     """What the stages alone allow: tracking and inference overlap on two cores, so images/s is bounded by
-    the camera and by the slower of the two; the display by its rate and the render time; camera-to-screen
+    the camera and by the slower of the two (with in-betweens, by the display and the model alone: images
+    between camera frames need no tracking); the display by its rate and the render time; camera-to-screen
     by tracking + inference + one render, nothing waiting."""
     st = alone["stages"]
     track, infer, render = st["track"], st["infer"], st["render"]
     return {
         "generated_fps": min(camera_fps, 1000.0 / max(track["p50_ms"], infer["p50_ms"])),
+        "generated_fps_inbetweens": min(display_fps, 1000.0 / infer["p50_ms"]),
         "display_fps": min(display_fps, 1000.0 / render["p50_ms"]),
         "camera_to_screen_p50_ms": track["p50_ms"] + infer["p50_ms"] + render["p50_ms"],
         "camera_to_screen_p95_ms": track["p95_ms"] + infer["p95_ms"] + render["p95_ms"],
@@ -201,12 +208,14 @@ def against_limit(r: dict, limit: dict) -> dict:
     """Achieved over the limit (rates: 1.0 is the limit, lower is worse; latency: 1.0 is the limit, higher
     is worse)."""
     c2s = r["stages"].get("camera_to_screen", {"p50_ms": float("nan"), "p95_ms": float("nan")})
-    return {"generated_fps": r["generated_fps"] / limit["generated_fps"],
+    inbetweens = r.get("inbetweens", False)
+    return {"generated_fps": r["generated_fps"] / limit["generated_fps_inbetweens" if inbetweens else "generated_fps"],
             "display_fps": r["display_fps"] / limit["display_fps"],
             "camera_to_screen_p50": c2s["p50_ms"] / limit["camera_to_screen_p50_ms"],
             "camera_to_screen_p95": c2s["p95_ms"] / limit["camera_to_screen_p95_ms"]}
 
 
+RUNS = ("chained", "chained-plain", "chained-one", "process", "threaded", "sequential")
 BREAKDOWN = ("track", "infer", "render")  # camera-to-screen counts from the frame made: no capture
 
 
@@ -218,8 +227,7 @@ def write_chart(results: dict, path: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    names = [n for n in ("limit", "chained", "chained-one", "process", "threaded", "sequential")
-             if n == "limit" or n in results]
+    names = [n for n in ("limit",) + RUNS if n == "limit" or n in results]
     fig, ax = plt.subplots(figsize=(7, 3.2), dpi=110)
     for i, name in enumerate(names):
         st = results["alone" if name == "limit" else name]["stages"]
@@ -232,7 +240,8 @@ def write_chart(results: dict, path: str) -> None:
             ax.barh(i, v, left=left, color=f"C{j}", label=k if i == 0 else None)
             left += v
         ax.text(left + 0.5, i, f"{total:.1f} ms", va="center", fontsize=8)
-    labels = {"limit": "stages alone", "chained": "live (chained)", "chained-one": "live (chained, 1 child)",
+    labels = {"limit": "stages alone", "chained": "live (chained)", "chained-plain": "live (chained, plain)",
+              "chained-one": "live (chained, 1 child)",
               "process": "live (process)",
               "threaded": "live (thread)", "sequential": "sequential"}
     ax.set_yticks(range(len(names)), [labels[n] for n in names])
@@ -272,13 +281,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", default=None)
     p.add_argument("--chart", default=None, help="write the latency breakdown chart (PNG) here")
     p.add_argument("--runs", default="chained,process,threaded,sequential",
-                   help="which runs, comma-separated (chained is the default of perform live; chained-one: capture, "
+                   help="which runs, comma-separated (chained is the default of perform live; chained-plain: the same "
+                        "without phase lock, in-betweens and the 1 ms switch interval; chained-one: capture, "
                         "tracking and the model in one child; process: inference in its own process, tracking here; "
                         "threaded: inference in a thread; sequential)")
     p.add_argument("--repeats", type=int, default=1, help="run each this many times, interleaved")
+    p.add_argument("--precision", choices=("fp32", "bf16", "fp16"), default="fp32",
+                   help="the models' precision, as perform live --precision")
+    p.add_argument("--no-phase-lock", action="store_true", help="live runs: the ticks keep their own phase")
+    p.add_argument("--no-inbetweens", action="store_true", help="chained runs: no images between camera frames")
     args = p.parse_args(argv)
     runs = [r.strip() for r in args.runs.split(",") if r.strip()]
-    bad = sorted(set(runs) - {"chained", "chained-one", "process", "threaded", "sequential"})
+    bad = sorted(set(runs) - set(RUNS))
     if bad:
         p.error(f"--runs: unknown {', '.join(bad)}")
     import torch
@@ -288,9 +302,10 @@ def main(argv: list[str] | None = None) -> int:
 
     ref = args.model or default_model_ref()
     what = ref if ref != UNTRAINED else f"untrained {args.resolution} px model (width {args.width})"
-    print(f"live pipeline, {args.frames} frames, {what} -> 1280x720, headless, torch threads {args.torch_threads}"
-          f", load average {_load()}")
+    print(f"live pipeline, {args.frames} frames, {what} ({args.precision}) -> 1280x720, headless, torch threads "
+          f"{args.torch_threads}, load average {_load()}")
     todo = {"chained": lambda: run_threaded(args, chained=True),
+            "chained-plain": lambda: run_threaded(args, chained=True, plain=True),
             "chained-one": lambda: run_threaded(args, chained=True, one_child=True),
             "process": lambda: run_threaded(args, process=True),
             "threaded": lambda: run_threaded(args), "sequential": lambda: run_sequential(args)}
@@ -299,6 +314,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in runs:
             r = todo[name]()
             r["load_average"] = _load()
+            r["inbetweens"] = name == "chained" and not args.no_inbetweens
             results[name if k == 0 else f"{name}#{k + 1}"] = r
     names = [n for n in results if n != "alone"]
     for name in names:
@@ -309,7 +325,8 @@ def main(argv: list[str] | None = None) -> int:
     print("alone       " + "  ".join(f"{k} p50 {v['p50_ms']:.1f} p95 {v['p95_ms']:.1f}"
                                     for k, v in results["alone"]["stages"].items()) + " ms")
     lim = results["limit"] = limits(results["alone"], 30.0, args.display_fps)
-    print(f"limit       display {lim['display_fps']:6.1f} fps  generated {lim['generated_fps']:5.1f}/s  "
+    print(f"limit       display {lim['display_fps']:6.1f} fps  generated {lim['generated_fps']:5.1f}/s "
+          f"({lim['generated_fps_inbetweens']:.1f}/s with in-betweens)  "
           f"camera>screen p50 {lim['camera_to_screen_p50_ms']:.1f} p95 {lim['camera_to_screen_p95_ms']:.1f} ms "
           "(stages alone)")
     for name in names:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import math
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -26,6 +27,8 @@ from typing import Any, Callable
 import numpy as np
 
 from perform.control.events import ControlEvent
+from perform.engine.inbetweens import InBetweens
+from perform.engine.phase_lock import PhaseLock
 from perform.engine.plan import FramePlan, GenJob, Generated, generate
 from perform.engine.stages import NO_FRAME_INDEX, EventSource, Presenter, Program, Tracker, no_face
 from perform.engine.stop import StopRequest
@@ -58,6 +61,14 @@ class LiveOptions:
     # the render loop posts its own plan to inference when none went for this long: about 1.5 frames of a
     # 30 fps camera, so a lost camera (whose reads wait out source_timeout_s) still animates at ~20 images/s
     plan_idle_s: float = 0.05
+    # paced (no vsync): ticks move to just after the images arrive (engine/phase_lock.py)
+    phase_lock: bool = True
+    # chained: images between camera frames when they fit before the next one (engine/inbetweens.py)
+    inbetweens: bool = True
+    # Python's GIL switch interval while the show runs (None: leave it). A thread woken by a pipe (a tracked
+    # face, an image back from the child) waits for the render loop to let go of the GIL, by default up to
+    # 5 ms each time; 1 ms cuts that hand-over, twice per camera frame
+    switch_interval_s: float | None = 0.001
 
 
 @dataclass
@@ -105,6 +116,7 @@ class LiveRunner:
         self._program_lock = threading.Lock()
         self._plan_t = -math.inf  # the program's clock never runs backwards, whichever thread steps it
         self._face_plan_t = -math.inf  # when the chain thread last planned (no frame since plan_idle_s: plan again)
+        self._inbetweens = InBetweens(1.0 / (self.opt.fps or 60.0)) if self.opt.inbetweens else None
         self._hold = threading.Event()  # set by the render loop while frozen (Space): no plan goes to inference
         self._last_jobs: tuple[GenJob, ...] = ()  # what the infer worker generated last (it owns these two)
         self._last_models: tuple[int, ...] = ()
@@ -169,21 +181,27 @@ class LiveRunner:
         """Chained: the next camera frame, tracked in the inference child, planned here with the control
         events due, and its image generated at once. Nothing in between waits for a render tick. When no
         frame comes for plan_idle_s (camera lost, a slow camera), the newest face is planned again, so
-        transitions, drift and controls still move the image; the render loop posts nothing (its plans would
-        queue behind the camera's here, and slow tracking down on a busy machine)."""
+        transitions, drift and controls still move the image; between two frames, an in-between image when
+        it fits (engine/inbetweens.py). The render loop posts nothing (its plans would queue behind the
+        camera's here, and slow tracking down on a busy machine)."""
+        due = self._inbetweens.due(self._face_plan_t) if self._inbetweens is not None else None
+        wait = self.opt.plan_idle_s if due is None else min(self.opt.plan_idle_s, due - time.perf_counter())
         try:
-            obs = self.opt.infer.track(self.opt.plan_idle_s)
+            obs = self.opt.infer.track(max(0.0, wait))
         except Exception:
             if self._ending_with_the_show():
                 return
             raise
         if obs is None:
-            if time.perf_counter() - self._face_plan_t >= self.opt.plan_idle_s:
+            now = time.perf_counter()
+            if now - self._face_plan_t >= self.opt.plan_idle_s or (due is not None and now >= due):
                 self._chain_plan(self.faces.peek()[0])
             return
         now = time.perf_counter()
         camera = obs.frame_index != NO_FRAME_INDEX
         if camera:
+            if self._inbetweens is not None:
+                self._inbetweens.frame(obs.t_capture_s, now)
             self.stats.add("track", obs.track_ms)
             # from the frame's stamp to here, less the tracking: waiting for the child, and the hand-over
             self.stats.add("capture", max(0.0, (now - obs.t_capture_s) * 1000.0 - obs.track_ms))
@@ -206,8 +224,15 @@ class LiveRunner:
         self._face_plan_t = plan.t_s
         if fresh:
             self.stats.add("face_to_plan", (time.perf_counter() - face.t_capture_s) * 1000.0)
-        if not (self._hold.is_set() or plan.freeze) and self._generate(plan) and fresh:
-            self.stats.add("face_to_image", (time.perf_counter() - face.t_capture_s) * 1000.0)
+        if self._hold.is_set() or plan.freeze:
+            return
+        t0 = time.perf_counter()
+        if self._generate(plan):
+            t1 = time.perf_counter()
+            if self._inbetweens is not None:
+                self._inbetweens.generated(t1 - t0)
+            if fresh:
+                self.stats.add("face_to_image", (t1 - face.t_capture_s) * 1000.0)
 
     def _generate(self, plan: FramePlan) -> bool:
         """The images of a plan, into the results mailbox, unless they are the images made last (False)."""
@@ -313,19 +338,27 @@ class LiveRunner:
 
     # -- the render loop -----------------------------------------------------------------------------
     def run(self) -> TimingStats:
-        self.start_workers()
+        interval = sys.getswitchinterval()
+        if self.opt.switch_interval_s is not None:
+            sys.setswitchinterval(self.opt.switch_interval_s)
         try:
-            self._loop()
+            self.start_workers()
+            try:
+                self._loop()
+            finally:
+                self.stop()
         finally:
-            self.stop()
+            sys.setswitchinterval(interval)
         return self.stats
 
     def _loop(self) -> None:
         period = 1.0 / self.opt.fps if self.opt.fps and self.opt.fps > 0 else 0.0
+        lock = PhaseLock(period) if period and self.opt.phase_lock else None
         t_next = time.perf_counter()
         t_prev = None
         result_seen = 0
         latest: Generated | None = None
+        shown_capture = math.nan  # the camera frame behind the newest image drawn (in-betweens share it)
         n = 0
         stop = self.opt.stop
         while not (self.state.quit or (stop is not None and stop.is_set())) and \
@@ -360,9 +393,18 @@ class LiveRunner:
                 self.plans.put(plan)
             res, version = self.results.peek()
             fresh = version != result_seen
+            new_face = False  # an image of a camera frame not shown before (not an in-between of one)
             if fresh:
                 result_seen = version
                 latest = res
+                t_capture = res.plan.t_capture_s
+                new_face = not math.isnan(t_capture) and t_capture != shown_capture
+                if new_face:
+                    shown_capture = t_capture
+                    waited = time.perf_counter() - res.t_done_s
+                    self.stats.add("image_wait", waited * 1000.0)
+                    if lock is not None:  # locked to the camera's images: their latency is the one that counts
+                        t_next += lock.correction(waited)
             draw_plan = plan if plan is not None else (latest.plan if latest is not None else None)
             if draw_plan is not None:
                 try:
@@ -372,8 +414,8 @@ class LiveRunner:
             keys = self.presenter.present()
             t1 = time.perf_counter()
             self.stats.add("render", (t1 - t0) * 1000.0)
-            if fresh and latest is not None and not math.isnan(latest.plan.t_capture_s):
-                self.stats.add("camera_to_screen", (t1 - latest.plan.t_capture_s) * 1000.0)
+            if new_face:  # when a camera frame first reaches the screen
+                self.stats.add("camera_to_screen", (t1 - shown_capture) * 1000.0)
             if self.opt.on_frame is not None:
                 try:
                     self.opt.on_frame(n, draw_plan, latest)

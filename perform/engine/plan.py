@@ -72,7 +72,7 @@ class Generated:
     plan: FramePlan
     images: tuple[np.ndarray, ...]
     infer_ms: float
-    t_done_s: float
+    t_done_s: float  # when it reached the show (perf_counter; a child's image: when it came back from the child)
 
 
 def generate(plan: FramePlan, models: Mapping[str, GenerativeModel]) -> Generated:

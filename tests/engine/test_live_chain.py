@@ -55,13 +55,14 @@ def chained(staged, setlist_file):
     source and track (two: ChainedInference; one=True: one child doing both); closed after the test."""
     made = []
 
-    def make(source_factory, frames=None, stall_s=2.0, on_frame=None, control=None, text=SHOW, one=False):
+    def make(source_factory, frames=None, stall_s=2.0, on_frame=None, control=None, text=SHOW, one=False, **options):
         show, presenter = staged(setlist_file(text), control=control)
         spec = ChainSpec(source_factory, partial(FaceTracker, crop_size=32), "synthetic")
         kind = InferenceProcess if one else ChainedInference
         infer = kind(show.models, device="cpu", threads=1, stall_s=stall_s, chain=spec)
         made.append(infer)
-        opt = LiveOptions(fps=30.0, frames=frames, on_frame=on_frame, infer=infer, stall_s=stall_s or 2.0)
+        opt = LiveOptions(**{"fps": 30.0, "frames": frames, "on_frame": on_frame, "infer": infer,
+                             "stall_s": stall_s or 2.0} | options)
         runner = LiveRunner(None, None, show.conductor, presenter, control, opt)
         return runner, infer
 
@@ -251,3 +252,33 @@ def test_a_hot_reload_to_another_model_reaches_the_chained_child(chained, setlis
     runner.run()
     assert reloader.reloads == 1 and infer.restarts == 0
     assert len(new_images) >= 3 and runner.frames_drawn < 900  # images from the new model, made in the same child
+
+
+WALK = SHOW.replace("seeds = [1]", "seeds = [1, 2]\nkeyframe_every = { seconds = 0.5 }").replace(
+    'drive = "both"', 'drive = "latent"')  # the latent walks on its own; the face does not move it
+
+
+@pytest.mark.parametrize("inbetweens", [True, False], ids=["in-betweens", "camera frames only"])
+def test_a_scene_that_moves_on_its_own_gets_images_between_camera_frames(chained, inbetweens):
+    """A 10 fps camera and a 60 Hz display: between two faces the chain thread plans the newest face again a
+    display period after its last plan (each image back long before the next frame), and each such image
+    differs from the one before, as the keyframe walk moved. Off, each image comes from a new camera frame."""
+    runner, infer = chained(partial(SyntheticSource, fps=10, noise_sigma=0.0), text=WALK, fps=60.0,
+                            plan_idle_s=5.0, inbetweens=inbetweens)  # no idle re-plans: only in-betweens
+    runner.start_workers()
+    try:
+        seen, images = 0, []
+        while len({r.plan.t_capture_s for r in images}) < 8:  # eight camera frames' worth of images
+            res, seen = _next_result(runner, seen)
+            images.append(res)
+    finally:
+        runner.stop()
+    stamps = [r.plan.t_capture_s for r in images]
+    between = [(a, b) for a, b in zip(images, images[1:]) if a.plan.t_capture_s == b.plan.t_capture_s]
+    if not inbetweens:
+        assert not between and all(b > a for a, b in zip(stamps, stamps[1:]))
+        return
+    assert len(between) >= len(set(stamps))  # at least one in-between per camera frame, on a busy machine too
+    for a, b in between:
+        assert b.plan.t_s > a.plan.t_s and not np.array_equal(a.plan.jobs[0].latent, b.plan.jobs[0].latent)
+        assert not np.array_equal(a.images[0], b.images[0])
