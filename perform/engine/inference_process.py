@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 START_TIMEOUT_S = 120.0  # importing torch and loading models in a fresh interpreter
 LOAD_TIMEOUT_S = 60.0    # loading the models a hot reload added
 POLL_S = 0.05            # waits on the child are sliced this fine, to honour close() and the watchdog
+AHEAD_WAIT_S = 0.05      # a frame asked for ahead: how long the child waits for one before it answers "none yet"
 CLOSE_WAIT_S = 1.0       # close(): each of stop, terminate and kill gets this long
 NOTE_HOLD_S = 3.0        # a restart stays on the HUD this long (it may take a tenth of a second: long enough to read)
 
@@ -278,6 +279,13 @@ class InferenceProcess:
                 self._dead = True
                 raise InferenceStalled(f"the inference process stalled ({what}); it was killed")
 
+    def _reply_within(self, wait_s: float) -> bool:
+        """A reply is there, or comes within wait_s (the pipe's owner; without reading it)."""
+        try:
+            return bool(self._conn.poll(wait_s))
+        except (EOFError, OSError) as exc:
+            raise self._died() from exc
+
     def _died(self) -> RuntimeError:
         self._dead = True
         if self._killed_at is not None:
@@ -326,16 +334,22 @@ class InferenceProcess:
     def track(self, wait_s: float, ahead: bool = False) -> FaceObservation | None:
         """The next camera frame tracked in the child (waiting at most wait_s for one), a blank frame tracked
         while none comes, or None; `source.status` follows the child's source. Watched like a plan: a child
-        that does not answer within wait_s + stall_s is killed. ahead: ask for the next frame before
-        returning this one (a child that only tracks then tracks it while the caller plans and generates)."""
-        limit_s = None if self.stall_s is None else wait_s + self.stall_s
+        that does not answer within its wait + stall_s is killed. ahead: ask for the next frame before
+        returning this one (a child that only tracks then tracks it while the caller plans and generates);
+        the child waits AHEAD_WAIT_S for it whatever wait_s is, and a caller that looks sooner leaves the
+        question asked: a frame that comes while the caller is busy is tracked at once all the same."""
+        ask_s = max(wait_s, AHEAD_WAIT_S) if ahead else wait_s
+        limit_s = None if self.stall_s is None else ask_s + self.stall_s
         with self._io:
             if not self._asked:
-                self._send(("face", wait_s), limit_s)
+                self._send(("face", ask_s), limit_s)
+                self._asked = ahead
+            if ahead and not self._reply_within(wait_s):
+                return None  # still asked: the answer is read by the next call
             self._asked = False
             kind, detail = self._wait_reply("tracking")
             if ahead and kind == "face":
-                self._send(("face", wait_s), limit_s)
+                self._send(("face", ask_s), limit_s)
                 self._asked = True
         if kind != "face":
             raise RuntimeError(f"inference process (tracking): {detail}")

@@ -24,6 +24,7 @@ from perform.engine.chain import ChainSpec
 from perform.engine.inference_process import ChainedInference, InferenceProcess
 from perform.engine.live_clock import LiveOptions, LiveRunner
 from perform.engine.show import build_show
+from perform.engine.stages import NO_FRAME_INDEX
 from perform.sources.synthetic import SyntheticSource
 from perform.tracking.tracker import FaceTracker
 
@@ -282,3 +283,20 @@ def test_a_scene_that_moves_on_its_own_gets_images_between_camera_frames(chained
     for a, b in between:
         assert b.plan.t_s > a.plan.t_s and not np.array_equal(a.plan.jobs[0].latent, b.plan.jobs[0].latent)
         assert not np.array_equal(a.images[0], b.images[0])
+
+
+def test_a_frame_asked_ahead_is_tracked_while_the_chain_thread_is_busy(chained):
+    """The chain thread may look for a face for less time than a frame takes (an in-between is due): the
+    question stays asked, so a frame that comes while the thread generates is tracked at once, not when
+    the thread asks again."""
+    runner, infer = chained(partial(SyntheticSource, fps=30, noise_sigma=0.0))
+    for _ in range(200):  # the child's tracker starts
+        obs = infer.track(0.5)
+        if obs is not None and obs.frame_index != NO_FRAME_INDEX:
+            break
+    infer.track(0.0)  # nothing yet (the next frame is up to 33 ms away): asked all the same
+    time.sleep(0.2)  # busy: generating, say
+    t = time.perf_counter()
+    obs = infer.track(0.0)
+    assert obs is not None and obs.frame_index != NO_FRAME_INDEX
+    assert obs.t_capture_s < t and obs.track_ms > 0  # captured and tracked while the caller was busy
