@@ -55,10 +55,6 @@ class Session:
         self.repairs = repairs  # what opening an unfinished recording had to do, one sentence each
 
     @property
-    def fps(self) -> float:
-        return self.manifest.fps
-
-    @property
     def duration_s(self) -> float:
         return self.manifest.duration_s
 
