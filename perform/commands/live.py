@@ -11,6 +11,14 @@ from perform.outputs.options import add_output_arguments
 PRECISIONS = ("fp32", "bf16", "fp16")  # perform.nets.precision.PRECISIONS, kept here so the CLI never imports torch
 
 
+def add_setlist_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument("setlist", nargs="?", default=None, help="setlist TOML (default: one scene on the shipped model)")
+
+
+def add_stats_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--stats-json", type=options.output_file, default=None, metavar="FILE", help="write the timing summary as JSON")
+
+
 def add_source_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--source", default=None,
                    help="'camera' (default), 'camera:N', 'synthetic' (a camera with no hardware), or a video file")
@@ -60,7 +68,7 @@ def add_rig_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("setlist", nargs="?", default=None, help="setlist TOML (default: one scene on the shipped model)")
+    add_setlist_argument(p)
     add_source_arguments(p)
     add_model_arguments(p)
     add_osc_arguments(p)
@@ -82,7 +90,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-hud", action="store_true", help="start with the HUD hidden (H toggles)")
     p.add_argument("--record", default=None, metavar="DIR", help="record the run's inputs to a session folder")
     p.add_argument("--record-video", action="store_true", help="with --record: keep the camera video too")
-    p.add_argument("--stats-json", type=options.output_file, default=None, metavar="FILE", help="write the timing summary as JSON")
+    add_stats_argument(p)
     p.add_argument("--status-file", default=None, metavar="FILE",
                    help="keep a small JSON health report here (frames, generated images, errors), rewritten "
                         "a few times a second (perform soak reads it)")

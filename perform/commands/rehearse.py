@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 
 from perform.commands import options
-from perform.commands.live import add_model_arguments
+from perform.commands.live import add_model_arguments, add_setlist_argument, add_stats_argument
 from perform.commands.options import parse_size
 from perform.outputs.options import add_output_arguments
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("setlist", nargs="?", default=None, help="setlist TOML (default: one scene on the shipped model)")
+    add_setlist_argument(p)
     src = p.add_argument_group("input (one of; default: the setlist's own input)")
     src.add_argument("--session", default=None, metavar="DIR", help="a recorded session folder (face track + events)")
     src.add_argument("--video", default=None, metavar="FILE", help="a face video, tracked on the fly")
@@ -33,7 +33,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--x264-threads", type=options.integer(0, 64, what="a thread count"), default=0, metavar="N",
                    help="encoder threads (default 0: x264's own choice)")
     p.add_argument("--hashes", type=options.output_file, default=None, metavar="FILE", help="write a sha256 per frame (determinism checks)")
-    p.add_argument("--stats-json", type=options.output_file, default=None, metavar="FILE", help="write the timing summary as JSON")
+    add_stats_argument(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_model_arguments(p)
 

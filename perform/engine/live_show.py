@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -105,21 +106,18 @@ def run_live(cfg: LiveConfig, stop: StopRequest | None = None) -> int:
         threads = cfg.torch_threads or (1 if cfg.device in ("auto", "cpu") else None)
         set_torch_threads(threads)
         control = ControlState()
-        # bound before the slow setup: a port another program holds is the user's to fix, said at once
-        server = open_osc_server(cfg, control)
-        rig = audio = None
-        try:
+        with ExitStack() as opened:  # each closed even when another's close raises, the last opened first
+            # bound before the slow setup: a port another program holds is the user's to fix, said at once
+            server = open_osc_server(cfg, control)
+            if server is not None:
+                opened.callback(server.close)
             rig = MidiRig.open(control, midi_in=cfg.midi_in, midi_out=cfg.midi_out, link=cfg.link,
                                setlist_path=cfg.setlist)
+            opened.callback(rig.close)
             audio = open_live_input(cfg.audio_in) if cfg.audio_in else None  # an unknown name fails here, listing the inputs
-            return _run_live(cfg, threads, control, server, stop, rig, audio)
-        finally:
             if audio is not None:
-                audio.close()
-            if rig is not None:
-                rig.close()
-            if server is not None:
-                server.close()
+                opened.callback(audio.close)
+            return _run_live(cfg, threads, control, server, stop, rig, audio)
 
 
 def open_osc_server(cfg: LiveConfig, control: ControlState) -> OSCServer | None:

@@ -7,6 +7,7 @@ import hashlib
 import json
 import logging
 import sys
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -245,60 +246,53 @@ def _render(cfg: RehearseConfig, r: Rehearsal, stop: StopRequest) -> int | None:
     start, end, fps, what = r.start, r.end, r.setlist.show.fps, r.what
     if cfg.preview:
         return _preview(cfg, setlist, conductor, face_input, timeline, start, end, stop)
-    ctx = create_headless_context()
-    presenter = ChainPresenter(ctx, setlist.show.size, conductor, hot_reload=False)
-    writer = None
     stats = TimingStats(keep_all=True)
-    if cfg.out:
-        writer = VideoFileOutput(cfg.out, setlist.show.size, fps, audio_path=cfg.audio, crf=cfg.crf,
-                                 preset=cfg.x264_preset, audio_offset_s=cfg.t_from, x264_threads=cfg.x264_threads,
-                                 on_encoded=lambda ms: stats.add("encode", ms))
     hashes: list[str] = []
-    bar = None
-    if cfg.progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=end - start, unit="frame", desc="rehearse", dynamic_ncols=True)
-
     frames_done = [0]
-
-    def on_frame(n: int, pixels: np.ndarray, plan) -> None:
-        frames_done[0] += 1
-        if writer is not None:
-            writer.write(pixels)
-        if cfg.hashes is not None:
-            hashes.append(hashlib.sha256(pixels.tobytes()).hexdigest())
-
-    def progress(n: int) -> None:
-        if bar is not None and n >= start:
-            bar.update(1)
-
-    print(f"perform rehearse: {setlist.show.title!r} from {what}, frames {start}..{end - 1} at {fps:g} fps, "
-          f"{setlist.show.size[0]}x{setlist.show.size[1]}" + (f" -> {cfg.out}" if cfg.out else ""))
-    infer = None
     ok = False
-    stopped = False
-    try:
+    with ExitStack() as opened:  # each closed even when another's close raises, the last opened first
+        ctx = create_headless_context()
+        opened.callback(ctx.release)
+        opened.callback(face_input.close)
+        presenter = ChainPresenter(ctx, setlist.show.size, conductor, hot_reload=False)
+        opened.callback(presenter.close)
+        writer = None
+        if cfg.out:
+            writer = VideoFileOutput(cfg.out, setlist.show.size, fps, audio_path=cfg.audio, crf=cfg.crf,
+                                     preset=cfg.x264_preset, audio_offset_s=cfg.t_from, x264_threads=cfg.x264_threads,
+                                     on_encoded=lambda ms: stats.add("encode", ms))
+            opened.callback(lambda: writer.close() if ok else writer.abort())
+        bar = None
+        if cfg.progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=end - start, unit="frame", desc="rehearse", dynamic_ncols=True)
+            opened.callback(bar.close)
+
+        def on_frame(n: int, pixels: np.ndarray, plan) -> None:
+            frames_done[0] += 1
+            if writer is not None:
+                writer.write(pixels)
+            if cfg.hashes is not None:
+                hashes.append(hashlib.sha256(pixels.tobytes()).hexdigest())
+
+        def progress(n: int) -> None:
+            if bar is not None and n >= start:
+                bar.update(1)
+
+        print(f"perform rehearse: {setlist.show.title!r} from {what}, frames {start}..{end - 1} at {fps:g} fps, "
+              f"{setlist.show.size[0]}x{setlist.show.size[1]}" + (f" -> {cfg.out}" if cfg.out else ""))
+        infer = None
         if cfg.inference == "process":
             infer = InferenceProcess(models, device=cfg.device, threads=1)
+            opened.callback(infer.close)
         stats = run_fixed(conductor, presenter, face_input, timeline,
                           FixedOptions(fps=fps, start_frame=start, end_frame=end), on_frame=on_frame, progress=progress,
                           stats=stats, infer=infer, stop=stop)
         # a render stopped before its last frame is abandoned: never a short file under the final name (a stop
         # that comes after the last frame changes nothing: the file is finished)
-        stopped = frames_done[0] < end - start
-        ok = not stopped
-    finally:
-        if infer is not None:
-            infer.close()
-        if bar is not None:
-            bar.close()
-        if writer is not None:
-            writer.close() if ok else writer.abort()
-        presenter.close()
-        face_input.close()
-        ctx.release()
-    if stopped:
+        ok = frames_done[0] >= end - start
+    if not ok:
         return None
     frame = stats.stats("frame", whole_run=True)
     print(stats.summary(title=f"perform rehearse: {end - start} frames"))

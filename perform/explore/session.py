@@ -162,19 +162,11 @@ class ExploreSession:
 
     def _pick(self, cell: int) -> str:
         cell = self._cell(cell)
-        if cell in self.picks:
-            self.picks.remove(cell)
-            return f"unpicked {cell}"
-        self.picks.append(cell)
-        return f"picked {cell}"
+        return f"picked {cell}" if _toggle(self.picks, cell) else f"unpicked {cell}"
 
     def _favourite(self, cell: int) -> str:
         gid = genome_id(self.current, self._cell(cell))
-        if gid in self.favourites:
-            self.favourites.remove(gid)
-            return f"{gid} no longer a favourite"
-        self.favourites.append(gid)
-        return f"{gid} is a favourite"
+        return f"{gid} is a favourite" if _toggle(self.favourites, gid) else f"{gid} no longer a favourite"
 
     def _strength(self, value: float) -> str:
         try:
@@ -236,6 +228,15 @@ class ExploreSession:
                 "start_strength": self.start_strength, "choices": list(self.choices), "current": self.current,
                 "picks": list(self.picks), "strength": self.strength, "favourites": list(self.favourites),
                 "generations": gens}
+
+
+def _toggle(items: list, item: Any) -> bool:
+    """Remove `item` from `items` if it is there, else append it; True when it is now in."""
+    if item in items:
+        items.remove(item)
+        return False
+    items.append(item)
+    return True
 
 
 def _check_strength(v: float) -> float:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from contextlib import ExitStack
 from fractions import Fraction
 from types import ModuleType
 
@@ -61,18 +62,50 @@ class VirtualCameraSink:
             cam.close()
 
 
-class NDISink:
-    """An NDI source named `name` on the LAN (TouchDesigner's NDI In, Resolume, OBS with obs-ndi, vMix)."""
+class _RGBASink:
+    """A sink that sends each frame as RGBA of its size to a receiver named `name`, through one buffer.
 
-    def __init__(self, name: str, size: tuple[int, int], fps: float) -> None:
-        _require("cyndilib", "ndi", "--out-ndi (NDI)")
-        self.ndi_name = name
-        self.name = f"ndi {name}"
-        self.size, self.fps = (int(size[0]), int(size[1])), float(fps)
-        self._sender = None
+    A subclass declares what it needs and makes its sender in `_open`, registering how to release each part
+    there: an open that fails half-way releases what it made, and close() releases the rest, last made first.
+    """
+
+    kind = ""                     # the name's prefix, and the pip extra that installs `package`
+    package = ""
+    option = ""                   # the command-line option, for the message saying what to install
+    platform: str | None = None   # the sys.platform it exists on, when only one
+
+    def __init__(self, name: str, size: tuple[int, int]) -> None:
+        self._lib = _require(self.package, self.kind, self.option, platform=self.platform)
+        self.sender_name, self.name, self.size = name, f"{self.kind} {name}", (int(size[0]), int(size[1]))
         self._rgba = np.empty((self.size[1], self.size[0], 4), np.uint8)
+        self._opened = ExitStack()
+
+    def _open(self, opened: ExitStack) -> None:
+        raise NotImplementedError
 
     def open(self) -> None:
+        with ExitStack() as opened:
+            self._open(opened)
+            self._opened = opened.pop_all()
+
+    def _to_rgba(self, frame: np.ndarray) -> np.ndarray:
+        """The frame fitted to the size, as RGBA in the sink's buffer (valid until the next call)."""
+        return rgba(fit(frame, self.size), out=self._rgba)
+
+    def close(self) -> None:
+        self._opened.close()
+
+
+class NDISink(_RGBASink):
+    """An NDI source named `name` on the LAN (TouchDesigner's NDI In, Resolume, OBS with obs-ndi, vMix)."""
+
+    kind, package, option = "ndi", "cyndilib", "--out-ndi (NDI)"
+
+    def __init__(self, name: str, size: tuple[int, int], fps: float) -> None:
+        super().__init__(name, size)
+        self.fps = float(fps)
+
+    def _open(self, opened: ExitStack) -> None:
         # the [ndi] extra, imported only when an NDI output opens (its import loads the NDI runtime)
         from cyndilib.sender import Sender
         from cyndilib.video_frame import VideoSendFrame
@@ -82,74 +115,48 @@ class NDISink:
         vf.set_resolution(*self.size)
         vf.set_frame_rate(Fraction(self.fps).limit_denominator(1001))
         vf.set_fourcc(FourCC.RGBA)
-        sender = Sender(self.ndi_name, clock_video=False)  # paced by the show, not by NDI's clock
-        sender.set_video_frame(vf)
-        sender.open()
-        self._sender = sender
+        self._sender = Sender(self.sender_name, clock_video=False)  # paced by the show, not by NDI's clock
+        self._sender.set_video_frame(vf)
+        self._sender.open()
+        opened.callback(self._sender.close)
 
     def send(self, frame: np.ndarray) -> None:
-        rgba(fit(frame, self.size), out=self._rgba)
-        self._sender.write_video(self._rgba.reshape(-1))
-
-    def close(self) -> None:
-        sender, self._sender = self._sender, None
-        if sender is not None:
-            sender.close()
+        self._sender.write_video(self._to_rgba(frame).reshape(-1))
 
 
-class SpoutSink:
+class SpoutSink(_RGBASink):
     """A Spout sender (Windows): Resolume, TouchDesigner, MadMapper on the same machine, through the GPU."""
 
-    def __init__(self, name: str, size: tuple[int, int]) -> None:
-        self._spout = _require("SpoutGL", "spout", "--out-spout (Spout)", platform="win32")
-        self.spout_name, self.name, self.size = name, f"spout {name}", (int(size[0]), int(size[1]))
-        self._sender = self._ctx = None
-        self._rgba = np.empty((self.size[1], self.size[0], 4), np.uint8)
+    kind, package, option, platform = "spout", "SpoutGL", "--out-spout (Spout)", "win32"
 
-    def open(self) -> None:
-        self._ctx = moderngl.create_standalone_context()  # SpoutGL shares through this thread's GL context
-        self._sender = self._spout.SpoutSender()
-        self._sender.setSenderName(self.spout_name)
+    def _open(self, opened: ExitStack) -> None:
+        ctx = moderngl.create_standalone_context()  # SpoutGL shares through this thread's GL context
+        opened.callback(ctx.release)
+        self._sender = self._lib.SpoutSender()
+        opened.callback(self._sender.releaseSender)
+        self._sender.setSenderName(self.sender_name)
 
     def send(self, frame: np.ndarray) -> None:
-        rgba(fit(frame, self.size), out=self._rgba)
         gl_rgba = 0x1908  # GL_RGBA
-        if not self._sender.sendImage(self._rgba, self.size[0], self.size[1], gl_rgba, False, 0):
+        if not self._sender.sendImage(self._to_rgba(frame), self.size[0], self.size[1], gl_rgba, False, 0):
             raise RuntimeError("SpoutGL sendImage failed")
 
-    def close(self) -> None:
-        if self._sender is not None:
-            self._sender.releaseSender()
-            self._sender = None
-        if self._ctx is not None:
-            self._ctx.release()
-            self._ctx = None
 
-
-class SyphonSink:
+class SyphonSink(_RGBASink):
     """A Syphon server (macOS): Resolume, VDMX, MadMapper, TouchDesigner on the same machine."""
 
-    def __init__(self, name: str, size: tuple[int, int]) -> None:
-        self._syphon = _require("syphon", "syphon", "--out-syphon (Syphon)", platform="darwin")
-        self.server_name, self.name, self.size = name, f"syphon {name}", (int(size[0]), int(size[1]))
-        self._server = self._texture = None
-        self._rgba = np.empty((self.size[1], self.size[0], 4), np.uint8)
+    kind, package, option, platform = "syphon", "syphon", "--out-syphon (Syphon)", "darwin"
 
-    def open(self) -> None:
+    def _open(self, opened: ExitStack) -> None:
         # the [syphon] extra (macOS only), imported only when a Syphon output opens
         from syphon.utils.numpy import copy_image_to_mtl_texture
         from syphon.utils.raw import create_mtl_texture
 
         self._copy = copy_image_to_mtl_texture
-        self._server = self._syphon.SyphonMetalServer(self.server_name)
+        self._server = self._lib.SyphonMetalServer(self.sender_name)
+        opened.callback(self._server.stop)
         self._texture = create_mtl_texture(self._server.device, self.size[0], self.size[1])
 
     def send(self, frame: np.ndarray) -> None:
-        rgba(fit(frame, self.size), out=self._rgba)
-        self._copy(self._rgba, self._texture)
+        self._copy(self._to_rgba(frame), self._texture)
         self._server.publish_frame_texture(self._texture)
-
-    def close(self) -> None:
-        if self._server is not None:
-            self._server.stop()
-            self._server = None

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from perform.errors import PerformError
+from perform.jsonl import JSONLinesError, read_json_lines
 from perform.selection.table import base_name, is_metric
 
 METRICS_FILE = "metrics.jsonl"
@@ -54,17 +55,12 @@ def _flatten(row: dict[str, Any], prefix: str = "") -> dict[str, float]:
 
 def _read_rows(path: Path) -> dict[int, dict[str, float]]:
     """step -> values; a later row for the same step (a resumed run) replaces the earlier one."""
+    try:  # a run killed mid-write leaves a torn last line: the rows before it still count
+        lines, _ = read_json_lines(path, allow_cut=True)
+    except JSONLinesError as e:
+        raise PerformError(f"{path}:{e.line}: not a JSON line") from None
     rows: dict[int, dict[str, float]] = {}
-    for n, line in enumerate(path.read_text().splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            # a run killed mid-write leaves a torn last line: the rows before it still count
-            if n == len(path.read_text().splitlines()):
-                continue
-            raise PerformError(f"{path}:{n}: not a JSON line") from None
+    for n, row in lines:
         if not isinstance(row, dict) or not isinstance(row.get("step"), int):
             raise PerformError(f"{path}:{n}: each line should be an object with an integer 'step'")
         rows[row["step"]] = {k: v for k, v in _flatten(row).items() if is_metric(k)}

@@ -213,34 +213,6 @@ def face_row_from_json(line: str, n_features: int) -> tuple[float, int, bool, li
     return float(t), idx, present, [float(v) for v in feats]
 
 
-def read_json_lines(path: Path, parse) -> tuple[list, int]:
-    """Parse every line of a JSON-lines file with `parse(line)`; returns (items, the number of a cut-off last
-    line, or 0).
-
-    A last line without its newline that does not parse is the write a crash interrupted: it is left out
-    and its number returned. Any other bad line raises FormatError naming its number.
-    """
-    data = path.read_bytes()
-    end = data.rfind(b"\n") + 1
-    try:  # the tail after the last newline may be cut inside a character
-        text = data[:end].decode("utf-8") + data[end:].decode("utf-8", errors="replace")
-    except UnicodeDecodeError as exc:
-        raise FormatError(f"not UTF-8 text ({exc})") from exc
-    lines = text.split("\n")
-    items, cut = [], 0
-    for no, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            items.append(parse(line))
-        except (json.JSONDecodeError, FormatError) as exc:
-            if no == len(lines) and not text.endswith("\n"):
-                cut = no
-                continue
-            raise FormatError(f"line {no}: {exc}") from exc
-    return items, cut
-
-
 # -- files ----------------------------------------------------------------------------------------------
 def write_atomic(path: Path, data: bytes) -> None:
     """Write a file so that a reader sees the old one, or the whole new one, never a part (temp + rename)."""

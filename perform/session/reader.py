@@ -18,6 +18,7 @@ import numpy as np
 
 from perform.control.events import ControlEvent
 from perform.errors import PerformError
+from perform.jsonl import JSONLinesError, read_json_lines
 from perform.session import format as fmt
 from perform.session.video import VideoError, decode_all
 from perform.tracking.observation import FEATURE_NAMES, FEATURE_RANGES, FaceObservation
@@ -52,10 +53,6 @@ class Session:
         self.faces = faces
         self.recorded_events = recorded_events  # as recorded: scene records and original origins included
         self.repairs = repairs  # what opening an unfinished recording had to do, one sentence each
-
-    @property
-    def fps(self) -> float:
-        return self.manifest.fps
 
     @property
     def duration_s(self) -> float:
@@ -229,12 +226,14 @@ def _load_events(path: Path, repairs: list[str] | None = None) -> list[ControlEv
 
 
 def _json_lines(path: Path, parse) -> tuple[list, int]:
+    """The items of a journal, and the number of its cut-off last line (0 if none)."""
     try:
-        return fmt.read_json_lines(path, parse)
+        items, cut = read_json_lines(path, parse, invalid=(fmt.FormatError,), allow_cut=True)
     except OSError as exc:
         raise PerformError(f"{path}: cannot read: {exc}") from exc
-    except fmt.FormatError as exc:
+    except JSONLinesError as exc:
         raise PerformError(f"{path}: {exc}") from exc
+    return [item for _, item in items], cut
 
 
 def _load_unfinished(d: Path, manifest: fmt.Manifest) -> Session:

@@ -9,7 +9,7 @@ import re
 import sys
 import types
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from perform.errors import PerformError
 from perform.mapping.spec import NET_KINDS, check_target_syntax, parse_mapping
@@ -124,6 +124,14 @@ class _Reader:
             if k not in keys:
                 self.p.unknown(path, k, keys)
         return {k: x for k, x in v.items() if k in keys}
+
+    def tables(self, v: Any, path: KeyPath, keys: Iterable[str], expected: str) -> Iterator[tuple[KeyPath, dict]]:
+        """An array of tables ([[...]]): (key path, table) for each; anything else is reported and yields none."""
+        if not (isinstance(v, list) and all(isinstance(t, dict) for t in v)):
+            self.p.error(path, f"is {_show(v)}", expected=expected)
+            return
+        for i, raw in enumerate(v):
+            yield path + (i,), self.table(raw, path + (i,), keys)
 
     def string(self, d: dict, key: str, path: KeyPath, default: Any = _MISSING, choices: Iterable[str] | None = None) -> Any:
         v = d.get(key, _MISSING)
@@ -367,21 +375,17 @@ class _Reader:
         return MappingSource(tuple(_freeze(t) for t in tables), file, tuple(specs))
 
     def shaders(self, v: Any, path: KeyPath) -> tuple[ShaderSpec, ...]:
-        if not (isinstance(v, list) and all(isinstance(t, dict) for t in v)):
-            self.p.error(path, f"is {_show(v)}", expected="[[scene.shader]] tables with type, name, params")
-            return ()
         out: list[ShaderSpec] = []
         names: set[str] = set()
-        for i, raw in enumerate(v):
-            d = self.table(raw, path + (i,), SHADER_KEYS)
-            kind = self.string(d, "type", path + (i,))
-            name = self.string(d, "name", path + (i,), default=kind)
+        for at, d in self.tables(v, path, SHADER_KEYS, "[[scene.shader]] tables with type, name, params"):
+            kind = self.string(d, "type", at)
+            name = self.string(d, "name", at, default=kind)
             raw_params = d.get("params", {})
-            params = raw_params if isinstance(raw_params, dict) else self.table(raw_params, path + (i, "params"), ())
+            params = raw_params if isinstance(raw_params, dict) else self.table(raw_params, at + ("params",), ())
             if kind is not None:
-                params = self.shader_params(kind, params, path + (i,))
+                params = self.shader_params(kind, params, at)
             if name in names:
-                self.p.error(path + (i, "name"), f"pass name {name!r} is used twice in this chain", expected="a unique name per pass")
+                self.p.error(at + ("name",), f"pass name {name!r} is used twice in this chain", expected="a unique name per pass")
             if kind is not None and name is not None:
                 names.add(name)
                 out.append(ShaderSpec(kind, name, _freeze(params)))
@@ -482,14 +486,9 @@ class _Reader:
 
     def bends(self, v: Any, path: KeyPath) -> tuple[BendSpec, ...]:
         """[[scene.bend]] tables; the layer and a cluster target are checked against the model by `perform check`."""
-        if not (isinstance(v, list) and all(isinstance(t, dict) for t in v)):
-            self.p.error(path, f"is {_show(v)}", expected="[[scene.bend]] tables with name, layer, transform, target, params")
-            return ()
         out: list[BendSpec] = []
         names: set[str] = set()
-        for i, raw in enumerate(v):
-            at = path + (i,)
-            d = self.table(raw, at, BEND_KEYS)
+        for at, d in self.tables(v, path, BEND_KEYS, "[[scene.bend]] tables with name, layer, transform, target, params"):
             name = self.string(d, "name", at)
             layer = self.string(d, "layer", at)
             transform = self.string(d, "transform", at, choices=tuple(TRANSFORMS))

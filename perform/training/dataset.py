@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from perform.errors import PerformError
+from perform.jsonl import JSONLinesError, read_json_lines
 from perform.tracking.observation import FEATURE_NAMES
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -76,14 +77,13 @@ def fingerprint_files(paths: list[Path], root: Path) -> str:
 
 def _read_manifest(path: Path) -> dict[str, dict[str, Any]]:
     """file name -> record. Records name their image under 'file', 'path' or 'image'."""
+    try:
+        lines, _ = read_json_lines(path)
+    except JSONLinesError as e:
+        reason = e.error.msg if isinstance(e.error, json.JSONDecodeError) else e.error
+        raise PerformError(f"{path}:{e.line}: not valid JSON: {reason}") from None
     out: dict[str, dict[str, Any]] = {}
-    for lineno, line in enumerate(path.read_text().splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise PerformError(f"{path}:{lineno}: not valid JSON: {e.msg}") from None
+    for lineno, rec in lines:
         if not isinstance(rec, dict):
             raise PerformError(f"{path}:{lineno}: expected a JSON object per line")
         name = rec.get("file") or rec.get("path") or rec.get("image")

@@ -158,3 +158,61 @@ def wait_for(cond, timeout_s: float = 10.0) -> bool:
             return False
         time.sleep(0.005)
     return True
+
+
+class _FakeSpout:
+    """SpoutGL (a Windows-only package) as far as SpoutSink uses it, recording the calls."""
+
+    def __init__(self, fail_name: bool = False) -> None:
+        self.calls: list = []
+        self.fail_name = fail_name
+
+    def SpoutSender(self):
+        spout = self
+
+        class Sender:
+            def setSenderName(self, name):
+                if spout.fail_name:
+                    raise RuntimeError("no sender")
+                spout.calls.append(("name", name))
+
+            def sendImage(self, image, w, h, fmt, flip, fbo):
+                spout.calls.append(("image", image.shape, int(image[..., 3].min()), (w, h)))
+                return True
+
+            def releaseSender(self):
+                spout.calls.append("release sender")
+
+        return Sender()
+
+
+def _spout_sink(monkeypatch, spout: _FakeSpout):
+    from perform.outputs import optional
+
+    class Context:
+        def release(self):
+            spout.calls.append("release context")
+
+    monkeypatch.setattr(optional.sys, "platform", "win32")
+    monkeypatch.setattr(optional, "_require", lambda *a, **k: spout)
+    monkeypatch.setattr(optional.moderngl, "create_standalone_context", lambda: spout.calls.append("context") or Context())
+    return optional.SpoutSink("perform", (64, 48))
+
+
+def test_a_spout_sink_sends_opaque_rgba_of_its_size_and_releases_the_sender_before_its_context(monkeypatch):
+    spout = _FakeSpout()
+    sink = _spout_sink(monkeypatch, spout)
+    sink.open()
+    sink.send(frame(1, size=(32, 24)))
+    sink.close()
+    sink.close()
+    assert spout.calls == ["context", ("name", "perform"), ("image", (48, 64, 4), 255, (64, 48)),
+                           "release sender", "release context"]
+
+
+def test_a_spout_sink_that_fails_to_open_releases_what_it_made(monkeypatch):
+    spout = _FakeSpout(fail_name=True)
+    sink = _spout_sink(monkeypatch, spout)
+    with pytest.raises(RuntimeError, match="no sender"):
+        sink.open()  # the hub retries an open every few seconds: nothing may pile up
+    assert spout.calls == ["context", "release sender", "release context"]

@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from perform.cli import main
+from perform.errors import PerformError
 from perform.nets.model import load_model
 from perform.nets.checkpoint import save_checkpoint
 from perform.nets.vaegan import Encoder, Generator, VAEGANConfig
@@ -85,6 +86,16 @@ def test_pair_columns_are_averaged_and_a_later_file_merges_by_step(tmp_path):
     assert r.kind == "pair" and [s.step for s in r.snapshots] == [0, 10]
     assert r.snapshots[0].values["diversity"] == pytest.approx(0.2) and r.snapshots[1].values["diversity"] == pytest.approx(0.2)
     assert r.snapshots[1].values["sharpness"] == 3.0 and "critic_accuracy" not in r.snapshots[0].values
+
+
+def test_a_whole_bad_last_line_of_metrics_is_an_error_naming_it_not_a_torn_write(tmp_path):
+    run = tmp_path / "run"
+    (run / "snapshots").mkdir(parents=True)
+    (run / "recipe.json").write_text("{}")
+    # a torn write has no newline after it; this line was written whole, so the file is damaged
+    (run / "metrics.jsonl").write_text(json.dumps({"step": 0, "a.diversity": 0.1}) + "\n" + '{"step": 10, "a.div\n')
+    with pytest.raises(PerformError, match=r"metrics.jsonl:2: not a JSON line"):
+        read_run(run)
 
 
 def test_select_exports_the_winner_with_a_card_saying_why_and_plots(run_dir, tmp_path, capsys):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from perform.jsonl import read_json_lines
 from perform.nets.model import load_model
 
 _COLOURS = {"a": (255, 170, 40), "b": (60, 120, 255), "critic": (90, 170, 60)}  # BGR: A blue, B orange
@@ -83,7 +83,7 @@ def metric_curves(records: list[dict]) -> np.ndarray:
 
 
 def read_metrics(path: str | Path) -> list[dict]:
-    return [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+    return [row for _, row in read_json_lines(Path(path))[0]]
 
 
 def write_png(path: str | Path, rgb: np.ndarray) -> None:
