@@ -47,6 +47,7 @@ def run_threaded(args, process: bool = False, chained: bool = False, one_child: 
     from functools import partial
 
     from perform.engine.chain import ChainSpec
+    from perform.engine.inbetweens import wanted
     from perform.engine.live_clock import LiveOptions, LiveRunner
     from perform.engine.presenter import ChainPresenter
     from perform.render.context import create_headless_context
@@ -70,7 +71,7 @@ def run_threaded(args, process: bool = False, chained: bool = False, one_child: 
     runner = LiveRunner(SyntheticSource(fps=30), lambda: FaceTracker(crop_size=res), conductor, presenter, None,
                         LiveOptions(fps=args.display_fps, frames=args.frames, hud=False, infer=infer,
                                     phase_lock=not (plain or args.no_phase_lock),
-                                    inbetweens=not (plain or args.no_inbetweens),
+                                    inbetweens=not plain and wanted(args.inbetweens),
                                     switch_interval_s=None if plain else 0.001))
     t0 = time.perf_counter()
     stats = runner.run()
@@ -289,7 +290,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--precision", choices=("fp32", "bf16", "fp16"), default="fp32",
                    help="the models' precision, as perform live --precision")
     p.add_argument("--no-phase-lock", action="store_true", help="live runs: the ticks keep their own phase")
-    p.add_argument("--no-inbetweens", action="store_true", help="chained runs: no images between camera frames")
+    p.add_argument("--inbetweens", choices=("auto", "on", "off"), default="auto",
+                   help="chained runs: images between camera frames (auto, as perform live: on with 4+ cores)")
     args = p.parse_args(argv)
     runs = [r.strip() for r in args.runs.split(",") if r.strip()]
     bad = sorted(set(runs) - set(RUNS))
@@ -299,6 +301,8 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(args.torch_threads)
     from perform.engine.defaults import UNTRAINED, default_model_ref
+
+    from perform.engine.inbetweens import wanted
 
     ref = args.model or default_model_ref()
     what = ref if ref != UNTRAINED else f"untrained {args.resolution} px model (width {args.width})"
@@ -314,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in runs:
             r = todo[name]()
             r["load_average"] = _load()
-            r["inbetweens"] = name == "chained" and not args.no_inbetweens
+            r["inbetweens"] = name == "chained" and wanted(args.inbetweens)
             results[name if k == 0 else f"{name}#{k + 1}"] = r
     names = [n for n in results if n != "alone"]
     for name in names:

@@ -7,12 +7,29 @@ again one display period after its last plan, but only when the image will be ba
 camera frame is due: a camera frame never waits for an in-between, so latency is untouched, and a slow
 model (or a camera as fast as the display) simply gets none. An in-between whose inputs did not move is
 not generated at all (the live clock never generates the same inputs twice).
+
+They cost a core's time while the camera child tracks the next frame: on two cores that slowed tracking
+and put 2-4 ms on camera-to-screen (docs/performance.md), so `auto` (the default of `perform live
+--inbetweens`) turns them on with four cores or more.
 """
 
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
+
+CHOICES = ("auto", "on", "off")
+AUTO_MIN_CORES = 4
+
+
+def wanted(choice: str, cores: int | None = None) -> bool:
+    """--inbetweens auto|on|off: auto is on with AUTO_MIN_CORES cores or more (cores: os.cpu_count())."""
+    if choice not in CHOICES:
+        raise ValueError(f"in-betweens: {choice!r} is not one of {', '.join(CHOICES)}")
+    if choice == "auto":
+        return (cores if cores is not None else os.cpu_count() or 1) >= AUTO_MIN_CORES
+    return choice == "on"
 
 
 @dataclass

@@ -19,6 +19,7 @@ from perform.control.osc_server import OSCServer
 from perform.control.state import ControlState
 from perform.engine.chain import ChainSpec, NullTracker
 from perform.engine.conductor import shader_param_names
+from perform.engine.inbetweens import wanted as want_inbetweens
 from perform.engine.inference_process import ChainedInference, InferenceProcess
 from perform.engine.live_clock import LiveOptions, LiveRunner
 from perform.engine.oscquery_show import open_oscquery, show_facts
@@ -68,6 +69,7 @@ class LiveConfig:
     record_video: bool = False
     stats_json: str | None = None
     inference: str = "process"
+    inbetweens: str = "auto"  # engine/inbetweens.py: auto, on, off
     status_file: str | None = None  # LiveStatus JSON, rewritten a few times a second (for a soak or a monitor)
     stall_file: str | None = None  # synthetic source: no frames while this file exists (a stalled camera)
     stall_s: float = 2.0  # the inference watchdog: a plan pending this long restarts the child
@@ -89,6 +91,7 @@ class LiveConfig:
                    headless=a.headless, frames=a.frames, size=a.size, fullscreen=a.fullscreen, display=a.display,
                    vsync=not a.no_vsync, fps=a.fps, hud=not a.no_hud, record=a.record, record_video=a.record_video,
                    stats_json=a.stats_json, inference=getattr(a, "inference", "process"),
+                   inbetweens=getattr(a, "inbetweens", "auto"),
                    status_file=getattr(a, "status_file", None), stall_file=getattr(a, "stall_file", None),
                    stall_s=getattr(a, "stall_s", 2.0), oscquery=not getattr(a, "no_oscquery", False),
                    oscquery_port=getattr(a, "oscquery_port", None), midi_in=getattr(a, "midi_in", None),
@@ -252,7 +255,7 @@ def _run_live(cfg: LiveConfig, threads: int | None, control: ControlState, serve
     runner = LiveRunner(source, tracker_factory, program, presenter, control,
                         LiveOptions(fps=fps, frames=cfg.frames, on_frame=on_frame_hook, on_face=on_face, hud=cfg.hud,
                                     between_frames=hooks, extra_hud=extra_hud, infer=infer, stall_s=cfg.stall_s,
-                                    stop=stop),
+                                    stop=stop, inbetweens=want_inbetweens(cfg.inbetweens)),
                         stats, reporter)
     if cfg.status_file:
         status = LiveStatus(cfg.status_file, runner, conductor, presenter, fps or 60.0, infer=infer,

@@ -1,6 +1,6 @@
 """When the chained clock may plan an image between two camera frames (pure timing logic, simulated clock)."""
 
-from perform.engine.inbetweens import InBetweens
+from perform.engine.inbetweens import InBetweens, wanted
 
 
 def _fed(camera_s: float, generate_s: float, period_s: float = 1 / 60) -> InBetweens:
@@ -44,3 +44,9 @@ def test_a_gap_of_a_lost_camera_is_not_its_rate():
     ib = _fed(1 / 30, 0.005)
     ib.frame(9 / 30 + 3.0, 9 / 30 + 3.01)  # three seconds without frames
     assert abs(ib.camera_s - 1 / 30) < 1e-9
+
+
+def test_auto_is_on_with_four_cores():
+    assert wanted("auto", cores=4) and wanted("auto", cores=16)
+    assert not wanted("auto", cores=2)
+    assert wanted("on", cores=2) and not wanted("off", cores=16)
