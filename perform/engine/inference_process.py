@@ -50,7 +50,8 @@ def _process_context(chained: bool = False):
     if "forkserver" not in mp.get_all_start_methods():
         return mp.get_context("spawn")
     ctx = mp.get_context("forkserver")
-    preload = ["perform.engine.inference_child", "perform.engine.plan", "perform.nets.model"]
+    preload = ["perform.engine.fork_server", "perform.engine.inference_child", "perform.engine.plan",
+               "perform.nets.model"]
     if chained:  # the tracker too (importing MediaPipe takes about a second), where the server is not yet running
         preload += ["perform.engine.chain", "perform.tracking.tracker", "mediapipe"]
     ctx.set_forkserver_preload(preload)
