@@ -15,6 +15,24 @@ def rss_growth_pct(report: dict) -> float | None:
     return round(100.0 * (end - warm) / warm, 2) if warm and end else None
 
 
+def rss_growth_later_rounds_pct(report: dict) -> float | None:
+    """The main process's resident memory from the first fault that comes round again to the end, in percent:
+    the first of each fault raises the allocator's high-water mark once; a leak grows every round. None when
+    no fault came round again (or no series)."""
+    series = report.get("resources", {}).get("main_rss_series") or []
+    seen: set[str] = set()
+    again_s = None
+    for f in report.get("faults", []):
+        if f["name"] in seen:
+            again_s = f["at_s"]
+            break
+        seen.add(f["name"])
+    if again_s is None:
+        return None
+    later = [kb for t, kb in series if t >= again_s and kb]
+    return round(100.0 * (later[-1] - later[0]) / later[0], 2) if len(later) >= 2 else None
+
+
 def _rss(samples: list[dict], role: str) -> int | None:
     return next((s["rss_kb"] for s in samples if s["role"] == role), None)
 
@@ -71,6 +89,13 @@ def format_report(report: dict) -> str:
     if res:
         out.append("")
         out.extend(_resources_table(res))
+        series = res.get("main_rss_series") or []
+        if series:
+            out.append("  main RSS MB over the run: " + ", ".join(f"{kb / 1024:.1f} ({t:g} s)" for t, kb in series if kb))
+        later = rss_growth_later_rounds_pct(report)
+        if later is not None:
+            out.append(f"  main RSS growth from the second round of faults to the end: {later} % (the first of each "
+                       "fault raises the allocator's high-water mark once; a leak grows every round)")
     if report.get("crash"):
         c = report["crash"]
         out.append(f"\n  CRASH ({c['when']}): exit status {c['returncode']}; log tail:")
