@@ -36,10 +36,6 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--precision", choices=PRECISIONS, default="fp32",
                    help="model arithmetic: fp32 (default, the reference), bf16 (CPUs with AVX-512, CUDA), fp16 (CUDA, "
                         "MPS); image error vs fp32 in docs/performance.md")
-    p.add_argument("--inbetweens", choices=("auto", "on", "off"), default="auto",
-                   help="images between camera frames when the scene moves on its own and they fit before the next "
-                        "frame: smoother motion at the display's rate (auto: on with 4 or more CPU cores; on two they "
-                        "slow tracking)")
     p.add_argument("--inference", choices=("process", "thread"), default="process",
                    help="process (default): the camera and tracking in one child process, a frame ahead, and the "
                         "model in another, each new face's image generated at once while this process only draws "
@@ -83,6 +79,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_output_arguments(p)
     p.add_argument("--headless", action="store_true", help="no window: render offscreen through EGL")
     p.add_argument("--frames", type=int, default=None, help="stop after N frames")
+    p.add_argument("--inbetweens", choices=("auto", "on", "off"), default="auto",
+                   help="images between camera frames when the scene moves on its own and they fit before the next "
+                        "frame: smoother motion at the display's rate (auto: on with 4 or more CPU cores; on two they "
+                        "slow tracking)")
     p.add_argument("--stall-s", type=float, default=2.0, metavar="S",
                    help="inference watchdog: with no new image for a plan pending this long, the model's process "
                         "is restarted (the last image stays on screen; default 2)")

@@ -35,6 +35,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--hashes", type=options.output_file, default=None, metavar="FILE", help="write a sha256 per frame (determinism checks)")
     add_stats_argument(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--stall-s", type=options.number(0.0, above=True, what="seconds"), default=10.0, metavar="S",
+                   help="with --inference process: a frame the model's process leaves unanswered this long gets it "
+                        "restarted and the frames in flight generated again, the same images (default 10)")
     add_model_arguments(p)
 
 

@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 # frames the pipelined loop keeps submitted to the inference child ahead of the one it draws: with two, a slow
 # image (a crossfade's two jobs, a scheduler hiccup) is absorbed instead of stalling the drawing
 IN_FLIGHT = 2
+# a child that dies or stalls mid-render is restarted and the frames in flight generated again, this many times
+# for one frame before the render gives up with the error
+RESTARTS_PER_FRAME = 2
 
 
 @dataclass
@@ -80,7 +83,8 @@ def run_fixed(program: Program, presenter: ReadablePresenter, face_input: FaceIn
 
     With `infer` (an InferenceProcess) frames n and n-1 are generated in the child while frame n-2 is drawn
     here (and an earlier one encoded by a threaded writer): the same frames, in about the time of the slowest.
-    A `stop` request (a signal) ends the render before the next frame; the caller sees it set."""
+    A child that dies, or stalls past its watchdog, is restarted and the frames in flight generated again (the
+    same frames). A `stop` request (a signal) ends the render before the next frame; the caller sees it set."""
     if infer is not None:
         return _run_fixed_pipelined(program, presenter, face_input, events, opt, on_frame,
                                     stats or TimingStats(keep_all=True), progress, infer, stop)
@@ -128,7 +132,7 @@ def _run_fixed_pipelined(program, presenter, face_input, events, opt, on_frame, 
         n, plan, submitted = pending.pop(0)
         t0 = time.perf_counter()
         if submitted:
-            last = infer.collect(plan)
+            last = _collect(infer, plan, [p for _, p, sub in pending if sub], stop)
             stats.add("infer", last.infer_ms)
         stats.add("wait_infer", (time.perf_counter() - t0) * 1000.0)
         _show(presenter, n, plan, last, on_frame, stats)
@@ -146,13 +150,41 @@ def _run_fixed_pipelined(program, presenter, face_input, events, opt, on_frame, 
             continue
         submit = not (plan.freeze and (last is not None or any(p[2] for p in pending)))
         if submit:
-            infer.submit(plan)
+            try:
+                infer.submit(plan)
+            except Exception as exc:  # the child is gone: a fresh one gets this plan and those in flight
+                if infer.running or (stop is not None and stop.is_set()):
+                    raise
+                _restart(infer, [p for _, p, sub in pending if sub] + [plan], exc)
         pending.append((n, plan, submit))
         if len(pending) > IN_FLIGHT:  # IN_FLIGHT frames in the child while the oldest is drawn here
             finish_oldest()
     while pending and not (stop is not None and stop.is_set()):
         finish_oldest()
     return stats
+
+
+def _collect(infer, plan: FramePlan, later: list[FramePlan], stop: StopRequest | None) -> Generated:
+    """The oldest plan's images. A child that died or stalled (its watchdog killed it) is restarted and the
+    plans in flight, this one and `later`, are generated again in order: the same plans give the same images,
+    so the render stays frame-exact. An error the child reports for a plan (it keeps running) is raised."""
+    for attempt in range(RESTARTS_PER_FRAME + 1):
+        try:
+            return infer.collect(plan)
+        except Exception as exc:
+            if infer.running or attempt == RESTARTS_PER_FRAME or (stop is not None and stop.is_set()):
+                raise
+            _restart(infer, [plan, *later], exc)
+    raise AssertionError("unreachable")
+
+
+def _restart(infer, in_flight: list[FramePlan], exc: BaseException) -> None:
+    """A fresh child, given the plans that were in flight, in order."""
+    log.warning("the inference process failed at frame %d (%s): restarting it and generating the %d frame(s) "
+                "in flight again", in_flight[0].index, exc, len(in_flight))
+    infer.restart()
+    for p in in_flight:
+        infer.submit(p)
 
 
 def run_preview(program: Program, presenter: Presenter, face_input: FaceInput | None, events: EventTimeline,

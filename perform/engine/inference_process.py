@@ -133,6 +133,11 @@ class InferenceProcess:
             raise PerformError(f"the inference process could not load the models: {detail}")
 
     @property
+    def running(self) -> bool:
+        """The child is up and answering (False once it died, or the watchdog killed it, until restart())."""
+        return not self._dead
+
+    @property
     def pid(self) -> int | None:
         """The child's process id while it runs (for tools that fault or watch it), else None."""
         proc = self.proc

@@ -60,6 +60,7 @@ class RehearseConfig:
     x264_threads: int = 0          # 0: x264's own choice
     hashes: str | None = None      # write one sha256 per frame here (determinism checks)
     inference: str = "process"     # the model in a child process, overlapping the drawing (or "thread": inline)
+    stall_s: float = 10.0          # a frame unanswered this long: the child is killed, restarted, the frames redone
     stats_json: str | None = None
     progress: bool = True
     outputs: OutputOptions = OutputOptions()  # video out, with --preview
@@ -73,6 +74,7 @@ class RehearseConfig:
                    x264_threads=getattr(a, "x264_threads", 0),
                    hashes=a.hashes,
                    stats_json=a.stats_json, progress=not a.no_progress, inference=a.inference,
+                   stall_s=getattr(a, "stall_s", 10.0),
                    outputs=OutputOptions.from_args(a))
 
 
@@ -284,7 +286,7 @@ def _render(cfg: RehearseConfig, r: Rehearsal, stop: StopRequest) -> int | None:
               f"{setlist.show.size[0]}x{setlist.show.size[1]}" + (f" -> {cfg.out}" if cfg.out else ""))
         infer = None
         if cfg.inference == "process":
-            infer = InferenceProcess(models, device=cfg.device, threads=1)
+            infer = InferenceProcess(models, device=cfg.device, threads=1, stall_s=cfg.stall_s)
             opened.callback(infer.close)
         stats = run_fixed(conductor, presenter, face_input, timeline,
                           FixedOptions(fps=fps, start_frame=start, end_frame=end), on_frame=on_frame, progress=progress,

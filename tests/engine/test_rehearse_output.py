@@ -49,3 +49,38 @@ def test_writing_a_video_on_the_writer_thread_changes_no_frame_and_drops_none(se
         frames = list(c.decode(video=0))
     assert len(frames) == 39 and (frames[0].width, frames[0].height) == (64, 48)
     assert [round(float(f.time) * 30) for f in frames] == list(range(39))
+
+
+@pytest.mark.gl
+@pytest.mark.parametrize("fault", ["SIGKILL", "SIGSTOP"], ids=["killed", "frozen"])
+def test_a_child_that_dies_or_freezes_mid_render_is_restarted_and_the_frames_are_the_same(
+        setlist_file, tmp_path, monkeypatch, fault):
+    """The model's process really killed (or stopped: the watchdog kills it after stall_s) at frame 12 with
+    frames in flight: restarted, those frames generated again, and every frame as an inline render draws it."""
+    import os
+    import signal
+
+    from perform.engine import rehearsal
+    from perform.engine.inference_process import InferenceProcess
+
+    made = []
+
+    class FaultAtFrame12(InferenceProcess):
+        def collect(self, plan):
+            if plan.index == 12 and self.restarts == 0:
+                os.kill(self.pid, getattr(signal, fault))
+            return super().collect(plan)
+
+    def make(*a, **k):
+        made.append(FaultAtFrame12(*a, **k))
+        return made[-1]
+
+    monkeypatch.setattr(rehearsal, "InferenceProcess", make)
+    path = str(setlist_file(SHOW))
+    plain, faulted = tmp_path / "plain.txt", tmp_path / "faulted.txt"
+    assert run_rehearse(RehearseConfig(setlist=path, synthetic=True, device="cpu", hashes=str(plain),
+                                       inference="thread", progress=False)) == 0
+    assert run_rehearse(RehearseConfig(setlist=path, synthetic=True, device="cpu", hashes=str(faulted),
+                                       inference="process", stall_s=0.5, progress=False)) == 0
+    assert [p.restarts for p in made] == [1]
+    assert faulted.read_text().split() == plain.read_text().split()
