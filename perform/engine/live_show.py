@@ -26,7 +26,7 @@ from perform.engine.oscquery_show import open_oscquery, show_facts
 from perform.engine.midi_rig import MidiRig
 from perform.engine.presenter import ChainPresenter
 from perform.engine.reload import SetlistReloader
-from perform.engine.show import build_models, build_show, set_torch_threads
+from perform.engine.show import build_models, build_show, models_to_load, set_torch_threads
 from perform.engine.status import LiveStatus
 from perform.engine.stop import StopRequest, stop_on_signals
 from perform.engine.timing import TimingStats
@@ -250,7 +250,8 @@ def _run_live(cfg: LiveConfig, threads: int | None, control: ControlState, serve
     reloader = None
     if cfg.setlist:
         reloader = make_reloader(cfg.setlist, setlist, conductor, presenter, reload_models,
-                                 server.router if server is not None else None, query)
+                                 server.router if server is not None else None, query,
+                                 needs_loading=lambda sl, cache: bool(models_to_load(sl, cache, cfg.precision)))
         hooks.append(reloader)
     runner = LiveRunner(source, tracker_factory, program, presenter, control,
                         LiveOptions(fps=fps, frames=cfg.frames, on_frame=on_frame_hook, on_face=on_face, hud=cfg.hud,
@@ -299,15 +300,18 @@ def _run_live(cfg: LiveConfig, threads: int | None, control: ControlState, serve
     return 0
 
 
-def make_reloader(path: str, setlist, conductor, presenter, reload_models, router=None, query=None):
+def make_reloader(path: str, setlist, conductor, presenter, reload_models, router=None, query=None,
+                  needs_loading=None):
     """Hot reload of the setlist between frames; the OSC routes and the OSCQuery tree follow each swap (a pass
-    a reload adds is reachable at once, one it removes is refused)."""
+    a reload adds is reachable at once, one it removes is refused). needs_loading(setlist, cache): the edit's
+    models are built off the render thread."""
     def on_swap() -> None:
         if router is not None:
             declare_controls(router, conductor)
         if query is not None:
             query.set_facts(show_facts(conductor))
-    return SetlistReloader(SetlistWatcher(path, setlist), conductor, presenter, reload_models, on_swap=on_swap)
+    return SetlistReloader(SetlistWatcher(path, setlist), conductor, presenter, reload_models, on_swap=on_swap,
+                           needs_loading=needs_loading)
 
 
 def declare_controls(router, conductor) -> None:

@@ -20,7 +20,7 @@ from perform.engine.fixed_clock import EventTimeline, FixedOptions, run_fixed, r
 from perform.engine.inference_process import InferenceProcess
 from perform.engine.presenter import ChainPresenter
 from perform.engine.reload import SetlistReloader
-from perform.engine.show import build_models, build_show, load_setlist_or_default, set_torch_threads
+from perform.engine.show import build_models, build_show, load_setlist_or_default, models_to_load, set_torch_threads
 from perform.engine.stages import FaceInput, Program
 from perform.engine.stop import StopRequest, stop_on_signals
 from perform.engine.timing import TimingStats
@@ -319,7 +319,8 @@ def _preview(cfg: RehearseConfig, setlist: Setlist, conductor, face_input, timel
     reload = None
     if cfg.setlist:
         reload = SetlistReloader(SetlistWatcher(cfg.setlist, setlist), conductor, presenter,
-                                 lambda sl, cache: build_models(sl, cfg.device, cache, cfg.precision))
+                                 lambda sl, cache: build_models(sl, cfg.device, cache, cfg.precision),
+                                 needs_loading=lambda sl, cache: bool(models_to_load(sl, cache, cfg.precision)))
 
     def between_frames(now: float) -> None:
         frame = presenter.take_frame()  # the frame drawn last, without the HUD

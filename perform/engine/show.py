@@ -12,7 +12,7 @@ from typing import Any, Callable, Sequence
 
 import torch
 
-from perform.engine.conductor import Conductor, card_of_key, load_models, make_mapper
+from perform.engine.conductor import Conductor, card_of_key, load_models, make_mapper, model_key, setlist_bends
 from perform.engine.defaults import UNTRAINED, default_setlist
 from perform.errors import PerformError
 from perform.nets.declared import declared_model, declared_spec
@@ -90,9 +90,23 @@ def build_models(setlist: Setlist, device: str | None, cache: dict | None = None
         other, swap, defaults = decl
         return declared_model(path, dev, precision, other, swap, dict(defaults))
 
-    if cache is not None:  # reuse only what the setlist would build the same way
-        cache = {k: m for k, m in cache.items() if _reusable(m, card_of_key(k), declared, precision)}
-    return load_models(setlist, device, cache, loader)
+    return load_models(setlist, device, _reusable_cache(setlist, cache, precision), loader)
+
+
+def models_to_load(setlist: Setlist, cache: dict | None, precision: str = "fp32") -> list[str]:
+    """The model keys build_models would load rather than reuse from `cache` (a hot reload loads those off the
+    render thread: a model's load is a visible stall)."""
+    reusable = _reusable_cache(setlist, cache, precision) or {}
+    bends = setlist_bends(setlist)
+    return sorted({k for k in (model_key(s, bends) for s in setlist.scenes) if k not in reusable})
+
+
+def _reusable_cache(setlist: Setlist, cache: dict | None, precision: str) -> dict | None:
+    """The cached models the setlist would build the same way (its card is not declared, or declared alike)."""
+    if cache is None:
+        return None
+    declared = {str(s.model_path): s.model_declaration() for s in setlist.scenes}
+    return {k: m for k, m in cache.items() if _reusable(m, card_of_key(k), declared, precision)}
 
 
 def _reusable(model: GenerativeModel, path: str, declared: dict, precision: str) -> bool:

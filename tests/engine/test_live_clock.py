@@ -367,3 +367,40 @@ def test_the_same_inputs_are_never_generated_twice(setlist_file, make_runner):
         runner._infer_step()  # the infer worker's step, on this thread: each plan is taken up in turn
     assert runner.stats.stats("infer", whole_run=True).count == 2  # first and moved; again was the image already made
     assert runner.results.peek()[0].plan is moved
+
+
+def test_a_hot_reload_that_loads_a_model_never_stops_the_show(setlist_file, make_runner):
+    """An edit naming a model not loaded yet: its load runs off the render thread (here it takes until the
+    show has drawn five more frames, or 10 s), the show draws meanwhile, and the new model's images follow."""
+    from perform.engine.live_show import make_reloader
+    from perform.engine.show import models_to_load
+
+    loading, drawn_while_loading, new_model = threading.Event(), threading.Event(), []
+    count = [0]
+
+    def slow_build(sl, cache):
+        models = build_models(sl, "cpu", cache)
+        if models_to_load(sl, cache):  # a large model: the load is not done until the show drew on
+            loading.set()
+            drawn_while_loading.wait(10.0)
+        return models
+
+    def on_frame(n, plan, gen):
+        if n == 5:
+            path.write_text(path.read_text().replace("/tiny\"", "/tiny-b\""))
+        if loading.is_set() and not drawn_while_loading.is_set():
+            count[0] += 1
+            if count[0] >= 5:
+                drawn_while_loading.set()
+        if gen is not None and "tiny-b" in gen.plan.jobs[0].model_key:
+            new_model.append(n)
+            runner.state.quit = True
+
+    path = setlist_file(SHOW)
+    runner, conductor, presenter = make_runner(path, SyntheticSource(fps=30), frames=600, on_frame=on_frame)
+    reloader = make_reloader(str(path), conductor.setlist, conductor, presenter, slow_build,
+                             needs_loading=lambda sl, cache: bool(models_to_load(sl, cache)))
+    runner.opt.between_frames.append(lambda now: reloader(now + 1.0))  # poll every frame
+    runner.run()
+    assert count[0] >= 5  # five frames drawn while the model loaded
+    assert reloader.reloads == 1 and not reloader.loading and new_model  # then the new model's images
