@@ -7,7 +7,6 @@ import shutil
 import subprocess
 import sys
 import textwrap
-import time
 
 import pytest
 
@@ -88,15 +87,17 @@ CURSOR_SCRIPT = textwrap.dedent("""
 
 
 def _run_under_xvfb(script: str, marker: str) -> None:
-    display = f":{90 + os.getpid() % 400}"
-    xvfb = subprocess.Popen([XVFB, display, "-screen", "0", "320x240x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # -displayfd: Xvfb takes a free display number itself and writes it here once it is ready (two suites side
+    # by side never pick the same one, and nothing polls for a socket)
+    ready_r, ready_w = os.pipe()
+    xvfb = subprocess.Popen([XVFB, "-displayfd", str(ready_w), "-screen", "0", "320x240x24", "-nolisten", "tcp"],
+                            pass_fds=(ready_w,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(ready_w)
     try:
-        for _ in range(100):  # the socket appears when the server is ready
-            if os.path.exists(f"/tmp/.X11-unix/X{display[1:]}") or xvfb.poll() is not None:
-                break
-            time.sleep(0.05)
-        assert xvfb.poll() is None, "Xvfb exited at start"
+        with os.fdopen(ready_r) as ready:
+            number = ready.readline().strip()  # empty if Xvfb exited without a display
+        assert number.isdigit() and xvfb.poll() is None, "Xvfb exited at start"
+        display = f":{number}"
         env = {**os.environ, "DISPLAY": display, "SDL_VIDEODRIVER": "x11", "SDL_AUDIODRIVER": "dummy"}
         # a child process: the window and its GL driver are process-global, and a driver crash must not take pytest
         result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
