@@ -14,7 +14,6 @@ import torch
 
 from perform.engine.conductor import Conductor, card_of_key, load_models, make_mapper, model_key, setlist_bends
 from perform.engine.defaults import UNTRAINED, default_setlist
-from perform.errors import PerformError
 from perform.nets.declared import declared_model, declared_spec
 from perform.nets.model import GenerativeModel, load_model, random_vaegan
 from perform.setlist.loader import load_setlist
