@@ -27,27 +27,13 @@ from perform.engine.show import build_show
 from perform.engine.stages import NO_FRAME_INDEX
 from perform.sources.synthetic import SyntheticSource
 from perform.tracking.tracker import FaceTracker
+from tests.engine.shows import one_scene
 
 pytestmark = pytest.mark.gl
 
 ROOT = Path(__file__).resolve().parents[2]
 
-SHOW = """
-[show]
-size = [96, 64]
-[show.defaults]
-model = "{models}/tiny"
-drive = "both"
-[[scene]]
-name = "only"
-seeds = [1]
-duration = "hold"
-mapping = []
-[[scene.shader]]
-type = "colour_grade"
-name = "grade"
-params = { saturation = 1.0 }
-"""
+SHOW = one_scene()
 
 
 @pytest.fixture
@@ -255,8 +241,7 @@ def test_a_hot_reload_to_another_model_reaches_the_chained_child(chained, setlis
     assert len(new_images) >= 3 and runner.frames_drawn < 900  # images from the new model, made in the same child
 
 
-WALK = SHOW.replace("seeds = [1]", "seeds = [1, 2]\nkeyframe_every = { seconds = 0.5 }").replace(
-    'drive = "both"', 'drive = "latent"')  # the latent walks on its own; the face does not move it
+WALK = one_scene(drive="latent", seeds="[1, 2]", walk="{ seconds = 0.5 }")  # the latent walks on its own
 
 
 @pytest.mark.parametrize("inbetweens", [True, False], ids=["in-betweens", "camera frames only"])

@@ -15,25 +15,11 @@ from perform.engine.live_clock import LiveOptions, LiveRunner
 from perform.engine.show import build_models, build_show
 from perform.sources.synthetic import SyntheticSource
 from perform.tracking.tracker import FaceTracker
+from tests.engine.shows import one_scene
 
 pytestmark = pytest.mark.gl
 
-SHOW = """
-[show]
-size = [96, 64]
-[show.defaults]
-model = "{models}/tiny"
-drive = "both"
-[[scene]]
-name = "only"
-seeds = [1]
-duration = "hold"
-mapping = []
-[[scene.shader]]
-type = "colour_grade"
-name = "grade"
-params = { saturation = 1.0 }
-"""
+SHOW = one_scene()
 
 
 @pytest.fixture

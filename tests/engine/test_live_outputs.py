@@ -12,22 +12,11 @@ import pytest
 from perform.engine.live_show import LiveConfig, run_live
 from perform.outputs.options import OutputOptions
 from tests.outputs.conftest import BlockingSink, UDPReceiver
+from tests.engine.shows import one_scene
 
 pytestmark = pytest.mark.gl
 
-SHOW = """
-[show]
-size = [64, 48]
-[show.defaults]
-model = "{models}/tiny"
-drive = "latent"
-[[scene]]
-name = "only"
-seeds = [1, 2]
-keyframe_every = 0.5
-duration = "hold"
-mapping = []
-"""
+SHOW = one_scene(size="[64, 48]", drive="latent", seeds="[1, 2]", walk="0.5", saturation=None)
 
 
 class KeepingSink:

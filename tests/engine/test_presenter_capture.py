@@ -6,21 +6,11 @@ import numpy as np
 import pytest
 
 from perform.engine.plan import generate
+from tests.engine.shows import one_scene
 
 pytestmark = pytest.mark.gl
 
-SHOW = """
-[show]
-size = [96, 64]
-[show.defaults]
-model = "{models}/tiny"
-drive = "latent"
-[[scene]]
-name = "only"
-seeds = [1]
-duration = "hold"
-mapping = []
-"""
+SHOW = one_scene(drive="latent", saturation=None)
 
 
 def test_outputs_take_the_frame_before_the_hud(setlist_file, staged):

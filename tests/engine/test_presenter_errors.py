@@ -16,24 +16,11 @@ from perform.render.hud import Hud
 from perform.render.shaders import find_shader_dir
 from perform.setlist.loader import load_setlist
 from perform.setlist.scheduler import SceneScheduler
+from tests.engine.shows import one_scene
 
 pytestmark = pytest.mark.gl
 
-SHOW = """
-[show]
-size = [64, 64]
-[show.defaults]
-model = "{models}/tiny"
-[[scene]]
-name = "only"
-seeds = [1]
-duration = "hold"
-mapping = []
-[[scene.shader]]
-type = "colour_grade"
-name = "grade"
-params = { saturation = 0.5 }
-"""
+SHOW = one_scene(size="[64, 64]", drive=None, saturation=0.5)
 
 
 def _touch_newer(path):
