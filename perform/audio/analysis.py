@@ -51,7 +51,7 @@ class AudioAnalyzer:
         self._power_scale = weights / (n * w_sq)  # |X|^2 -> the bin's share of the mean square
         self._mag_scale = 2.0 / w_sum              # |X| -> a sine's peak amplitude
         freqs = np.fft.rfftfreq(n, 1.0 / sample_rate)
-        self._bands = [(freqs >= lo) & (freqs < hi) for _, lo, hi in BANDS]
+        self._bands = [(freqs >= lo) & (freqs < hi) for _, lo, hi, _ in BANDS]
         self._frame = np.zeros(n, np.float64)  # the last n_fft samples
         self._pending = np.zeros(self.hop, np.float64)
         self._n_pending = 0
@@ -67,7 +67,7 @@ class AudioAnalyzer:
         self._onset_sample: int | None = None
         self.onsets = 0
         self.tempo = TempoTracker(sample_rate / self.hop)
-        self._level = (0.0, 0.0, 0.0, 0.0)  # rms, low, mid, high
+        self._level: tuple[float, ...] = (0.0,) * (1 + len(BANDS))  # rms, then each band
 
     def feed(self, samples: np.ndarray) -> None:
         """Mono samples (any length, any float or int dtype in full-scale units)."""
@@ -120,12 +120,12 @@ class AudioAnalyzer:
         """The signals after the hops analysed so far (what a video frame at that moment shows)."""
         sr = self.sample_rate
         now = self.samples  # whole hops: a block's unfinished tail changes nothing until its hop is complete
-        rms, low, mid, high = self._level
+        rms, *bands = self._level
         db = 20.0 * math.log10(rms) if rms > 10 ** (SILENCE_DB / 20.0) else SILENCE_DB
         onset = 0.0
         if self._onset_sample is not None:
             onset = math.exp(-max(0, now - self._onset_sample) / (ONSET_DECAY_S * sr))
         hop_pos = now / self.hop - 1.0  # envelope index of the newest hop
-        return AudioValues(t_s=now / sr, rms=rms, db=max(db, SILENCE_DB), low=low, mid=mid, high=high,
+        return AudioValues(t_s=now / sr, rms=rms, db=max(db, SILENCE_DB), bands=tuple(bands),
                            flux=max(self._hold) if self._hold else 0.0, onset=onset, onsets=self.onsets,
                            beat=self.tempo.phase_at(hop_pos), tempo=self.tempo.tempo_bpm)

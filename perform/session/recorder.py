@@ -21,7 +21,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Literal
 
 import av
 import cv2
@@ -69,11 +69,14 @@ def check_session_dir(directory: str | os.PathLike, overwrite: bool = False) -> 
     return d
 
 
+RecorderState = Literal["recording", "failed", "closed"]  # failed: stopped by a write error
+
+
 @dataclass(frozen=True, slots=True)
 class RecorderStatus:
-    """state: 'recording', 'failed' (stopped by a write error; `error` says why) or 'closed'."""
+    """Where a recording stands; `error` says why when the state is 'failed'."""
 
-    state: str
+    state: RecorderState
     directory: str
     faces: int
     events: int
@@ -139,7 +142,7 @@ class SessionRecorder:
         self._counts = {"faces": 0, "events": 0, "scenes": 0, "camera_frames": 0, "dropped_faces": 0,
                         "dropped_events": 0, "dropped_camera_frames": 0, "out_of_order": 0, "rendered_frames": 0}
         self._last_t = 0.0
-        self._state = "recording"
+        self._state: RecorderState = "recording"
         self._error: str | None = None
         self._last_scene: str | None = None
         self._last_face: FaceObservation | None = None
