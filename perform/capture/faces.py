@@ -130,8 +130,22 @@ def capture_images(images: Iterable[tuple[str, np.ndarray] | CaptureItem], out_d
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
-    _publish(work, out)
+    if report[2] == 0:  # no crops: not a dataset (a rerun into `out` must not be refused); the reasons stay
+        _publish_skipped_only(work, out)
+    else:
+        _publish(work, out)
     return CaptureReport(out, *report)
+
+
+def _publish_skipped_only(work: Path, out: Path) -> None:
+    """Keep only the list of skipped images in `out`, for a capture that found no face."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        os.replace(work / SKIPPED, out / SKIPPED)
+    except OSError as exc:
+        raise PerformError(f"cannot write {out / SKIPPED}: {exc}") from exc
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def _publish(work: Path, out: Path) -> None:

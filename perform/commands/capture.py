@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections import Counter
 
 from perform.commands import options
 from perform.errors import PerformError
@@ -38,7 +39,9 @@ def run(args: argparse.Namespace) -> int:
     report = capture.capture_images(items, args.out, args.size, dedup=args.dedup, progress=not args.no_progress,
                                     total=total, description={"origin": origin})
     if report.saved == 0:
-        raise PerformError(f"no faces found in {origin} ({report.seen} images looked at); "
-                           f"the reasons are listed in {report.out_dir / capture.SKIPPED}")
+        reasons = Counter(why for _, why in report.skipped).most_common(3)
+        raise PerformError(f"no faces found in {origin} ({report.seen} images looked at: "
+                           + "; ".join(f"{why} ({n})" for why, n in reasons)
+                           + f"); every image's reason is in {report.out_dir / capture.SKIPPED}")
     print(report.summary())
     return 0

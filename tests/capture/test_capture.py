@@ -57,7 +57,7 @@ def test_folder_capture_crops_and_lists_skips(tmp_path, faces):
     assert lm is not None and abs(lm[[33, 133, 362, 263], 1].mean() - EYE_Y) < 0.04
 
 
-def test_folder_without_faces_fails_clearly(tmp_path, capsys):
+def test_folder_without_faces_fails_clearly_and_leaves_no_dataset(tmp_path, capsys, faces):
     src = tmp_path / "nothing"
     src.mkdir()
     _write(src / "grey.png", np.full((64, 64, 3), 50, np.uint8))
@@ -65,6 +65,18 @@ def test_folder_without_faces_fails_clearly(tmp_path, capsys):
     assert rc != 0
     assert "no faces found" in capsys.readouterr().err
     assert "no face" in (tmp_path / "o" / SKIPPED).read_text()
+    assert not (tmp_path / "o" / MANIFEST).exists() and not list(tmp_path.glob("*.partial"))
+    # nothing there is a dataset: the same folder takes the next try
+    _write(src / "face.png", faces[0][1])
+    assert main(["capture", "--images", str(src), "--out", str(tmp_path / "o"), "--no-progress"]) == 0
+    assert len((tmp_path / "o" / MANIFEST).read_text().splitlines()) == 1
+
+
+def test_a_video_that_is_not_there_is_named_with_why(tmp_path, capsys):
+    rc = main(["capture", "--video", str(tmp_path / "x.mp4"), "--out", str(tmp_path / "o"), "--no-progress"])
+    err = capsys.readouterr().err
+    assert rc != 0 and "x.mp4" in err and "not found" in err, err
+    assert not (tmp_path / "o" / MANIFEST).exists()
 
 
 def test_capture_images_api_and_existing_dataset_refused(tmp_path, faces):
