@@ -4,7 +4,8 @@ Optional (`pip install perform-av[link]`, which brings aalink: GPL-3.0, hence no
 imported only with `--link`. A thread polls the session a hundred times a second: a tempo that moved is posted,
 and each beat crossed is posted with its count on the session's timeline (quantum 4 by default, so counts that
 divide by 4 are the session's bar lines), stamped at the moment it was crossed (back-dated by the fraction of a
-beat since). The tempo's one owner stays the scheduler; sessions record these events like any other, so a
+beat since). It joins the session when made, so that peers are found while the show loads, and posts from
+`start()`: a show alone in the session proposes its setlist's tempo; one that joins others takes theirs. The tempo's one owner stays the scheduler; sessions record these events like any other, so a
 rehearsal replays the tempo the Link session had.
 
 aalink's Link needs an asyncio loop only for its own futures and callbacks, which this never uses: it is given
@@ -61,6 +62,12 @@ class LinkClock:
         self._beat: int | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="link", daemon=True)
+
+    def start(self, tempo_bpm: float | None = None) -> None:
+        """Start posting. Alone in the session (no peers found since joining), propose `tempo_bpm` (the
+        setlist's) as the session's tempo; with peers, their tempo is the show's, as Link intends."""
+        if tempo_bpm is not None and MIN_BPM <= tempo_bpm <= MAX_BPM and int(self.link.num_peers) == 0:
+            self.link.tempo = float(tempo_bpm)
         self._thread.start()
 
     def poll(self) -> list[ControlEvent]:
@@ -98,7 +105,8 @@ class LinkClock:
 
     def close(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=2.0)
+        if self._thread.is_alive():
+            self._thread.join(timeout=2.0)
         try:
             self.link.enabled = False
         except Exception as exc:

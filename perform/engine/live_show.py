@@ -151,6 +151,7 @@ def _run_live(cfg: LiveConfig, threads: int | None, control: ControlState, serve
                       control=control, reply=server.reply if server is not None else None, on_scene=on_scene,
                       audio=audio)
     setlist, models, conductor = show.setlist, show.models, show.conductor
+    rig.start(setlist.show.tempo_bpm)
     if audio is None and maps_audio(conductor.runtimes):
         log.warning("the setlist maps audio.* signals and no --audio-in was given: they read silence")
     crop_size = next(iter(models.values())).resolution

@@ -49,6 +49,11 @@ class MidiRig:
         rig.parts = [p for p in (rig.midi_in, rig.midi_out, rig.link, rig.learn) if p is not None]
         return rig
 
+    def start(self, tempo_bpm: float) -> None:
+        """Once the show is built: Link starts posting, proposing the setlist's tempo if it is alone."""
+        if self.link is not None:
+            self.link.start(tempo_bpm)
+
     def wrap(self, program: Any) -> Any:
         """The program the live clock steps: learning sees its events (keys, OSC, MIDI) on the way."""
         return LearningProgram(program, self.learn) if self.learn is not None else program
