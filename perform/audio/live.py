@@ -115,11 +115,17 @@ class LiveAudioSignals:
         self.blocks = 0
         self.failures = 0
         self._reporter = ErrorReporter(log)
+        self._record: Callable[[float, np.ndarray, int], None] | None = None
         self._thread = threading.Thread(target=self._supervise, name="audio-in", daemon=True)
 
     def start(self) -> "LiveAudioSignals":
         self._thread.start()
         return self
+
+    def record_to(self, add_audio: Callable[[float, np.ndarray, int], None]) -> None:
+        """Hand each block to `add_audio(t_s, mono, sample_rate)` (a SessionRecorder's), stamped on the show's
+        clock (time.perf_counter) at its first sample. It is called on the sound card's thread: it must not wait."""
+        self._record = add_audio
 
     def values_at(self, t_s: float) -> AudioValues:
         """The newest analysis (t_s is the show's clock: live, the newest is what there is)."""
@@ -130,6 +136,9 @@ class LiveAudioSignals:
         try:
             x = np.asarray(indata, dtype=np.float32)
             mono = x.mean(axis=1) if x.ndim == 2 else x.reshape(-1)
+            record = self._record
+            if record is not None:  # a copy: PortAudio reuses its buffer once this returns
+                record(self._first_sample_time(frames, time_info), np.array(mono, np.float32), self.sample_rate)
             self.analyzer.feed(mono)
             if self._stream is not None:  # a late block from a stream being closed publishes nothing
                 self._values = self.analyzer.values()
@@ -138,6 +147,18 @@ class LiveAudioSignals:
             self.blocks += 1
         except Exception as exc:  # an exception here would abort the stream: report it and carry on
             self._reporter.report("audio analysis", exc)
+
+    def _first_sample_time(self, frames: int, time_info: Any) -> float:
+        """When the block's first sample reached the converter, on time.perf_counter: PortAudio's capture and
+        callback times give the delay; a host API without them (zeros) is taken to call back as a block ends."""
+        now = time.perf_counter()
+        try:
+            delay = float(time_info.currentTime) - float(time_info.inputBufferAdcTime)
+        except (AttributeError, TypeError, ValueError):
+            delay = -1.0
+        if not frames / self.sample_rate <= delay < 0.5:
+            delay = frames / self.sample_rate
+        return now - delay
 
     def _finished(self) -> None:
         self._ended.set()

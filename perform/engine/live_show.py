@@ -186,7 +186,9 @@ def _run_live(cfg: LiveConfig, threads: int | None, control: ControlState, serve
     if cfg.record:
         recorder = SessionRecorder(cfg.record, fps=cfg.capture_fps, setlist=cfg.setlist or "",
                                    model=next(iter(models.values())).info.name, source=cfg.source,
-                                   record_video=cfg.record_video, crop_size=crop_size)
+                                   record_video=cfg.record_video, record_audio=audio is not None, crop_size=crop_size)
+        if audio is not None:  # the sound the audio.* mappings hear, so that a rehearsal hears it too
+            audio.record_to(recorder.add_audio)
     if cfg.headless:
         ctx = create_headless_context()
         window = None

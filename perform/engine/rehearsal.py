@@ -174,7 +174,8 @@ class Rehearsal:
     start: int
     end: int
     what: str  # the input, in words
-    audio: FileAudioSignals | None = None  # --audio's signals for audio.* mappings; the caller closes it
+    audio: FileAudioSignals | None = None  # the audio.* mappings' signals; the caller closes it
+    audio_path: str | None = None  # what they are read from and --out carries: --audio, or the session's sound
 
 
 def assemble(cfg: RehearseConfig) -> Rehearsal:
@@ -195,6 +196,7 @@ def assemble(cfg: RehearseConfig) -> Rehearsal:
 
     events: list[ControlEvent] = []
     length_s: float | None = None
+    audio_path = cfg.audio
     if session_dir:
         session = load_session(session_dir)
         for repair in session.repairs:
@@ -203,6 +205,12 @@ def assemble(cfg: RehearseConfig) -> Rehearsal:
         events = session.events()
         length_s = session.duration_s
         what = f"session {session_dir}"
+        if session.audio_path is not None:
+            if cfg.audio:
+                print(f"note: --audio {cfg.audio} is heard instead of the session's recorded sound")
+            else:
+                audio_path = str(session.audio_path)
+                what += " with its recorded sound"
     elif video:
         src = VideoFileSource(video)
         require_face(src, video)
@@ -223,11 +231,11 @@ def assemble(cfg: RehearseConfig) -> Rehearsal:
 
     timeline = EventTimeline(events)
     # the audio muxed into --out is the audio the mappings hear: audio.* signals from the same file, frame by frame
-    audio = FileAudioSignals(cfg.audio) if cfg.audio else None
+    audio = FileAudioSignals(audio_path) if audio_path else None
     conductor = build_show(setlist, models=models, control=timeline.control, audio=audio).conductor
     if audio is None and maps_audio(conductor.runtimes):
         print("note: the setlist maps audio.* signals and no --audio was given: they read silence")
-    return Rehearsal(setlist, models, conductor, face_input, timeline, start, end, what, audio)
+    return Rehearsal(setlist, models, conductor, face_input, timeline, start, end, what, audio, audio_path)
 
 
 def _run_rehearse(cfg: RehearseConfig, stop: StopRequest) -> int | None:
@@ -260,7 +268,7 @@ def _render(cfg: RehearseConfig, r: Rehearsal, stop: StopRequest) -> int | None:
         opened.callback(presenter.close)
         writer = None
         if cfg.out:
-            writer = VideoFileOutput(cfg.out, setlist.show.size, fps, audio_path=cfg.audio, crf=cfg.crf,
+            writer = VideoFileOutput(cfg.out, setlist.show.size, fps, audio_path=r.audio_path, crf=cfg.crf,
                                      preset=cfg.x264_preset, audio_offset_s=cfg.t_from, x264_threads=cfg.x264_threads,
                                      on_encoded=lambda ms: stats.add("encode", ms))
             opened.callback(lambda: writer.close() if ok else writer.abort())

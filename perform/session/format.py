@@ -11,6 +11,7 @@ A session folder holds a live run's inputs, in open formats, so a rehearsal can 
     crops.mp4       the aligned face crops (H.264, fragmented MP4), one video frame per face row, black where absent
     events.jsonl    one control event a line: {"t_s", "address", "args", "origin"}
     camera.mp4      optional: the camera video (H.264, fragmented MP4), presentation times in milliseconds
+    audio.wav       optional: the audio input's sound, mono 16-bit PCM, sample k at time k / rate
 
 Everything is appended and flushed to disk at least every second, so a recording that never closed (the
 process killed, the power cut) replays up to its last flush: the reader rebuilds the face track from the
@@ -39,6 +40,7 @@ FACES = "faces.npz"
 CROPS = "crops.mp4"
 EVENTS = "events.jsonl"
 CAMERA = "camera.mp4"
+AUDIO = "audio.wav"
 FACE_ROWS = "faces.rows.partial"
 LANDMARKS = "faces.landmarks.partial"
 
@@ -58,7 +60,7 @@ class Manifest:
     duration_s: the time of the last thing recorded plus one frame period: a rehearsal of
         round(duration_s * fps) frames covers the whole recording.
     files: role -> file name inside the folder ("faces", "events", "crops" unless frames is 0, optionally
-        "camera").
+        "camera" and "audio").
     counts: what was recorded and what was dropped (faces, events, camera_frames, dropped_*).
     complete: False while recording (and after a recording that never closed): the face track is then in
         the journals, and frames / duration_s / counts are as of the last flush.

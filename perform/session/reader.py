@@ -72,6 +72,12 @@ class Session:
         return [(e.t_s, str(e.args[0]) if e.args else "") for e in self.recorded_events
                 if e.origin == fmt.SCENE_ORIGIN]
 
+    @property
+    def audio_path(self) -> Path | None:
+        """The recorded input sound (audio.wav: sample k at time k / rate), or None when none was recorded."""
+        name = self.manifest.files.get("audio")
+        return self.directory / name if name and (self.directory / name).is_file() else None
+
     def face_input(self, crop_size: int | None = None) -> "SessionFaceInput":
         return SessionFaceInput(self, crop_size or self.manifest.crop_size)
 
@@ -157,7 +163,7 @@ def _load_manifest(d: Path) -> fmt.Manifest:
     except fmt.FormatError as exc:
         raise PerformError(f"{path}: {exc}") from exc
     for role, name in manifest.files.items():
-        if not manifest.complete and role in ("faces", "crops", "camera"):
+        if not manifest.complete and role in ("faces", "crops", "camera", "audio"):
             continue  # an unfinished recording: the face track is in its journals, videos may not have begun
         if not (d / name).is_file():
             raise PerformError(f"{d / name}: missing (the manifest lists it as the session's {role} file)")

@@ -11,6 +11,7 @@ the reader repairs the rest (format.py). close() packs the face track and marks 
 
 from __future__ import annotations
 
+import collections
 import datetime as _dt
 import io
 import json
@@ -30,6 +31,7 @@ import numpy as np
 from perform.control.events import ControlEvent
 from perform.errors import ErrorReporter, PerformError
 from perform.session import format as fmt
+from perform.session.audio_track import AudioTrackWriter
 from perform.render.video_out import VideoFileOutput
 from perform.sources.frame import Frame
 from perform.tracking.observation import FEATURE_NAMES, FaceObservation
@@ -40,7 +42,8 @@ N_LANDMARKS = 478
 CROPS_CRF = 14  # near-transparent at 64 px (mean error about 3/255, most of it 4:2:0 chroma); crops are tiny
 FLUSH_INTERVAL_S = 0.5  # checked after each item and every 0.25 s idle: on disk within about 0.75 s
 _STOP = object()
-_SESSION_FILES = {fmt.MANIFEST, fmt.FACES, fmt.CROPS, fmt.EVENTS, fmt.CAMERA, fmt.FACE_ROWS, fmt.LANDMARKS,
+EARLY_AUDIO_S = 2.0  # sound kept from before the session's origin is known (a block before it is trimmed anyway)
+_SESSION_FILES = {fmt.MANIFEST, fmt.FACES, fmt.CROPS, fmt.EVENTS, fmt.CAMERA, fmt.AUDIO, fmt.FACE_ROWS, fmt.LANDMARKS,
                   fmt.MANIFEST + ".tmp", fmt.FACES + ".tmp", ".landmarks.f16.partial"}
 # OSError covers disk full and permissions; PyAV raises its own errors for the same causes
 WRITE_ERRORS = (OSError, av.FFmpegError)
@@ -115,10 +118,24 @@ class _Channel:
             self._tick()
 
 
-class SessionRecorder:
-    """Records faces, control events, scene changes and (optionally) camera frames to `directory`.
+class _FlushTimer:
+    """When a writer's files go to disk: at most every FLUSH_INTERVAL_S, and only after something was written."""
 
-    add_face / add_event / add_events / add_frame may be called from any thread and never block. Calling the
+    def __init__(self) -> None:
+        self.dirty = False
+        self._at = time.monotonic()
+
+    def due(self) -> bool:
+        if not self.dirty or time.monotonic() - self._at < FLUSH_INTERVAL_S:
+            return False
+        self.dirty, self._at = False, time.monotonic()
+        return True
+
+
+class SessionRecorder:
+    """Records faces, control events, scene changes and (optionally) camera frames and input sound to `directory`.
+
+    add_face / add_event / add_events / add_frame / add_audio may be called from any thread and never block. Calling the
     recorder itself, recorder(index, plan, generated), matches LiveOptions.on_frame and records scene changes.
     close() finishes the files and writes manifest.json last; it never raises either, and returns the status.
 
@@ -126,21 +143,23 @@ class SessionRecorder:
     """
 
     def __init__(self, directory: str | os.PathLike, fps: float = 30.0, setlist: str = "", model: str = "",
-                 source: str = "", record_video: bool = False, crop_size: int = 64,
+                 source: str = "", record_video: bool = False, record_audio: bool = False, crop_size: int = 64,
                  origin_s: float | None = None, queue_size: int = 1024, video_queue_size: int = 8,
+                 audio_queue_size: int = 2048,
                  reporter: ErrorReporter | None = None) -> None:
         if fps <= 0:
             raise ValueError(f"fps must be > 0, got {fps}")
         if crop_size < 2 or crop_size % 2:
             raise ValueError(f"crop_size must be even and >= 2 (H.264 4:2:0), got {crop_size}")
         self.directory = Path(directory)
-        self.fps, self.crop_size, self.record_video = float(fps), int(crop_size), record_video
+        self.fps, self.crop_size, self.record_video, self.record_audio = float(fps), int(crop_size), record_video, record_audio
         self._meta = {"setlist": str(setlist or ""), "model": str(model or ""), "source": str(source or "")}
         self._reporter = reporter or ErrorReporter(log)
         self._lock = threading.Lock()
         self._origin = origin_s
         self._counts = {"faces": 0, "events": 0, "scenes": 0, "camera_frames": 0, "dropped_faces": 0,
-                        "dropped_events": 0, "dropped_camera_frames": 0, "out_of_order": 0, "rendered_frames": 0}
+                        "dropped_events": 0, "dropped_camera_frames": 0, "out_of_order": 0, "rendered_frames": 0,
+                        **({"audio_samples": 0, "audio_padded": 0, "dropped_audio_blocks": 0} if record_audio else {})}
         self._last_t = 0.0
         self._state: RecorderState = "recording"
         self._error: str | None = None
@@ -155,18 +174,23 @@ class SessionRecorder:
         self._landmarks_file: io.BufferedWriter | None = None
         self._crops: VideoFileOutput | None = None
         self._events_file: io.TextIOWrapper | None = None
-        self._dirty = False
-        self._flushed_at = time.monotonic()
+        self._track_flush = _FlushTimer()
         self._flushed_rows = 0
         # camera-thread state
         self._camera: VideoFileOutput | None = None
-        self._camera_dirty = False
-        self._camera_flushed_at = time.monotonic()
+        self._camera_flush = _FlushTimer()
+        # sound-thread state
+        self._audio_track: AudioTrackWriter | None = None
+        self._audio_early: collections.deque = collections.deque()
+        self._audio_flush = _FlushTimer()
         self._track = _Channel("track", queue_size, self._handle_track, self._tick_track)
         self._video = _Channel("camera", video_queue_size, self._handle_camera, self._tick_camera)
+        self._audio = _Channel("audio", audio_queue_size, self._handle_audio, self._tick_audio)
         self._track.thread.start()
         if record_video:
             self._video.thread.start()
+        if record_audio:
+            self._audio.thread.start()
 
     # -- callers' side (any thread; never blocks, never raises) ---------------------------------------
     @property
@@ -193,6 +217,13 @@ class SessionRecorder:
         if self.record_video:
             self._offer(self._video, ("frame", frame), frame.t_capture_s, "dropped_camera_frames")
 
+    def add_audio(self, t_s: float, block: np.ndarray, sample_rate: int) -> None:
+        """A block of the input's sound (mono float) whose first sample was heard at t_s, for audio.wav (ignored
+        unless record_audio). The sound card's thread calls this: it only queues. Sound never sets the origin."""
+        if self.record_audio:
+            self._offer(self._audio, ("audio", (float(t_s), block, int(sample_rate))), t_s, "dropped_audio_blocks",
+                        sets_origin=False)
+
     def add_scene(self, name: str, t_s: float | None = None) -> None:
         """The show entered scene `name` at t_s (default: now on the live clock, time.perf_counter).
         Recorded for verification (origin 'scene'); a rehearsal does not replay it."""
@@ -211,10 +242,10 @@ class SessionRecorder:
             self._counts["rendered_frames"] += 1
         self.add_scene(getattr(plan, "scene", ""), plan.t_s)
 
-    def _offer(self, channel: _Channel, item: tuple, t_s: float, dropped_key: str) -> None:
+    def _offer(self, channel: _Channel, item: tuple, t_s: float, dropped_key: str, sets_origin: bool = True) -> None:
         if not self.recording:
             return
-        if self._origin is None:
+        if sets_origin and self._origin is None:
             with self._lock:
                 if self._origin is None:
                     self._origin = float(t_s)
@@ -228,7 +259,7 @@ class SessionRecorder:
     def status(self) -> RecorderStatus:
         with self._lock:
             c = dict(self._counts)
-        dropped = c["dropped_faces"] + c["dropped_events"] + c["dropped_camera_frames"]
+        dropped = c["dropped_faces"] + c["dropped_events"] + c["dropped_camera_frames"] + c.get("dropped_audio_blocks", 0)
         return RecorderStatus(self._state, str(self.directory), c["faces"], c["events"], c["camera_frames"],
                               dropped, self._last_t, self._error)
 
@@ -240,8 +271,8 @@ class SessionRecorder:
         if self._closed.is_set():
             return self.status
         self._closed.set()
-        channels = [self._track] + ([self._video] if self.record_video else [])
-        for ch in reversed(channels):  # the camera first: the track thread writes the manifest with its count
+        channels = [self._track] + ([self._video] if self.record_video else []) + ([self._audio] if self.record_audio else [])
+        for ch in reversed(channels):  # the track's last: the manifest it ends with counts what the others wrote
             ch.queue.put(_STOP)  # blocking is fine here: the show is over
             ch.thread.join(timeout_s)
             if ch.thread.is_alive():
@@ -269,6 +300,11 @@ class SessionRecorder:
         for w in (self._crops, self._camera):
             if w is not None:
                 w.abort()
+        if self._audio_track is not None:
+            try:
+                self._audio_track.close()  # what is written stays a valid WAV
+            except Exception:  # a write that failed can fail again; that error was reported
+                pass
         for f in (self._rows_file, self._landmarks_file, self._events_file):
             try:
                 if f is not None:
@@ -338,7 +374,7 @@ class SessionRecorder:
         self._crops.write(crop)
         self._landmarks_file.write(lm.tobytes())
         self._rows_file.write(fmt.face_row_to_json(t, obs.frame_index, obs.present, feats) + "\n")
-        self._dirty = True
+        self._track_flush.dirty = True
         rows["t_s"].append(t)
         rows["frame_index"].append(int(obs.frame_index))
         rows["present"].append(bool(obs.present))
@@ -355,17 +391,15 @@ class SessionRecorder:
             return
         assert self._events_file is not None
         self._events_file.write(line + "\n")
-        self._dirty = True
+        self._track_flush.dirty = True
         with self._lock:
             self._counts["scenes" if ev.origin == fmt.SCENE_ORIGIN else "events"] += 1
             self._last_t = max(self._last_t, ev.t_s - (self._origin or 0.0))
 
     def _tick_track(self) -> None:
         # on disk every FLUSH_INTERVAL_S, not every item: a flood of events costs no syscalls
-        if not self._dirty or time.monotonic() - self._flushed_at < FLUSH_INTERVAL_S:
+        if not self._track_flush.due():
             return
-        self._dirty = False
-        self._flushed_at = time.monotonic()
         rows = len(self._rows["t_s"])
         # the crops first, then the landmarks and rows that need them
         if self._crops is not None:
@@ -378,9 +412,7 @@ class SessionRecorder:
         self._guard(fmt.MANIFEST, lambda: self._write_manifest(complete=False))
 
     def _tick_camera(self) -> None:
-        if self._camera_dirty and time.monotonic() - self._camera_flushed_at >= FLUSH_INTERVAL_S:
-            self._camera_dirty = False
-            self._camera_flushed_at = time.monotonic()
+        if self._camera_flush.due():
             assert self._camera is not None
             self._guard(fmt.CAMERA, self._camera.flush)
 
@@ -396,10 +428,37 @@ class SessionRecorder:
                                            recording=True)
         t = self._time(frame.t_capture_s)
         if self._camera.write(frame.image, t_ms=max(round(t * 1000.0), 0)):
-            self._camera_dirty = True
+            self._camera_flush.dirty = True
             with self._lock:
                 self._counts["camera_frames"] += 1
                 self._last_t = max(self._last_t, t)
+
+    def _handle_audio(self, item: tuple) -> None:
+        self._guard(fmt.AUDIO, lambda: self._write_audio(*item[1]))
+
+    def _write_audio(self, t_s: float, block: np.ndarray, rate: int) -> None:
+        early = self._audio_early
+        early.append((t_s, block, rate))
+        if self._origin is None:  # keep the last seconds until the first face or event says where t = 0 is
+            while early and t_s - early[0][0] > EARLY_AUDIO_S:
+                early.popleft()
+            return
+        if self._audio_track is None:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self._audio_track = AudioTrackWriter(self.directory / fmt.AUDIO, rate)
+        track = self._audio_track
+        while early:
+            t, b, r = early.popleft()
+            track.write(self._time(t), b, r)
+        self._audio_flush.dirty = True
+        with self._lock:
+            self._counts["audio_samples"] = track.samples
+            self._counts["audio_padded"] = track.padded
+
+    def _tick_audio(self) -> None:
+        if self._audio_flush.due():
+            assert self._audio_track is not None
+            self._guard(fmt.AUDIO, self._audio_track.flush)
 
     # -- the manifest ---------------------------------------------------------------------------------------
     def _write_manifest(self, complete: bool) -> None:
@@ -410,6 +469,8 @@ class SessionRecorder:
             files["crops"] = fmt.CROPS
         if self.record_video and (self._camera is not None or not complete):
             files["camera"] = fmt.CAMERA
+        if self._audio_track is not None:
+            files["audio"] = fmt.AUDIO
         with self._lock:
             counts = dict(self._counts)
             last_t = self._last_t
@@ -433,6 +494,8 @@ class SessionRecorder:
         self._crops.close()
         if self._camera is not None:
             self._camera.close()
+        if self._audio_track is not None:
+            self._audio_track.close()
         n = len(self._rows["t_s"])
         landmarks = np.memmap(d / fmt.LANDMARKS, np.float16, "r", shape=(n, N_LANDMARKS, 3)) if n else \
             np.zeros((0, N_LANDMARKS, 3), np.float16)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -62,9 +63,18 @@ def test_blocks_from_the_sound_card_are_analysed_as_the_same_samples_offline_wou
         streams.append(FakeStream(samples, blocksize, callback, finished))
         return streams[-1]
 
-    live = LiveAudioSignals(device=None, name="fake", open_stream=opener, stale_s=5.0).start()
+    live = LiveAudioSignals(device=None, name="fake", open_stream=opener, stale_s=5.0)
+    recorded = []
+    live.record_to(lambda t, block, rate: recorded.append((t, block, rate)))
+    live.start()
     try:
         assert wait_for(lambda: streams and streams[0].done.is_set())
+        # a recording gets the same sound, in order, stamped on the show's clock
+        n = len(recorded) * recorded[0][1].size
+        np.testing.assert_allclose(np.concatenate([b for _, b, _ in recorded]), samples[:n], atol=1e-6)
+        assert all(r == RATE for _, _, r in recorded) and n > len(samples) - 512
+        times = [t for t, _, _ in recorded]
+        assert times == sorted(times) and abs(times[-1] - time.perf_counter()) < 5.0
         offline = AudioAnalyzer(RATE)
         offline.feed(samples.astype(np.float32))  # the stereo blocks, averaged back to mono
         assert live.values_at(0.0) == offline.values()
@@ -123,3 +133,12 @@ def test_an_unknown_device_name_lists_the_inputs_there_are():
         resolve_device("scarlett", devices)
     with pytest.raises(PerformError, match="no input device with that index"):
         resolve_device("7", devices)
+
+
+def test_a_block_is_stamped_when_its_first_sample_was_captured():
+    live = LiveAudioSignals(name="fake", open_stream=lambda *a: None)
+    before = time.perf_counter()
+    t = live._first_sample_time(256, SimpleNamespace(currentTime=50.0, inputBufferAdcTime=49.98))
+    assert before - 0.02 <= t <= time.perf_counter() - 0.02  # PortAudio's capture time: 20 ms before the call
+    t = live._first_sample_time(256, None)  # a host API that gives no times: the block has just ended
+    assert t <= time.perf_counter() - 256 / live.sample_rate

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
+import wave
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from pythonosc.udp_client import SimpleUDPClient
 
+from perform.audio.live import LiveAudioSignals
+from perform.engine import live_show
 from perform.engine.live_show import LiveConfig, run_live
 from perform.session.reader import load_session
 
@@ -136,3 +141,52 @@ def test_osc_out_carries_the_astronauts_face_features_from_the_synthetic_camera(
     xs = [p[0] for p in received["/perform/face/face_x"]]
     assert max(xs) - min(xs) > 0.01  # the synthetic camera moves the face: the values follow it
     assert "/perform/state/scene" in received
+
+
+class _PacedSoundCard:
+    """A sound card (this machine has none) that delivers a 440 Hz sine in 256-sample blocks in real time, with
+    PortAudio's capture times, from its own thread: what sounddevice.InputStream does."""
+
+    def __init__(self, callback, rate: int = 48_000, block: int = 256) -> None:
+        self.callback, self.rate, self.block = callback, rate, block
+        self.closed = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        t0, k = time.perf_counter(), 0
+        while not self.closed.is_set():
+            due = t0 + (k + 1) * self.block / self.rate  # a block is handed over once its last sample is in
+            if time.perf_counter() < due:
+                self.closed.wait(due - time.perf_counter())
+                continue
+            s = np.arange(k * self.block, (k + 1) * self.block) / self.rate
+            x = (0.5 * np.sin(2 * np.pi * 440.0 * s)).astype(np.float32)[:, None]
+            captured = SimpleNamespace(currentTime=time.perf_counter(), inputBufferAdcTime=due - self.block / self.rate)
+            self.callback(x, self.block, captured, None)
+            k += 1
+
+    def close(self) -> None:
+        self.closed.set()
+
+
+def test_a_show_recorded_with_audio_in_keeps_the_sound_it_heard(setlist_file, tmp_path, monkeypatch):
+    def open_fake(name):
+        card = lambda dev, rate, block, callback, finished: _PacedSoundCard(callback, rate, block)
+        return LiveAudioSignals(name=name, open_stream=card).start()
+
+    monkeypatch.setattr(live_show, "open_live_input", open_fake)
+    session = tmp_path / "session"
+    cfg = LiveConfig(setlist=str(setlist_file(SHOW)), source="synthetic", headless=True, frames=90, fps=30.0,
+                     osc_port=0, record=str(session), capture_fps=30.0, audio_in="fake card")
+    assert run_live(cfg) == 0
+    rec = load_session(session)
+    assert rec.audio_path is not None and rec.manifest.counts["dropped_audio_blocks"] == 0
+    with wave.open(str(rec.audio_path), "rb") as w:
+        rate, x = w.getframerate(), np.frombuffer(w.readframes(w.getnframes()), "<i2") / 32767.0
+    # the sound covers the session (from its first face to the show's end) with no gap: a steady sine throughout
+    assert abs(len(x) / rate - rec.duration_s) < 0.5, (len(x) / rate, rec.duration_s)
+    windows = x[: len(x) // 4800 * 4800].reshape(-1, 4800)  # 0.1 s each
+    assert np.sqrt((windows ** 2).mean(axis=1)).min() > 0.3  # 0.5 / sqrt(2) = 0.354: no silence padded in
