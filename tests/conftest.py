@@ -14,12 +14,15 @@ def xvfb_env():
     """The environment of a child process that opens windows on its own Xvfb; skips where there is no Xvfb.
 
     Xvfb writes its display number to -displayfd once it accepts connections: no polling for its socket.
+    -noreset: by default the server resets when its last client leaves, and a connection made during the reset
+    is refused; SDL opens the display, closes it and opens it again, so under load a window failed to open.
     """
     xvfb = shutil.which("Xvfb")
     if xvfb is None:
         pytest.skip("no Xvfb binary to host a window (apt-get install xvfb)")
     read_fd, write_fd = os.pipe()
-    proc = subprocess.Popen([xvfb, "-displayfd", str(write_fd), "-screen", "0", "320x240x24", "-nolisten", "tcp"],
+    proc = subprocess.Popen([xvfb, "-displayfd", str(write_fd), "-screen", "0", "320x240x24", "-nolisten", "tcp",
+                             "-noreset"],
                             pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     os.close(write_fd)
     try:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -11,8 +9,6 @@ import textwrap
 import pytest
 
 pytestmark = pytest.mark.gl
-
-XVFB = shutil.which("Xvfb")
 
 SCRIPT = textwrap.dedent("""
     import numpy as np, pygame
@@ -86,35 +82,15 @@ CURSOR_SCRIPT = textwrap.dedent("""
 """)
 
 
-def _run_under_xvfb(script: str, marker: str) -> None:
-    # -displayfd: Xvfb takes a free display number itself and writes it here once it is ready (two suites side
-    # by side never pick the same one, and nothing polls for a socket)
-    ready_r, ready_w = os.pipe()
-    xvfb = subprocess.Popen([XVFB, "-displayfd", str(ready_w), "-screen", "0", "320x240x24", "-nolisten", "tcp"],
-                            pass_fds=(ready_w,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(ready_w)
-    try:
-        with os.fdopen(ready_r) as ready:
-            number = ready.readline().strip()  # empty if Xvfb exited without a display
-        assert number.isdigit() and xvfb.poll() is None, "Xvfb exited at start"
-        display = f":{number}"
-        env = {**os.environ, "DISPLAY": display, "SDL_VIDEODRIVER": "x11", "SDL_AUDIODRIVER": "dummy"}
-        # a child process: the window and its GL driver are process-global, and a driver crash must not take pytest
-        result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
-        assert marker in result.stdout, result.stdout + result.stderr
-    finally:
-        xvfb.terminate()
-        xvfb.wait(timeout=10)
+def _run_in_window(script: str, marker: str, env: dict) -> None:
+    # a child process: the window and its GL driver are process-global, and a driver crash must not take pytest
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    assert marker in result.stdout, result.stdout + result.stderr
 
 
-needs_xvfb = pytest.mark.skipif(XVFB is None, reason="no Xvfb binary to host a window (apt-get install xvfb)")
+def test_window_draws_reports_keys_and_toggles_fullscreen(xvfb_env):
+    _run_in_window(SCRIPT, "WINDOW-OK", xvfb_env)
 
 
-@needs_xvfb
-def test_window_draws_reports_keys_and_toggles_fullscreen():
-    _run_under_xvfb(SCRIPT, "WINDOW-OK")
-
-
-@needs_xvfb
-def test_the_cursor_hides_when_still_and_shows_when_moved():
-    _run_under_xvfb(CURSOR_SCRIPT, "CURSOR-OK")
+def test_the_cursor_hides_when_still_and_shows_when_moved(xvfb_env):
+    _run_in_window(CURSOR_SCRIPT, "CURSOR-OK", xvfb_env)
