@@ -72,5 +72,16 @@ def test_unknown_recipe_key_is_refused_naming_it(own_faces, tmp_path, capsys):
     assert "stpes" in err and "steps" in err
 
 
+def test_a_wrong_data_folder_or_base_model_leaves_no_run_folder(own_faces, tmp_path, capsys):
+    assert main(["train", "--recipe", "diverge", str(tmp_path / "nope"), "--out", str(tmp_path / "a"),
+                 "--no-progress"]) != 0
+    assert "nope" in capsys.readouterr().err
+    pair = data_dir("models") / "pair-tug-of-war.json"
+    assert main(["train", "--recipe", "diverge", str(own_faces), "--base", str(pair), "--out", str(tmp_path / "b"),
+                 "--no-progress"]) != 0
+    assert "'pair' model" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
+
+
 def load_png(path) -> np.ndarray:
     return cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
