@@ -53,6 +53,9 @@ def test_diverge_snapshots_move_away_from_the_data(own_faces, tmp_path):
     assert pix[0] < pix[1] < pix[2] and pix[2] > 1.5 * pix[0], pix
     assert enc[0] < enc[2], enc
     assert (out / "strip.png").exists() and (out / "metrics.jsonl").read_text().count("\n") == 3
+    assert main(["train", "--recipe", "diverge", str(own_faces), "--base", str(BASE), "--out", str(out),
+                 "--no-progress", "--set", "steps=2", "--set", "name=d"]) == 2  # a run there already: refused
+    assert json.loads((out / "d.json").read_text())["snapshots"] == card["snapshots"]
 
     # measured again from the saved model, independently of the recipe's own measure
     model, base = load_model(out / "d", "cpu"), load_model(BASE, "cpu")

@@ -56,6 +56,8 @@ def train_diverge(cfg: DivergeConfig, data_dir: str | Path, out_dir: str | Path,
     """Fine-tune cfg.base away from the crops in data_dir; writes recipe.json, metrics.jsonl, strip.png and
     <name>.safetensors/.json (a trajectory model) into out_dir. Returns the checkpoint's path."""
     dev = device if isinstance(device, torch.device) else pick_device(device)
+    if (Path(out_dir) / "metrics.jsonl").exists():
+        raise PerformError(f"{out_dir} already holds a run; choose another --out")
     base = find_base(cfg.base)
     data = load_folder(data_dir, resolution=None)
     trainer = DivergeTrainer(cfg, base, data, dev)
