@@ -8,6 +8,7 @@ perform.training.unstable_equilibrium.run.train_pair and perform.training.diverg
 from __future__ import annotations
 
 import argparse
+import sys
 from dataclasses import fields
 
 from perform.commands import options
@@ -78,6 +79,10 @@ def _export_vaegan(args: argparse.Namespace) -> int:
         raise PerformError("--export needs --out, the run folder to export from")
     path = export_run(args.out, args.export, data_dir=args.data, half=not args.fp32)
     print(f"perform train: exported {path}")
+    if not args.data:  # a working model, but one that starts its latents at the prior's origin, rarely a face
+        print("perform train: note: without DATA_DIR the export has only the SeFa directions and no latent_stats; "
+              "give the crops the run trained on for pc0..pc7, the face-feature directions and the data's mean "
+              "latent", file=sys.stderr)
     return 0
 
 

@@ -27,7 +27,7 @@ def _log(run) -> list[dict]:
     return [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
 
 
-def test_train_writes_checkpoints_grids_card_and_resume_continues(data, tmp_path):
+def test_train_writes_checkpoints_grids_card_and_resume_continues(data, tmp_path, capsys):
     straight, split = tmp_path / "straight", tmp_path / "split"
     assert main(["train", str(data), "--out", str(straight), "--steps", "4", *TINY_FLAGS]) == 0
     assert main(["train", str(data), "--out", str(split), "--steps", "2", *TINY_FLAGS]) == 0
@@ -63,6 +63,11 @@ def test_train_writes_checkpoints_grids_card_and_resume_continues(data, tmp_path
     assert set(model.directions) == set(card["directions"]) and model.generate(model.directions["pc0"]).shape == (32, 32, 3)
     # and the generator's feature clusters, for bends on clusters (perform.nets.bending)
     assert set(card["clusters"]["generators"]["generator"]) == {"res4", "res8", "res16", "res32"}
+    # without the data: a model all the same, and a note of what it lacks
+    assert main(["train", "--out", str(split), "--export", str(tmp_path / "bare")]) == 0
+    _, bare = load_checkpoint(tmp_path / "bare")
+    assert {d["kind"] for d in bare["directions"].values()} == {"sefa"} and "latent_stats" not in bare
+    assert "without DATA_DIR" in capsys.readouterr().err
 
 
 def test_bad_inputs_are_clean_errors(data, tmp_path, capsys):
