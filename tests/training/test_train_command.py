@@ -81,6 +81,19 @@ def test_bad_inputs_are_clean_errors(data, tmp_path, capsys):
     assert "n_critics" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("argv, named", [
+    (["--recipe", "unstable-equilibrium", "--config", "recipes/tug-of-war.toml", "--batch-size", "4"], "--batch-size"),
+    (["--recipe", "diverge", "DATA", "--keep-alive", "--kl-weight", "0.1"], "--keep-alive, --kl-weight"),
+    (["DATA", "--set", "steps=3"], "--set"),
+    (["--recipe", "unstable-equilibrium", "DATA", "--config", "recipes/tug-of-war.toml"], "DATA_DIR"),
+])
+def test_an_option_the_recipe_would_ignore_is_refused_naming_it(data, tmp_path, capsys, argv, named):
+    argv = [str(data) if a == "DATA" else a for a in argv]
+    assert main(["train", *argv, "--steps", "1", "--no-progress", "--out", str(tmp_path / "run")]) == 2
+    assert f"recipe does not take {named}" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
 def test_building_the_command_line_does_not_load_torch():
     """Every `perform` command builds `perform train`'s flags (from TrainConfig); that must not cost a torch import."""
     import subprocess
