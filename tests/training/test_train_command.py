@@ -49,6 +49,10 @@ def test_train_writes_checkpoints_grids_card_and_resume_continues(data, tmp_path
     differ = [k for k in a if not torch.equal(a[k], b[k])]
     assert not differ, differ[:5]  # weights, optimizer moments and RNG continue exactly
     assert [r["loss_g"] for r in _log(split)] == [r["loss_g"] for r in _log(straight)]
+    capsys.readouterr()
+    assert main(["train", "--out", str(split), "--resume", "--no-progress", "--device", "cpu"]) == 0
+    assert "at step 4 of 4 (already done: give a larger --steps" in capsys.readouterr().out
+    assert [r["step"] for r in _log(split)] == [1, 2, 3, 4]
 
     # export: fp16 weights, directions in the card, loadable by the live loop
     out = tmp_path / "face-32"
