@@ -22,7 +22,7 @@ COMMANDS: dict[str, str] = {
     "check": "validate a setlist before the show: schema, models, shaders, mappings",
     "capture": "build a face dataset (aligned crops + manifest) from a camera, videos or images",
     "explore": "breed a model's images in a grid (interactive evolution); favourites into a setlist",
-    "train": "train a model (recipes: vaegan, unstable-equilibrium)",
+    "train": "train a model (recipes: vaegan, unstable-equilibrium, diverge)",
     "curate": "sample a model, score by weighted metrics, keep a diverse top k (contact sheet, CSV, setlist)",
     "select": "rank a training run's snapshots by weighted metrics; export the best as a model, plot the metrics",
     "search": "search a recipe's parameters (Optuna): trials scored by select's weighted metrics, table and plots",

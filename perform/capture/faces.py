@@ -22,7 +22,7 @@ import numpy as np
 from tqdm import tqdm
 
 from perform.errors import PerformError
-from perform.sources.camera import CameraSource
+from perform.sources.camera import CameraSource, CaptureFactory
 from perform.sources.photo import astronaut, decode_image
 from perform.sources.synthetic import background, render_pose, sample_pose
 from perform.tracking.align import EYE_DIST, align_face, face_scale_px
@@ -130,7 +130,9 @@ def capture_images(images: Iterable[tuple[str, np.ndarray] | CaptureItem], out_d
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
-    if report[2] == 0:  # no crops: not a dataset (a rerun into `out` must not be refused); the reasons stay
+    if report[1] == 0:  # nothing came in at all: nothing to record, and no folder left behind
+        shutil.rmtree(work, ignore_errors=True)
+    elif report[2] == 0:  # no crops: not a dataset (a rerun into `out` must not be refused); the reasons stay
         _publish_skipped_only(work, out)
     else:
         _publish(work, out)
@@ -284,18 +286,28 @@ def video_frames(paths: Iterable[str | Path], every_s: float = 0.2) -> Iterator[
             src.close()
 
 
-def camera_frames(index: int, seconds: float, every_s: float = 0.2) -> Iterator[CaptureItem]:
-    """Frames from a camera for `seconds`, one every `every_s` seconds."""
-    cam = CameraSource(index)
+def camera_frames(index: int, seconds: float, every_s: float = 0.2, *,
+                  capture_factory: CaptureFactory | None = None) -> Iterator[CaptureItem]:
+    """Frames from a camera for `seconds`, one every `every_s` seconds.
+
+    Raises PerformError when the camera gives up before its first frame (not there, or busy): waiting out
+    `seconds` for a camera that never opened would only end in "no faces found".
+    """
+    cam = CameraSource(index, capture_factory=capture_factory)
     try:
         t0 = time.perf_counter()
         next_t = 0.0
+        any_frame = False
         while (now := time.perf_counter() - t0) < seconds:
             f = cam.read(0.5)
             if f is None:
                 if cam.status == "lost":
+                    if not any_frame:
+                        raise PerformError(f"camera {index} gave no frames: it could not be opened (is it "
+                                           "connected, and not in use by another program?)")
                     log.warning("camera %d: no frames", index)
                 continue
+            any_frame = True
             if now >= next_t:
                 next_t = now + every_s
                 yield CaptureItem(f"camera{index}@{now:.2f}s", f.image, f"camera:{index}", round(now, 3), f.index)

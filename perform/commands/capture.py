@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from collections import Counter
+from pathlib import Path
 
 from perform.commands import options
 from perform.errors import PerformError
@@ -33,11 +34,16 @@ def run(args: argparse.Namespace) -> int:
         paths, items = capture.folder_images(args.images)
         total, origin = len(paths), args.images
     elif args.video:
+        missing = [v for v in args.video if not Path(v).is_file()]
+        if missing:  # a typo, refused before any folder is made; an unreadable video is one skip among many
+            raise PerformError(f"video file not found: {', '.join(missing)}")
         items, origin = capture.video_frames(args.video, args.every), " ".join(args.video)
     else:
         items, origin = capture.camera_frames(args.camera, args.seconds, args.every), f"camera:{args.camera}"
     report = capture.capture_images(items, args.out, args.size, dedup=args.dedup, progress=not args.no_progress,
                                     total=total, description={"origin": origin})
+    if report.seen == 0:
+        raise PerformError(f"no frames came from {origin}; nothing was written")
     if report.saved == 0:
         reasons = Counter(why for _, why in report.skipped).most_common(3)
         raise PerformError(f"no faces found in {origin} ({report.seen} images looked at: "

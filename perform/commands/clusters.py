@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from perform.commands import options
 from perform.errors import PerformError
 
 
@@ -15,10 +16,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", help="a model name (as in models/) or the path of its .json/.safetensors")
     p.add_argument("--samples", type=int, default=256, help="images generated to cluster by (default 256)")
     p.add_argument("--seed", type=int, default=0, help="seed of the sampled latents and of k-means (default 0)")
-    p.add_argument("--sheet", type=Path, default=None,
+    p.add_argument("--sheet", type=_sheet, default=None, metavar="FILE.png",
                    help="contact sheet PNG (default MODEL-clusters.png in the current folder)")
     p.add_argument("--list", action="store_true", help="only list the layers and the card's clusters")
-    p.add_argument("--device", default="cpu", help="cpu (default), cuda, mps or auto")
+    p.add_argument("--device", type=options.device, default="cpu", help="cpu (default), cuda, mps or auto")
+
+
+def _sheet(text: str) -> Path:
+    """A contact sheet path checked before minutes of clustering: an image suffix, in a folder that takes files."""
+    if Path(text).suffix.lower() not in (".png", ".jpg", ".jpeg"):
+        raise argparse.ArgumentTypeError(f"{text!r}: give a .png (or .jpg) file name")
+    return Path(options.output_file(text))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -49,13 +57,13 @@ def run(args: argparse.Namespace) -> int:
         return 0
     clusters = compute_clusters(model, args.samples, args.seed)
     measure_effects(model, clusters)
-    update_card(card_path, {"clusters": clusters})
     sheet = args.sheet or Path(f"{card_path.stem}-clusters.png")
     import cv2  # the one image library perform ships with
 
     img = contact_sheet(model, clusters)
-    if not cv2.imwrite(str(sheet), img[:, :, ::-1]):
+    if not cv2.imwrite(str(sheet), img[:, :, ::-1]):  # before the card: a failed command leaves the card as it was
         raise PerformError(f"{sheet}: could not write the contact sheet")
+    update_card(card_path, {"clusters": clusters})
     for key, layers in clusters["generators"].items():
         for layer, e in layers.items():
             effects = ", ".join(f"{x:.1f}" for x in e["effect"])

@@ -8,6 +8,7 @@ perform.training.unstable_equilibrium.run.train_pair and perform.training.diverg
 from __future__ import annotations
 
 import argparse
+import sys
 from dataclasses import fields
 
 from perform.commands import options
@@ -51,9 +52,31 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                        help=f"default {f.default!r}")
 
 
+# what each recipe reads of the options only some recipes read (all read --config, --out, --device, --threads,
+# --no-progress); anything else would be ignored without a word (--batch-size on a pair run kept its recipe's)
+_TAKES = {
+    "vaegan": {"data", "preset", "resume", "export", "fp32"} | {f"cfg_{f.name}" for f in fields(TrainConfig)},
+    "unstable-equilibrium": {"set", "keep_alive", "cfg_steps", "cfg_seed", "cfg_on_collapse"},
+    "diverge": {"data", "set", "base", "cfg_steps", "cfg_seed"},
+}
+_SPECIFIC = set().union(*_TAKES.values())
+
+
+def _ignored(args: argparse.Namespace) -> list[str]:
+    """The options given that args.recipe would not read, as the user typed them."""
+    given = [k for k, v in vars(args).items() if k in _SPECIFIC and k not in _TAKES[args.recipe]
+             and v is not None and v is not False]
+    return ["DATA_DIR" if k == "data" else "--" + k.removeprefix("cfg_").replace("_", "-") for k in given]
+
+
 def run(args: argparse.Namespace) -> int:
     # torch and the recipes are imported when a recipe runs, not above: they take seconds to load, and every
     # `perform` command, `perform --help` included, builds this command's parser.
+    ignored = _ignored(args)
+    if ignored:
+        hint = ("; its settings are flags (--steps, --kl-weight, ...) or a --config file" if args.recipe == "vaegan"
+                else "; recipe keys are set with --set KEY=VALUE")
+        raise PerformError(f"the {args.recipe} recipe does not take {', '.join(ignored)}{hint}")
     if args.threads:
         import torch  # lazily: see above
 
@@ -78,6 +101,10 @@ def _export_vaegan(args: argparse.Namespace) -> int:
         raise PerformError("--export needs --out, the run folder to export from")
     path = export_run(args.out, args.export, data_dir=args.data, half=not args.fp32)
     print(f"perform train: exported {path}")
+    if not args.data:  # a working model, but one that starts its latents at the prior's origin, rarely a face
+        print("perform train: note: without DATA_DIR the export has only the SeFa directions and no latent_stats; "
+              "give the crops the run trained on for pc0..pc7, the face-feature directions and the data's mean "
+              "latent", file=sys.stderr)
     return 0
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +47,9 @@ def save_checkpoint(path: str | os.PathLike, tensors: dict[str, torch.Tensor], c
     tmp_c = card_path.with_name(card_path.name + ".tmp")
     save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, str(tmp_w))
     tmp_c.write_text(json.dumps(card, indent=2, sort_keys=False) + "\n")
+    # safetensors writes through a private temporary file (mode 0600): give the weights the card's mode, the
+    # one the user's umask makes, so a model can be shared like any file beside it
+    shutil.copymode(tmp_c, tmp_w)
     os.replace(tmp_w, weights)
     os.replace(tmp_c, card_path)
     return weights

@@ -283,8 +283,8 @@ def curate(cfg: CurateConfig, interrupt: Callable[[int], None] | None = None) ->
             break
     chosen = selector.chosen
     if len(chosen) < cfg.k:
-        log.warning("only %d of %d candidates are %g apart from each other; lower --min-distance or raise --n",
-                    len(chosen), cfg.k, cfg.min_distance)
+        log.warning("only %d picks of the %d asked for (--k) are at least %g apart from each other; lower "
+                    "--min-distance or raise --n", len(chosen), cfg.k, cfg.min_distance)
     by_score = [int(i) for i in order[:len(chosen)]]
     vendi_picks = vendi_score(image_kernel(torch.stack([features_of[i] for i in chosen]))) if chosen else 0.0
     vendi_by_score = vendi_score(image_kernel(torch.stack([features_of[i] for i in by_score]))) if chosen else 0.0

@@ -97,7 +97,17 @@ def _weights_by_step(run: Path) -> dict[int, Path]:
 
 
 def _kind(run: Path) -> str:
-    if (run / "recipe.json").is_file() or any((run / "snapshots").glob("step-*.safetensors")):
+    if (run / "recipe.json").is_file():
+        try:
+            recipe = json.loads((run / "recipe.json").read_text())
+        except (OSError, ValueError):
+            recipe = {}
+        if isinstance(recipe, dict) and "base" in recipe:  # the diverge recipe fine-tunes a base model
+            raise PerformError(f"{run}: a diverge run: its snapshots are all in its trajectory model "
+                               f"({recipe.get('name', '<name>')}.safetensors), chosen live with trajectory.position; "
+                               "select ranks vaegan and pair runs")
+        return "pair"
+    if any((run / "snapshots").glob("step-*.safetensors")):
         return "pair"
     if (run / "config.json").is_file() or (run / "checkpoint.json").is_file():
         return "vaegan"
@@ -109,10 +119,10 @@ def read_run(path: str | Path) -> Run:
     run = Path(path)
     if not run.is_dir():
         raise PerformError(f"{run}: run folder not found")
+    kind = _kind(run)  # first: a folder that is no run at all is told so, not that it has no metrics yet
     main = run / METRICS_FILE
     if not main.is_file():
         raise PerformError(f"{run}: no {METRICS_FILE}; the run has not reached its first checkpoint yet")
-    kind = _kind(run)
     rows = _read_rows(main)
     for extra in sorted(run.glob("metrics-*.jsonl")):
         for step, values in _read_rows(extra).items():

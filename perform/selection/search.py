@@ -249,16 +249,41 @@ def objective_for(s: SearchSettings) -> Callable[[optuna.Trial], float]:
     return objective
 
 
+def _objective_settings(s: SearchSettings) -> dict[str, Any]:
+    """What a trial's value depends on besides its parameters: trials of one study must share it to compare."""
+    weights = s.weights or DEFAULT_WEIGHTS[s.recipe]
+    return {"recipe": s.recipe, "weights": ",".join(sorted(w.replace(" ", "") for w in weights.split(","))),
+            "steps": s.steps, "preset": s.preset, "sets": sorted(s.sets)}
+
+
+_OPTION = {"weights": "--weights", "steps": "--steps", "preset": "--preset", "sets": "--set", "recipe": "RECIPE"}
+
+
 def open_study(s: SearchSettings) -> optuna.Study:
+    """Create the study, or load it: refused, naming the difference, when its trials were scored otherwise (a
+    changed --weights or --steps would rank new trials and prune them against values that mean something else)."""
     s.out.mkdir(parents=True, exist_ok=True)
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # one line per trial is ours (run_search), failures logged by the objective
     try:
-        return optuna.create_study(
+        study = optuna.create_study(
             study_name=s.study_name(), storage=s.storage_url(), load_if_exists=True, direction="maximize",
             sampler=optuna.samplers.TPESampler(seed=s.seed, n_startup_trials=min(5, max(2, s.trials // 3))),
             pruner=optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=1))
     except (ImportError, ValueError, SQLAlchemyError) as e:  # a malformed URL, a driver not installed, no server
         raise PerformError(f"--storage {s.storage_url()}: {type(e).__name__}: {e}") from None
+    mine = _objective_settings(s)
+    theirs = study.user_attrs.get("objective")
+    if theirs is None:
+        study.set_user_attr("objective", mine)
+    elif theirs != mine:
+        key = next(k for k in mine if theirs.get(k) != mine[k])
+        def shown(v: Any) -> str:
+            return "none" if v in (None, []) else repr(v)
+
+        raise PerformError(f"study {s.study_name()!r} in {s.storage_url()} was run with {_OPTION[key]} "
+                           f"{shown(theirs.get(key))}, this command gives {shown(mine[key])}: its trials would not compare with "
+                           "the new ones; give the same, or start another study (--study NAME or another --out)")
+    return study
 
 
 def finished(study: optuna.Study) -> int:

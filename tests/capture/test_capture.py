@@ -10,8 +10,8 @@ import pytest
 from perform.cli import main
 from perform.errors import PerformError
 from perform.tracking.align import EYE_Y
-from perform.capture.faces import (CONTACT_SHEET, MANIFEST, SKIPPED, astronaut_variants, capture_images,
-                                      video_frames)
+from perform.capture.faces import (CONTACT_SHEET, MANIFEST, SKIPPED, astronaut_variants, camera_frames,
+                                      capture_images, video_frames)
 from perform.tracking.tracker import create_face_mesh, detect_landmarks
 
 
@@ -76,7 +76,30 @@ def test_a_video_that_is_not_there_is_named_with_why(tmp_path, capsys):
     rc = main(["capture", "--video", str(tmp_path / "x.mp4"), "--out", str(tmp_path / "o"), "--no-progress"])
     err = capsys.readouterr().err
     assert rc != 0 and "x.mp4" in err and "not found" in err, err
-    assert not (tmp_path / "o" / MANIFEST).exists()
+    assert not (tmp_path / "o").exists() and not list(tmp_path.iterdir())  # a typo writes nothing
+
+
+class _NoCamera:
+    """What OpenCV gives for a camera index with nothing behind it."""
+
+    def isOpened(self):
+        return False
+
+    def release(self):
+        pass
+
+
+def test_a_camera_that_cannot_open_is_an_error_at_once_and_writes_nothing(tmp_path):
+    frames = camera_frames(7, seconds=60.0, capture_factory=lambda index: _NoCamera())
+    with pytest.raises(PerformError, match="camera 7 gave no frames"):
+        capture_images(frames, tmp_path / "o", 64, progress=False)
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_source_that_gives_no_images_leaves_no_folder(tmp_path):
+    report = capture_images(iter(()), tmp_path / "o", 64, progress=False)
+    assert report.seen == 0 and report.saved == 0
+    assert not list(tmp_path.iterdir())
 
 
 def test_capture_images_api_and_existing_dataset_refused(tmp_path, faces):

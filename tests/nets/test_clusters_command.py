@@ -58,6 +58,20 @@ def test_clusters_go_into_the_card_and_a_sheet_is_drawn(tiny, tmp_path, capsys):
     assert json.loads(tiny.read_text())["clusters"]["generators"]["generator"]["res8"]["labels"] == layers["res8"]["labels"]
 
 
+@pytest.mark.parametrize("args, named", [
+    (["--device", "gpu"], "'gpu': not a device"),
+    (["--sheet", "nowhere/sheet.png"], "does not exist"),
+    (["--sheet", "sheet"], "give a .png"),
+])
+def test_a_wrong_option_is_a_usage_error_and_the_card_stays(tiny, tmp_path, monkeypatch, capsys, args, named):
+    monkeypatch.chdir(tmp_path)
+    card = tiny.read_bytes()
+    with pytest.raises(SystemExit) as exit_:
+        main(["clusters", str(tiny), "--samples", "16", *args])
+    assert exit_.value.code == 2 and named in capsys.readouterr().err
+    assert tiny.read_bytes() == card
+
+
 def test_update_card_refuses_keys_that_describe_the_weights(tiny):
     with pytest.raises(CheckpointError, match="tensors"):
         update_card(tiny, {"tensors": {}})

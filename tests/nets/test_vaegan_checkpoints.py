@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 
 import pytest
 import torch
@@ -99,3 +101,14 @@ def test_a_card_without_its_tensor_list_is_refused(tmp_path):
     path = _shipped_copy_with(tmp_path, lambda tensors, card: card.pop("tensors"))
     with pytest.raises(CheckpointError, match=r"m\.json: model card has no 'tensors' list"):
         load_model(path, device="cpu")
+
+
+def test_weights_get_the_same_file_mode_as_their_card(tmp_path):
+    old = os.umask(0o022)  # what most systems give: files readable by all
+    try:
+        _save(tmp_path / "m")
+    finally:
+        os.umask(old)
+    mode = stat.S_IMODE((tmp_path / "m.json").stat().st_mode)
+    assert mode == 0o644
+    assert stat.S_IMODE((tmp_path / "m.safetensors").stat().st_mode) == mode

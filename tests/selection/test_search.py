@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import importlib.util
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import optuna
@@ -12,6 +13,7 @@ import pytest
 import torch
 
 from perform.cli import main
+from perform.errors import PerformError
 from perform.selection.ranking import score_one
 from perform.selection.runs import read_run
 from perform.selection.search import SearchSettings, finished, open_study, run_search
@@ -69,6 +71,17 @@ def test_an_interrupted_search_keeps_its_trials_and_the_same_command_continues(t
     lines = []
     run_search(s, on_trial=lines.append)  # nothing left to do
     assert len(open_study(s).trials) == 3 and "already has 3 finished trials" in lines[0]
+
+
+def test_a_study_continued_with_other_weights_or_steps_is_refused_naming_them(tmp_path):
+    s = SearchSettings(recipe="unstable-equilibrium", out=tmp_path, trials=3, tiny=True, steps=6, config=RECIPE)
+    open_study(s)
+    open_study(replace(s, weights="colourfulness=1, diversity=1", seed=3, device="cpu"))  # the same objective
+    with pytest.raises(PerformError, match=r"--weights 'colourfulness=1,diversity=1', this command gives 'diversity=1'"):
+        open_study(replace(s, weights="diversity=1"))
+    with pytest.raises(PerformError, match=r"--steps 6, this command gives 12"):
+        open_study(replace(s, steps=12))
+    open_study(replace(s, steps=12, study="longer"))  # another study in the same storage is free to differ
 
 
 def test_vaegan_trials_train_score_and_keep_snapshots(tmp_path):

@@ -98,6 +98,20 @@ def test_a_whole_bad_last_line_of_metrics_is_an_error_naming_it_not_a_torn_write
         read_run(run)
 
 
+def test_a_folder_that_is_no_run_and_a_diverge_run_are_told_so(tmp_path):
+    crops = tmp_path / "faces"
+    crops.mkdir()
+    (crops / "000000.png").write_bytes(b"")
+    with pytest.raises(PerformError, match="not a training run folder"):
+        read_run(crops)
+    div = tmp_path / "div"
+    div.mkdir()
+    (div / "recipe.json").write_text(json.dumps({"base": "face-64", "name": "face-64-diverged", "steps": 90}))
+    (div / "metrics.jsonl").write_text(json.dumps({"step": 0, "pixel_distance": 21.0}) + "\n")
+    with pytest.raises(PerformError, match=r"a diverge run: .*face-64-diverged\.safetensors"):
+        read_run(div)
+
+
 def test_select_exports_the_winner_with_a_card_saying_why_and_plots(run_dir, tmp_path, capsys):
     out = tmp_path / "models" / "chosen"
     plot = tmp_path / "select.png"

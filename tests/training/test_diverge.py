@@ -53,6 +53,9 @@ def test_diverge_snapshots_move_away_from_the_data(own_faces, tmp_path):
     assert pix[0] < pix[1] < pix[2] and pix[2] > 1.5 * pix[0], pix
     assert enc[0] < enc[2], enc
     assert (out / "strip.png").exists() and (out / "metrics.jsonl").read_text().count("\n") == 3
+    assert main(["train", "--recipe", "diverge", str(own_faces), "--base", str(BASE), "--out", str(out),
+                 "--no-progress", "--set", "steps=2", "--set", "name=d"]) == 2  # a run there already: refused
+    assert json.loads((out / "d.json").read_text())["snapshots"] == card["snapshots"]
 
     # measured again from the saved model, independently of the recipe's own measure
     model, base = load_model(out / "d", "cpu"), load_model(BASE, "cpu")
@@ -70,6 +73,17 @@ def test_unknown_recipe_key_is_refused_naming_it(own_faces, tmp_path, capsys):
     assert main(["train", "--recipe", "diverge", str(own_faces), "--out", str(tmp_path), "--set", "stpes=3"]) != 0
     err = capsys.readouterr().err
     assert "stpes" in err and "steps" in err
+
+
+def test_a_wrong_data_folder_or_base_model_leaves_no_run_folder(own_faces, tmp_path, capsys):
+    assert main(["train", "--recipe", "diverge", str(tmp_path / "nope"), "--out", str(tmp_path / "a"),
+                 "--no-progress"]) != 0
+    assert "nope" in capsys.readouterr().err
+    pair = data_dir("models") / "pair-tug-of-war.json"
+    assert main(["train", "--recipe", "diverge", str(own_faces), "--base", str(pair), "--out", str(tmp_path / "b"),
+                 "--no-progress"]) != 0
+    assert "'pair' model" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
 
 
 def load_png(path) -> np.ndarray:

@@ -27,7 +27,7 @@ def _log(run) -> list[dict]:
     return [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
 
 
-def test_train_writes_checkpoints_grids_card_and_resume_continues(data, tmp_path):
+def test_train_writes_checkpoints_grids_card_and_resume_continues(data, tmp_path, capsys):
     straight, split = tmp_path / "straight", tmp_path / "split"
     assert main(["train", str(data), "--out", str(straight), "--steps", "4", *TINY_FLAGS]) == 0
     assert main(["train", str(data), "--out", str(split), "--steps", "2", *TINY_FLAGS]) == 0
@@ -49,6 +49,10 @@ def test_train_writes_checkpoints_grids_card_and_resume_continues(data, tmp_path
     differ = [k for k in a if not torch.equal(a[k], b[k])]
     assert not differ, differ[:5]  # weights, optimizer moments and RNG continue exactly
     assert [r["loss_g"] for r in _log(split)] == [r["loss_g"] for r in _log(straight)]
+    capsys.readouterr()
+    assert main(["train", "--out", str(split), "--resume", "--no-progress", "--device", "cpu"]) == 0
+    assert "at step 4 of 4 (already done: give a larger --steps" in capsys.readouterr().out
+    assert [r["step"] for r in _log(split)] == [1, 2, 3, 4]
 
     # export: fp16 weights, directions in the card, loadable by the live loop
     out = tmp_path / "face-32"
@@ -63,6 +67,11 @@ def test_train_writes_checkpoints_grids_card_and_resume_continues(data, tmp_path
     assert set(model.directions) == set(card["directions"]) and model.generate(model.directions["pc0"]).shape == (32, 32, 3)
     # and the generator's feature clusters, for bends on clusters (perform.nets.bending)
     assert set(card["clusters"]["generators"]["generator"]) == {"res4", "res8", "res16", "res32"}
+    # without the data: a model all the same, and a note of what it lacks
+    assert main(["train", "--out", str(split), "--export", str(tmp_path / "bare")]) == 0
+    _, bare = load_checkpoint(tmp_path / "bare")
+    assert {d["kind"] for d in bare["directions"].values()} == {"sefa"} and "latent_stats" not in bare
+    assert "without DATA_DIR" in capsys.readouterr().err
 
 
 def test_bad_inputs_are_clean_errors(data, tmp_path, capsys):
@@ -74,6 +83,19 @@ def test_bad_inputs_are_clean_errors(data, tmp_path, capsys):
     bad.write_text("n_critics = 3\n")
     assert main(["train", str(data), "--out", str(tmp_path / "r"), "--config", str(bad)]) == 2
     assert "n_critics" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, named", [
+    (["--recipe", "unstable-equilibrium", "--config", "recipes/tug-of-war.toml", "--batch-size", "4"], "--batch-size"),
+    (["--recipe", "diverge", "DATA", "--keep-alive", "--kl-weight", "0.1"], "--keep-alive, --kl-weight"),
+    (["DATA", "--set", "steps=3"], "--set"),
+    (["--recipe", "unstable-equilibrium", "DATA", "--config", "recipes/tug-of-war.toml"], "DATA_DIR"),
+])
+def test_an_option_the_recipe_would_ignore_is_refused_naming_it(data, tmp_path, capsys, argv, named):
+    argv = [str(data) if a == "DATA" else a for a in argv]
+    assert main(["train", *argv, "--steps", "1", "--no-progress", "--out", str(tmp_path / "run")]) == 2
+    assert f"recipe does not take {named}" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
 
 
 def test_building_the_command_line_does_not_load_torch():

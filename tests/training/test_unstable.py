@@ -124,6 +124,12 @@ def test_perform_train_command_runs_the_recipe(tmp_path):
     assert rc == 0
     card = json.loads((tmp_path / "pair-tug-of-war.json").read_text())
     assert card["training"]["steps"] == 2 and [s["step"] for s in card["snapshots"]] == [0, 2]
+    # the same --out again is refused: the new run's snapshots would sit among the old one's
+    before = sorted(p.name for p in (tmp_path / "snapshots").iterdir())
+    assert main(["train", "--recipe", "unstable-equilibrium", "--config", str(ROOT / "recipes" / "tug-of-war.toml"),
+                 "--steps", "1", "--out", str(tmp_path), "--device", "cpu"]) == 2
+    assert sorted(p.name for p in (tmp_path / "snapshots").iterdir()) == before
+    assert json.loads((tmp_path / "pair-tug-of-war.json").read_text())["training"]["steps"] == 2
 
 
 def test_keep_alive_kicks_the_learning_rate_on_stasis_and_resets_the_critic_when_it_persists():

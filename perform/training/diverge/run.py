@@ -56,14 +56,16 @@ def train_diverge(cfg: DivergeConfig, data_dir: str | Path, out_dir: str | Path,
     """Fine-tune cfg.base away from the crops in data_dir; writes recipe.json, metrics.jsonl, strip.png and
     <name>.safetensors/.json (a trajectory model) into out_dir. Returns the checkpoint's path."""
     dev = device if isinstance(device, torch.device) else pick_device(device)
+    if (Path(out_dir) / "metrics.jsonl").exists():
+        raise PerformError(f"{out_dir} already holds a run; choose another --out")
     base = find_base(cfg.base)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "recipe.json").write_text(json.dumps(cfg.to_dict(), indent=2) + "\n")
     data = load_folder(data_dir, resolution=None)
     trainer = DivergeTrainer(cfg, base, data, dev)
     if data.resolution != trainer.net_cfg.resolution:
         data = load_folder(data_dir, resolution=trainer.net_cfg.resolution)
+    out = Path(out_dir)  # made only now: a wrong data folder or base model leaves nothing behind
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "recipe.json").write_text(json.dumps(cfg.to_dict(), indent=2) + "\n")
     t0 = time.perf_counter()
     for _ in range(cfg.critic_warmup):
         trainer.critic_step()

@@ -158,4 +158,6 @@ def train_pair(config_path: str | Path, out_dir: str | Path | None = None, sets:
     except ValueError as e:
         raise PerformError(str(e)) from None
     out = Path(out_dir) if out_dir else Path("runs") / cfg.name
+    if (out / "metrics.jsonl").exists():  # its snapshots would stay beside the new run's, steps mixed
+        raise PerformError(f"{out} already holds a run; choose another --out")
     return train(cfg, out, dev, keep_alive=keep_alive)

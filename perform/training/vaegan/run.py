@@ -66,7 +66,8 @@ def train_vaegan(data_dir: str | None, out_dir: str | None = None, preset: str |
         if resume:
             trainer.load(out / CHECKPOINT)
             if info.is_main:
-                print(f"perform train: resuming {out} at step {trainer.step} of {cfg.steps}", flush=True)
+                done = " (already done: give a larger --steps to train further)" if trainer.step >= cfg.steps else ""
+                print(f"perform train: resuming {out} at step {trainer.step} of {cfg.steps}{done}", flush=True)
         elif info.is_main:
             print(f"perform train: {len(trainer.train_data)} training crops, {len(trainer.held_out)} held out; "
                   f"{cfg.resolution} px, {cfg.steps} steps on {dev}" + (f" x {info.world} processes" if info.enabled else ""), flush=True)
