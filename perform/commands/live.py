@@ -104,6 +104,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.record:
+        from perform.session.recorder import check_session_dir
+
+        # before the show, as `perform record` does: a folder holding an earlier take would be overwritten
+        check_session_dir(args.record, overwrite=getattr(args, "overwrite", False))
     # start-up: `perform --help` imports every command module; torch only when this runs
     from perform.engine.live_show import LiveConfig, run_live
 
