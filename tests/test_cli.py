@@ -242,3 +242,12 @@ def test_an_unknown_model_name_lists_the_models_there_are(tmp_path, monkeypatch,
     err = capsys.readouterr().err
     assert "--model face-46: no such model" in err
     assert "face-64" in err and "pair-diametric" in err and "card missing" not in err
+
+
+def test_bench_tracking_refuses_too_few_frames_to_time(capsys):
+    from perform.cli import main
+
+    # the first 10 frames are warm-up: with 10 or fewer there was nothing to take a percentile of (IndexError)
+    assert main(["bench", "tracking", "--frames", "10"]) == 2
+    err = capsys.readouterr().err
+    assert "--frames" in err and "'10'" in err and "Traceback" not in err
