@@ -78,7 +78,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "'default'; an unknown name lists the inputs; a device that fails is silence, never fatal")
     add_output_arguments(p)
     p.add_argument("--headless", action="store_true", help="no window: render offscreen through EGL")
-    p.add_argument("--frames", type=int, default=None, help="stop after N frames")
+    p.add_argument("--frames", type=options.integer(1, 2**31 - 1, what="a frame count"), default=None,
+                   help="stop after N frames")
     p.add_argument("--inbetweens", choices=("auto", "on", "off"), default="auto",
                    help="images between camera frames when the scene moves on its own and they fit before the next "
                         "frame: smoother motion at the display's rate (auto: on with 4 or more CPU cores; on two they "
