@@ -581,7 +581,7 @@ class _Reader:
         seen: dict[str, int] = {}
         for i, s in enumerate(scenes):
             if s.name in seen:
-                self.p.error(("scene", i, "name"), f"scene name {s.name!r} is also scene {seen[s.name] + 1}'s", expected="unique scene names")
+                self.p.error(("scene", i, "name"), f"scene name {s.name!r} is also scene[{seen[s.name]}]'s", expected="unique scene names")
             seen.setdefault(s.name, i)
             if s.name.strip().isdigit():
                 self.p.error(("scene", i, "name"), f"{s.name!r} is a number", expected="a name with a letter (numbers select scenes by position)")
@@ -591,7 +591,7 @@ class _Reader:
                 first = bends.setdefault((s.model_path, b.name), (i, j, b.structure))
                 if first[2] != b.structure:
                     self.p.error(("scene", i, "bend", j, "name"),
-                                 f"bend {b.name!r} on model {s.model!r} is also scene {first[0] + 1}'s, with another "
+                                 f"bend {b.name!r} on model {s.model!r} is also scene[{first[0]}]'s, with another "
                                  "layer, transform, target or seed",
                                  expected="one bend per name on a model (scenes may give it other params)")
         for i, s in enumerate(scenes):

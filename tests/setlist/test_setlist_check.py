@@ -172,3 +172,9 @@ def test_check_names_the_tensor_holding_nan(show_dir, capsys):
     assert main(["check", "--no-gl", "--no-timing", str(show)]) == 2
     out = capsys.readouterr().out
     assert "FAILED" in out and "nan-face.safetensors" in out and "'encoder.head.weight'" in out and "NaN" in out
+
+
+def test_a_repeated_scene_name_names_the_first_scene_counting_from_0(show_dir):
+    # scenes count from 0 everywhere (key paths, /perform/scene/go): the message said "scene 2" for scene[1]
+    report = check(show_dir, GOOD + '\n[[scene]]\nname = "two"\nmodel = "tiny-a"\nduration = 1\n', gl=False)
+    only_error(report, "scene[2].name", "'two' is also scene[1]'s")
