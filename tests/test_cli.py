@@ -124,6 +124,8 @@ def test_bad_options_are_refused_with_a_message_naming_them_before_anything_star
      ("--osc-host", "192.0.2.77", "not an address of this machine")),
     (("live", "--headless", "--source", "synthetic", "--frames", "1", "--fps", "1000"), ("--fps", "1000", "240")),
     (("live", "--headless", "--source", "synthetic", "--frames", "-3"), ("--frames", "-3", "frame count")),
+    (("live", "--headless", "--source", "synthetic", "--frames", "1", "--stall-s", "-1"), ("--stall-s", "-1")),
+    (("live", "--headless", "--frames", "1", "--oscquery-port", "70000"), ("--oscquery-port", "TCP port")),
     (("record", "take", "--headless", "--frames", "0"), ("--frames", "'0'")),
     (("rehearse", "--synthetic", "--fps", "0"), ("--fps", "'0'")),
     (("rehearse", "--synthetic", "--fps", "1000"), ("--fps", "1000", "240")),

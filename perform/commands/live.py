@@ -53,7 +53,7 @@ def add_osc_arguments(p: argparse.ArgumentParser) -> None:
                    help="answer commands on this port of the sender's host (default: the sender's own port)")
     p.add_argument("--no-oscquery", action="store_true",
                    help="do not serve the address space over HTTP (OSCQuery) nor advertise it by mDNS")
-    p.add_argument("--oscquery-port", type=options.port, default=None, metavar="PORT",
+    p.add_argument("--oscquery-port", type=options.integer(1, 65535, what="a TCP port"), default=None, metavar="PORT",
                    help="OSCQuery HTTP (TCP) port on --osc-host (default: the OSC port's number; any free one if taken)")
 
 
@@ -84,7 +84,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="images between camera frames when the scene moves on its own and they fit before the next "
                         "frame: smoother motion at the display's rate (auto: on with 4 or more CPU cores; on two they "
                         "slow tracking)")
-    p.add_argument("--stall-s", type=float, default=2.0, metavar="S",
+    p.add_argument("--stall-s", type=options.number(0.0, above=True, what="seconds"), default=2.0, metavar="S",
                    help="inference watchdog: with no new image for a plan pending this long, the model's process "
                         "is restarted (the last image stays on screen; default 2)")
     p.add_argument("--size", type=parse_size, default=None, metavar="WxH", help="output size (default: the setlist's, 1280x720)")
