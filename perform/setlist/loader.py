@@ -17,7 +17,7 @@ from perform.nets.bending.table import TARGET_HELP, TRANSFORMS, BendSpec, parse_
 from perform.render.passes import PASS_TYPES, coerce_param
 from perform.setlist.curves import CURVES
 from perform.setlist.locate import KeyLocator
-from perform.setlist.paths import known_models, resolve_model
+from perform.setlist.paths import known_models, resolve_model, searched
 from perform.setlist.problems import KeyPath, Problem, Problems, SetlistError, closest, format_key
 from perform.setlist.schema import (BLEND_GROUPS, DRIVES, HOLD, INPUT_SYNTHETIC, PAIR_MODES, QUANTISE, TRANSITION_KINDS,
                                     ZERO, Advance, BlendSpec, Duration, MappingSource, PairSpec, Scene, Setlist,
@@ -271,7 +271,7 @@ class _Reader:
             model_path = resolve_model(model, self.base)
             if model_path is None:
                 guess = closest(Path(model).stem, known_models(self.base))
-                self.p.error(model_path_kp + (model_key,), f"model {model!r} not found (looked beside the setlist and in models/)",
+                self.p.error(model_path_kp + (model_key,), f"model {model!r} not found (looked in {searched(self.base)})",
                              expected="a model stem, or a path to its .safetensors/.json",
                              hint=f"did you mean {guess!r}?" if guess else None)
         drive = self.string(d, "drive", path, default=self.string(defaults, "drive", dpath, default="both", choices=tuple(DRIVES)),
@@ -472,7 +472,7 @@ class _Reader:
             other_path = resolve_model(other, self.base)
             if other_path is None:
                 guess = closest(Path(other).stem, known_models(self.base))
-                self.p.error(path + ("with",), f"model {other!r} not found (looked beside the setlist and in models/)",
+                self.p.error(path + ("with",), f"model {other!r} not found (looked in {searched(self.base)})",
                              expected="the model to blend with: a model stem, or a path to its .safetensors/.json",
                              hint=f"did you mean {guess!r}?" if guess else None)
         alpha = self.number(d, "alpha", path, 0.5, 0.0, 1.0)

@@ -88,6 +88,14 @@ def test_missing_model(show_dir):
     assert errors[0].line == bad.splitlines().index('model = "tiny-c"') + 1
 
 
+def test_a_model_not_found_names_the_folders_searched(show_dir, model_dir, monkeypatch):
+    # the message said "beside the setlist and in models/" whatever was searched; a $PERFORM_MODELS typo went unseen
+    monkeypatch.setenv("PERFORM_MODELS", f"{model_dir}:{show_dir / 'modles'}")
+    bad = GOOD.replace('model = "tiny-a"\nduration = "hold"', 'model = "tiny-c"\nduration = "hold"')
+    only_error(check(show_dir, bad), f"looked in {show_dir}, {model_dir}, {show_dir / 'modles'} (no such folder, from "
+               "$PERFORM_MODELS)")
+
+
 def test_broken_model_file_fails_at_load(show_dir, model_dir):
     broken = show_dir / "models"
     broken.mkdir()
