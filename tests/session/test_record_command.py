@@ -6,14 +6,18 @@ import argparse
 
 import pytest
 
-from perform.commands import record
+from perform.commands import live, record
 from perform.errors import PerformError
 
 
-def _args(*argv: str) -> argparse.Namespace:
+def _parsed(command, argv: tuple[str, ...]) -> argparse.Namespace:
     p = argparse.ArgumentParser()
-    record.add_arguments(p)
+    command.add_arguments(p)
     return p.parse_args(list(argv))
+
+
+def _args(*argv: str) -> argparse.Namespace:
+    return _parsed(record, argv)
 
 
 def test_record_refuses_a_folder_it_cannot_use_before_the_show(tmp_path):
@@ -43,16 +47,10 @@ def test_record_hands_over_to_live_with_record_set(tmp_path, monkeypatch):
 
 
 def _live_args(*argv: str) -> argparse.Namespace:
-    from perform.commands import live
-
-    p = argparse.ArgumentParser()
-    live.add_arguments(p)
-    return p.parse_args(list(argv))
+    return _parsed(live, argv)
 
 
 def test_live_record_refuses_a_folder_holding_a_take_before_the_show(tmp_path):
-    from perform.commands import live
-
     take = tmp_path / "tuesday"
     take.mkdir()
     manifest = take / "manifest.json"
