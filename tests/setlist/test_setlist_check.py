@@ -186,3 +186,13 @@ def test_a_repeated_scene_name_names_the_first_scene_counting_from_0(show_dir):
     # scenes count from 0 everywhere (key paths, /perform/scene/go): the message said "scene 2" for scene[1]
     report = check(show_dir, GOOD + '\n[[scene]]\nname = "two"\nmodel = "tiny-a"\nduration = 1\n', gl=False)
     only_error(report, "scene[2].name", "'two' is also scene[1]'s")
+
+
+def test_strict_says_failed_on_the_setlist_a_warning_fails(show_dir, capsys):
+    # the verdict line said "OK: ..." above "perform check: error: 1 of 1 setlist(s) failed the check"
+    path = write(show_dir, GOOD + '[[scene]]\nname = "three"\nmodel = "tiny-a"\nduration = 1\n')  # after a hold
+    assert main(["check", str(path), "--no-gl", "--no-timing", "--strict"]) == 2
+    out = capsys.readouterr().out
+    assert "warning" in out and "FAILED (--strict): show.toml: 0 error(s), 1 warning(s)" in out, out
+    assert main(["check", str(path), "--no-gl", "--no-timing"]) == 0
+    assert "OK: show.toml: 0 error(s), 1 warning(s)" in capsys.readouterr().out
