@@ -255,3 +255,13 @@ def test_bench_tracking_refuses_too_few_frames_to_time(capsys):
     assert main(["bench", "tracking", "--frames", "10"]) == 2
     err = capsys.readouterr().err
     assert "--frames" in err and "'10'" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("bench", ["nets", "blend", "divergence", "live"])
+def test_bench_refuses_a_device_that_is_not_there_as_a_usage_error(bench, capsys):
+    from perform.cli import main
+
+    # a traceback from deep in torch before; `perform bench nets --device cuda` on a machine without CUDA is the case
+    assert main(["bench", bench, "--device", "gpu"]) == 2
+    err = capsys.readouterr().err
+    assert "--device" in err and "'gpu'" in err and "not a device" in err and "Traceback" not in err
