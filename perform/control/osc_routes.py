@@ -368,8 +368,9 @@ class Router:
         """Narrow the table to what exists; None leaves that kind as it was. net_params: the live network
         parameter names (bend.<name>.<param>, blend.alpha, ...) the show's models declare. cues: the setlist's
         scene triggers (advance.osc), any addresses, e.g. /cue/drop: accepted as triggers (a 0 release ignored)."""
-        if cues is not None:
-            self._cues = frozenset(cues)  # one reference replaced whole: route() reads it without the lock
+        if cues is not None:  # those under /perform/ route as what they are (a key, an input) and reach it anyway;
+            # one reference replaced whole: route() reads it without the lock
+            self._cues = frozenset(c for c in cues if not c.startswith(P + "/"))
         with self._lock:
             if latent_dim is not None:
                 if not 0 < latent_dim <= MAX_LATENT_DIM:
