@@ -13,6 +13,7 @@ from perform.control.state import ControlState
 from perform.engine.conductor import Conductor, load_models, make_mapper
 from perform.setlist.loader import load_setlist
 from perform.setlist.scheduler import SceneScheduler
+from tests.engine.shows import one_scene
 
 SHOW = """
 [show]
@@ -104,21 +105,9 @@ def test_a_hot_reloaded_tempo_reaches_the_lfos(setlist_file):
     assert "tempo 60" in conductor.hud_lines()[0]
 
 
-CUES = """
-[show]
-size = [64, 64]
-[show.defaults]
-model = "{models}/tiny"
-[[scene]]
-name = "intro"
-seeds = [1]
-duration = "hold"
-advance = { osc = ["/cue/drop"] }
-[[scene]]
-name = "drop"
-seeds = [2]
-duration = "hold"
-"""
+# two held scenes: the first moves on at its own cue, an address outside /perform/
+CUES = one_scene(saturation=None).replace('duration = "hold"', 'duration = "hold"\nadvance = { osc = ["/cue/drop"] }') \
+    + '[[scene]]\nname = "drop"\nseeds = [2]\nduration = "hold"\n'
 
 
 def test_a_scenes_advance_osc_address_sent_over_udp_moves_the_show_on(setlist_file):
@@ -137,7 +126,7 @@ def test_a_scenes_advance_osc_address_sent_over_udp_moves_the_show_on(setlist_fi
     with OSCServer(control, port=0, router=router) as server:
         client = SimpleUDPClient("127.0.0.1", server.port)
         conductor.step(0.0, 0, None, [])
-        assert conductor.scene_name == "intro"
+        assert conductor.scene_name == "only"
         client.send_message("/cue/drop", [0])  # a button's release: no trigger
         clock.t = 1.0
         client.send_message("/cue/drop", [1])
