@@ -99,10 +99,12 @@ def blend_rows(sizes=(64, 128), frames: int = 200, device: str = "cpu") -> list[
 
 
 def main() -> int:
+    from perform.commands.options import device as device_option  # a missing device: a usage error
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[64, 128])
     ap.add_argument("--frames", type=int, default=200)
-    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--device", type=device_option, default="cpu")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()

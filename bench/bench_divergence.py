@@ -128,6 +128,8 @@ def live(argv: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from perform.commands.options import device as device_option  # a missing device: a usage error
+
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--live"]:
         return live(argv[1:])
@@ -135,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", type=int, nargs="+", default=[64, 128])
     ap.add_argument("--calls", type=int, default=200)
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--device", type=device_option, default="cpu")
     ap.add_argument("--json", type=Path, help="write the rows here too")
     args = ap.parse_args(argv)
     import torch

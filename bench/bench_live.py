@@ -270,13 +270,15 @@ def _row(name: str, r: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from perform.commands.options import device as device_option  # a missing device: a usage error
+
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--frames", type=int, default=600)
     p.add_argument("--resolution", type=int, default=128)
     p.add_argument("--width", type=int, default=32)
     p.add_argument("--model", default=None,
                    help="a model card (default: the shipped model); 'untrained': random weights at --resolution")
-    p.add_argument("--device", default="auto")
+    p.add_argument("--device", type=device_option, default="auto")
     p.add_argument("--display-fps", type=float, default=60.0, help="render-loop pacing of the threaded run (a 60 Hz display)")
     p.add_argument("--torch-threads", type=int, default=1)
     p.add_argument("--json", default=None)

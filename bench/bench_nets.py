@@ -138,8 +138,10 @@ def bench_error(args) -> list[dict]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from perform.commands.options import device as device_option  # a missing device: a usage error
+
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N, mps")
+    p.add_argument("--device", type=device_option, default="cpu", help="cpu, cuda, cuda:N, mps")
     p.add_argument("--precision", nargs="+", default=None, choices=("fp32", "bf16", "fp16"),
                    help="default: fp32 (speed), bf16 (--error)")
     p.add_argument("--sizes", nargs="+", type=int, default=[64, 128])

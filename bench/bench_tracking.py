@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
+WARMUP = 10  # frames tracked before the timing starts (the first detections)
 
 
 def make_frame(face: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -32,13 +33,15 @@ def make_frame(face: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 def main(argv: list[str] | None = None) -> int:
     from perform.commands.live import parse_size
+    from perform.commands.options import integer
     from perform.sources.frame import Frame
     from perform.sources.photo import decode_image
     from perform.tracking.tracker import FaceTracker
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--size", type=parse_size, default=(1280, 720))
-    p.add_argument("--frames", type=int, default=150)
+    p.add_argument("--frames", type=integer(WARMUP + 1, 1_000_000, what="a frame count (the first 10 are not timed)"),
+                   default=150)
     p.add_argument("--widths", type=int, nargs="+", default=[0, 1280, 640], help="track widths to compare (0: full size)")
     p.add_argument("--face", default=str(ROOT / "tests" / "assets" / "faces" / "grace_hopper.jpg"))
     args = p.parse_args(argv)
@@ -52,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         for w, t in trackers.items():
             t0, c0 = time.perf_counter(), time.process_time()  # process time: MediaPipe runs its own threads
             obs = t.process(Frame(frame, i / 30.0, i))
-            if i >= 10:  # after the first detections
+            if i >= WARMUP:  # after the first detections
                 wall[w].append((time.perf_counter() - t0) * 1000.0)
                 cpu[w].append((time.process_time() - c0) * 1000.0)
             present[w] += obs.present

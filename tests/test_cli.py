@@ -123,6 +123,10 @@ def test_bad_options_are_refused_with_a_message_naming_them_before_anything_star
     (("live", "--headless", "--source", "synthetic", "--frames", "1", "--osc-host", "192.0.2.77"),
      ("--osc-host", "192.0.2.77", "not an address of this machine")),
     (("live", "--headless", "--source", "synthetic", "--frames", "1", "--fps", "1000"), ("--fps", "1000", "240")),
+    (("live", "--headless", "--source", "synthetic", "--frames", "-3"), ("--frames", "-3", "frame count")),
+    (("live", "--headless", "--source", "synthetic", "--frames", "1", "--stall-s", "-1"), ("--stall-s", "-1")),
+    (("live", "--headless", "--frames", "1", "--oscquery-port", "70000"), ("--oscquery-port", "TCP port")),
+    (("record", "take", "--headless", "--frames", "0"), ("--frames", "'0'")),
     (("rehearse", "--synthetic", "--fps", "0"), ("--fps", "'0'")),
     (("rehearse", "--synthetic", "--fps", "1000"), ("--fps", "1000", "240")),
     (("rehearse", "--synthetic", "--to", "nan"), ("--to", "nan")),
@@ -242,3 +246,22 @@ def test_an_unknown_model_name_lists_the_models_there_are(tmp_path, monkeypatch,
     err = capsys.readouterr().err
     assert "--model face-46: no such model" in err
     assert "face-64" in err and "pair-diametric" in err and "card missing" not in err
+
+
+def test_bench_tracking_refuses_too_few_frames_to_time(capsys):
+    from perform.cli import main
+
+    # the first 10 frames are warm-up: with 10 or fewer there was nothing to take a percentile of (IndexError)
+    assert main(["bench", "tracking", "--frames", "10"]) == 2
+    err = capsys.readouterr().err
+    assert "--frames" in err and "'10'" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("bench", ["nets", "blend", "divergence", "live"])
+def test_bench_refuses_a_device_that_is_not_there_as_a_usage_error(bench, capsys):
+    from perform.cli import main
+
+    # a traceback from deep in torch before; `perform bench nets --device cuda` on a machine without CUDA is the case
+    assert main(["bench", bench, "--device", "gpu"]) == 2
+    err = capsys.readouterr().err
+    assert "--device" in err and "'gpu'" in err and "not a device" in err and "Traceback" not in err

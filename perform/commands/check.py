@@ -24,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
     failed = 0
     for path in args.setlists:
         report = check_setlist(path, gl=not args.no_gl, timing=not args.no_timing, device=args.device, model_cache=cache)
-        print(format_report(report), flush=True)
+        print(format_report(report, strict=args.strict), flush=True)
         if not report.ok or (args.strict and report.warnings):
             failed += 1
     if failed:

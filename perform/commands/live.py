@@ -53,7 +53,7 @@ def add_osc_arguments(p: argparse.ArgumentParser) -> None:
                    help="answer commands on this port of the sender's host (default: the sender's own port)")
     p.add_argument("--no-oscquery", action="store_true",
                    help="do not serve the address space over HTTP (OSCQuery) nor advertise it by mDNS")
-    p.add_argument("--oscquery-port", type=options.port, default=None, metavar="PORT",
+    p.add_argument("--oscquery-port", type=options.integer(1, 65535, what="a TCP port"), default=None, metavar="PORT",
                    help="OSCQuery HTTP (TCP) port on --osc-host (default: the OSC port's number; any free one if taken)")
 
 
@@ -78,12 +78,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "'default'; an unknown name lists the inputs; a device that fails is silence, never fatal")
     add_output_arguments(p)
     p.add_argument("--headless", action="store_true", help="no window: render offscreen through EGL")
-    p.add_argument("--frames", type=int, default=None, help="stop after N frames")
+    p.add_argument("--frames", type=options.integer(1, 2**31 - 1, what="a frame count"), default=None,
+                   help="stop after N frames")
     p.add_argument("--inbetweens", choices=("auto", "on", "off"), default="auto",
                    help="images between camera frames when the scene moves on its own and they fit before the next "
                         "frame: smoother motion at the display's rate (auto: on with 4 or more CPU cores; on two they "
                         "slow tracking)")
-    p.add_argument("--stall-s", type=float, default=2.0, metavar="S",
+    p.add_argument("--stall-s", type=options.number(0.0, above=True, what="seconds"), default=2.0, metavar="S",
                    help="inference watchdog: with no new image for a plan pending this long, the model's process "
                         "is restarted (the last image stays on screen; default 2)")
     p.add_argument("--size", type=parse_size, default=None, metavar="WxH", help="output size (default: the setlist's, 1280x720)")
@@ -104,6 +105,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.record:
+        from perform.session.recorder import check_session_dir
+
+        # before the show, as `perform record` does: a folder holding an earlier take would be overwritten
+        check_session_dir(args.record, overwrite=getattr(args, "overwrite", False))
     # start-up: `perform --help` imports every command module; torch only when this runs
     from perform.engine.live_show import LiveConfig, run_live
 

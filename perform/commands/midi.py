@@ -37,11 +37,13 @@ def _monitor(wanted: str, ports) -> int:
 
     # start-up: every command module is imported for `perform --help`
     from perform.control.midi_in import MidiInput
+    from perform.control.midi_ports import match_port
     from perform.control.osc_routes import held_values
     from perform.control.state import ControlState
 
     state = ControlState()
-    midi = MidiInput(wanted, state, ports=ports)
+    name = match_port(wanted, ports.input_names(), "--monitor", ports.problem)  # a refusal names this option
+    midi = MidiInput(name, state, ports=ports)
     print(f"monitoring {midi.name} (Ctrl-C stops)", flush=True)
     try:
         while True:

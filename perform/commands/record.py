@@ -1,4 +1,4 @@
-"""`perform record DIR [SETLIST] [live options]`: `perform live --record DIR`, with the folder checked first."""
+"""`perform record DIR [SETLIST] [live options]`: `perform live --record DIR`, with `--overwrite` for a folder that holds a take."""
 
 from __future__ import annotations
 
@@ -18,12 +18,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    # start-up: `perform --help` imports every command module; torch, cv2 and PyAV only when this runs
-    from perform.session.recorder import check_session_dir
-
     if args.record is not None and args.record != args.directory:
         raise PerformError(f"two session folders given: DIR {args.directory!r} and --record {args.record!r}")
-    # fail before the show, while it can still be fixed; during the show the recorder only ever degrades
-    check_session_dir(args.directory, overwrite=args.overwrite)
     args.record = args.directory
-    return live.run(args)
+    return live.run(args)  # which checks the folder (with --overwrite) before the show

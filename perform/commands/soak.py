@@ -7,6 +7,7 @@ import argparse
 import json
 from pathlib import Path
 
+from perform.commands import options
 from perform.commands.live import parse_size
 
 
@@ -32,11 +33,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quick", action="store_true", help="about a minute, every fault once, for CI")
     p.add_argument("--setlist", default=None, help="setlist to run (copied with its folder; default: the shipped demo)")
     p.add_argument("--size", type=parse_size, default=(640, 360), metavar="WxH", help="output size (default 640x360)")
-    p.add_argument("--fps", type=float, default=30.0, help="the show's frame rate (default 30)")
+    p.add_argument("--fps", type=options.fps, default=30.0, help="the show's frame rate (default 30)")
     p.add_argument("--exit-signals", type=_names, default=("INT", "TERM"), metavar="INT,TERM",
                    help="end with these, one show each (default INT,TERM; empty: just stop)")
     p.add_argument("--workdir", default=None, help="keep the copies, the status file and the show's log here")
-    p.add_argument("--json", default=None, metavar="FILE", help="write the report as JSON")
+    p.add_argument("--json", type=options.output_file, default=None, metavar="FILE",
+                   help="write the report as JSON (checked before the soak: it is written at the end)")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -69,7 +69,7 @@ def match_port(wanted: str, names: list[str], option: str, problem: str = "") ->
     found = find_port(wanted, names)
     if found is not None:
         return found
-    what = "input" if "in" in option else "output"
+    what = "output" if "out" in option else "input"  # --midi-in, --monitor: inputs
     if names:
         listing = "; ".join(repr(n) for n in names)
         raise PerformError(f"{option} {wanted!r}: no MIDI {what} port has that in its name; the {what}s here: {listing}")

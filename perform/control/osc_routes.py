@@ -358,14 +358,19 @@ class Router:
         self._keys: set[str] = set()
         self._concrete: tuple[str, ...] | None = None
         self._matches: dict[str, tuple[Route, dict[str, str]]] = {}
+        self._cues: frozenset[str] = frozenset()
         self.declare(latent_dim=latent_dim, directions=directions, shader_params=shader_params, inputs=inputs,
                      net_params=net_params)
 
     def declare(self, *, latent_dim: int | None = None, directions: Iterable[str] | None = None,
                 shader_params: Iterable[tuple[str, str]] | None = None, inputs: Iterable[str] = (),
-                net_params: Iterable[str] | None = None) -> None:
+                net_params: Iterable[str] | None = None, cues: Iterable[str] | None = None) -> None:
         """Narrow the table to what exists; None leaves that kind as it was. net_params: the live network
-        parameter names (bend.<name>.<param>, blend.alpha, ...) the show's models declare."""
+        parameter names (bend.<name>.<param>, blend.alpha, ...) the show's models declare. cues: the setlist's
+        scene triggers (advance.osc), any addresses, e.g. /cue/drop: accepted as triggers (a 0 release ignored)."""
+        if cues is not None:  # those under /perform/ route as what they are (a key, an input) and reach it anyway;
+            # one reference replaced whole: route() reads it without the lock
+            self._cues = frozenset(c for c in cues if not c.startswith(P + "/"))
         with self._lock:
             if latent_dim is not None:
                 if not 0 < latent_dim <= MAX_LATENT_DIM:
@@ -400,6 +405,8 @@ class Router:
               reply_to: tuple[str, int] | None = None) -> list[ControlEvent]:
         """Events for one message; raises Rejected, or Ignored for a trigger's release."""
         args = tuple(args)
+        if address in self._cues:  # the scheduler reads it against the scene on screen
+            return [ControlEvent(t_s, address, _args_trigger(args, address, {}), origin, reply_to)]
         if not address.startswith(P + "/"):
             raise Rejected("unknown_address", f"{address}: not under {P}/")
         if not is_pattern(address):

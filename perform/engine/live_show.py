@@ -318,11 +318,12 @@ def make_reloader(path: str, setlist, conductor, presenter, reload_models, route
 
 
 def declare_controls(router, conductor) -> None:
-    """Tell the OSC router what exists (latent size, directions, shader parameters, mapping inputs), so
-    wildcards reach them and unknown names are refused and counted."""
+    """Tell the OSC router what exists (latent size, directions, shader parameters, mapping inputs, the scenes'
+    advance.osc triggers), so wildcards reach them and unknown names are refused and counted."""
     models = conductor.models.values()
     directions = set().union(*(m.directions for m in models))
     inputs = set().union(*(getattr(rt.mapper, "input_names", ()) for rt in conductor.runtimes))
     net = set().union(*(m.net_params() for m in models if hasattr(m, "net_params")))  # bends, blends, trajectories
+    cues = {a for scene in conductor.setlist.scenes for a in scene.advance.osc}  # /cue/drop: not under /perform/
     router.declare(latent_dim=max(m.latent_dim for m in models), directions=directions,
-                   shader_params=shader_param_names(conductor.setlist), inputs=inputs, net_params=net)
+                   shader_params=shader_param_names(conductor.setlist), inputs=inputs, net_params=net, cues=cues)

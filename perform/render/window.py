@@ -18,6 +18,10 @@ from perform.render.context import REQUIRED_GL, collect_garbage, configure_conte
 
 log = logging.getLogger(__name__)
 
+# SDL video drivers that show nothing; used only when SDL_VIDEODRIVER names them (a test harness may)
+INVISIBLE_DRIVERS = ("offscreen", "dummy")
+NO_SCREEN_HINT = "on a machine without a screen, run with no window: `--headless`, or `perform rehearse` without `--preview`"
+
 
 class Window:
     """One window on display `display`; the engine draws to `screen` and calls `swap()` once a frame.
@@ -33,8 +37,15 @@ class Window:
         try:
             pygame.display.init()
         except pygame.error as exc:
-            raise PerformError(f"cannot open a window: no display available ({exc}); "
-                               "use the offline renderer (`perform rehearse`) on a machine without a screen") from exc
+            raise PerformError(f"cannot open a window: no display available ({exc}); {NO_SCREEN_HINT}") from exc
+        driver = pygame.display.get_driver()
+        asked = os.environ.get("SDL_VIDEODRIVER", "").lower().split(",")
+        if driver in INVISIBLE_DRIVERS and driver not in asked:
+            # with no X11/Wayland/Cocoa display SDL falls back to a driver that draws nowhere: the show would run
+            # with no picture and no error
+            pygame.display.quit()
+            raise PerformError(f"cannot open a window: no display available (SDL found none and fell back to its "
+                               f"'{driver}' driver, which shows nothing; is DISPLAY set?); {NO_SCREEN_HINT}")
         n = pygame.display.get_num_displays()
         if not 0 <= display < n:
             pygame.display.quit()

@@ -64,7 +64,8 @@ def check_session_dir(directory: str | os.PathLike, overwrite: bool = False) -> 
             break
     if d.is_dir():
         if (d / fmt.MANIFEST).exists() and not overwrite:
-            raise PerformError(f"{d} already holds a recorded session: choose another folder, or overwrite it")
+            raise PerformError(f"{d} already holds a recorded session: choose another folder, or replace it "
+                               f"with `perform record {d} --overwrite`")
         foreign = [p.name for p in d.iterdir() if p.name not in _SESSION_FILES]
         if foreign:
             raise PerformError(f"{d} holds other files ({', '.join(sorted(foreign)[:3])}): record into an empty "

@@ -303,8 +303,8 @@ def _check_flow(setlist: Setlist, problems: Problems) -> None:
                               f"the {tr:g} s transition is longer than scene {nxt.name!r} ({nd:g} s): it will be cut short")
 
 
-def format_report(report: CheckReport) -> str:
-    """A performer-readable summary: the show, its scenes, then problems, then the verdict."""
+def format_report(report: CheckReport, strict: bool = False) -> str:
+    """A performer-readable summary: the show, its scenes, then problems, then the verdict (strict: warnings fail)."""
     lines: list[str] = []
     sl = report.setlist
     if sl is not None:
@@ -327,6 +327,6 @@ def format_report(report: CheckReport) -> str:
     for p in report.problems:
         lines.append(f"  {p}")
     n_err, n_warn = len(report.errors), len(report.warnings)
-    verdict = "OK" if report.ok else "FAILED"
+    verdict = "FAILED" if not report.ok else "FAILED (--strict)" if strict and n_warn else "OK"
     lines.append(f"{verdict}: {report.path.name}: {n_err} error(s), {n_warn} warning(s)")
     return "\n".join(lines)

@@ -17,7 +17,7 @@ from perform.nets.bending.table import TARGET_HELP, TRANSFORMS, BendSpec, parse_
 from perform.render.passes import PASS_TYPES, coerce_param
 from perform.setlist.curves import CURVES
 from perform.setlist.locate import KeyLocator
-from perform.setlist.paths import known_models, resolve_model
+from perform.setlist.paths import known_models, resolve_model, searched
 from perform.setlist.problems import KeyPath, Problem, Problems, SetlistError, closest, format_key
 from perform.setlist.schema import (BLEND_GROUPS, DRIVES, HOLD, INPUT_SYNTHETIC, PAIR_MODES, QUANTISE, TRANSITION_KINDS,
                                     ZERO, Advance, BlendSpec, Duration, MappingSource, PairSpec, Scene, Setlist,
@@ -271,7 +271,7 @@ class _Reader:
             model_path = resolve_model(model, self.base)
             if model_path is None:
                 guess = closest(Path(model).stem, known_models(self.base))
-                self.p.error(model_path_kp + (model_key,), f"model {model!r} not found (looked beside the setlist and in models/)",
+                self.p.error(model_path_kp + (model_key,), f"model {model!r} not found (looked in {searched(self.base)})",
                              expected="a model stem, or a path to its .safetensors/.json",
                              hint=f"did you mean {guess!r}?" if guess else None)
         drive = self.string(d, "drive", path, default=self.string(defaults, "drive", dpath, default="both", choices=tuple(DRIVES)),
@@ -472,7 +472,7 @@ class _Reader:
             other_path = resolve_model(other, self.base)
             if other_path is None:
                 guess = closest(Path(other).stem, known_models(self.base))
-                self.p.error(path + ("with",), f"model {other!r} not found (looked beside the setlist and in models/)",
+                self.p.error(path + ("with",), f"model {other!r} not found (looked in {searched(self.base)})",
                              expected="the model to blend with: a model stem, or a path to its .safetensors/.json",
                              hint=f"did you mean {guess!r}?" if guess else None)
         alpha = self.number(d, "alpha", path, 0.5, 0.0, 1.0)
@@ -581,7 +581,7 @@ class _Reader:
         seen: dict[str, int] = {}
         for i, s in enumerate(scenes):
             if s.name in seen:
-                self.p.error(("scene", i, "name"), f"scene name {s.name!r} is also scene {seen[s.name] + 1}'s", expected="unique scene names")
+                self.p.error(("scene", i, "name"), f"scene name {s.name!r} is also scene[{seen[s.name]}]'s", expected="unique scene names")
             seen.setdefault(s.name, i)
             if s.name.strip().isdigit():
                 self.p.error(("scene", i, "name"), f"{s.name!r} is a number", expected="a name with a letter (numbers select scenes by position)")
@@ -591,7 +591,7 @@ class _Reader:
                 first = bends.setdefault((s.model_path, b.name), (i, j, b.structure))
                 if first[2] != b.structure:
                     self.p.error(("scene", i, "bend", j, "name"),
-                                 f"bend {b.name!r} on model {s.model!r} is also scene {first[0] + 1}'s, with another "
+                                 f"bend {b.name!r} on model {s.model!r} is also scene[{first[0]}]'s, with another "
                                  "layer, transform, target or seed",
                                  expected="one bend per name on a model (scenes may give it other params)")
         for i, s in enumerate(scenes):

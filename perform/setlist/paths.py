@@ -32,6 +32,14 @@ def model_dirs(setlist_dir: Path | None) -> list[Path]:
     return seen
 
 
+def searched(setlist_dir: Path | None) -> str:
+    """The folders model_dirs searches, for a 'not found' message: those that exist, and any $PERFORM_MODELS
+    folder that does not (a typo there is the likely mistake)."""
+    env = {Path(p) for p in os.environ.get(MODELS_ENV, "").split(os.pathsep) if p}
+    return ", ".join(str(d) if d.is_dir() else f"{d} (no such folder, from ${MODELS_ENV})"
+                     for d in model_dirs(setlist_dir) if d.is_dir() or d in env)
+
+
 def _card(candidate: Path) -> Path | None:
     """The model card for a path given as stem, .json or .safetensors, if the card exists."""
     stem = candidate.with_suffix("") if candidate.suffix in (".json", ".safetensors") else candidate
@@ -67,7 +75,6 @@ def find_model(ref: str, what: str = "model") -> Path:
     card = resolve_model(ref, None)
     if card is None:
         names = known_models(None)
-        where = ", ".join(str(d) for d in model_dirs(None) if d.is_dir())
-        raise PerformError(f"{what} {ref}: no such model (looked in {where}); "
+        raise PerformError(f"{what} {ref}: no such model (looked in {searched(None)}); "
                            + (f"models there: {', '.join(names)}" if names else "there are no models there"))
     return card

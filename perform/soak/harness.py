@@ -214,7 +214,10 @@ def run_soak(cfg: SoakConfig, say: Callable[[str], None] = print) -> dict:
     tmp = None
     if cfg.workdir:
         workdir = Path(cfg.workdir)
-        workdir.mkdir(parents=True, exist_ok=True)
+        try:
+            workdir.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise PerformError(f"--workdir {cfg.workdir}: cannot make that folder ({e.strerror or e})") from None
     else:
         tmp = tempfile.TemporaryDirectory(prefix="perform-soak-")
         workdir = Path(tmp.name)

@@ -157,3 +157,21 @@ def test_perform_midi_list_shows_the_ports_or_why_there_are_none(capsys, monkeyp
     assert cmd.run(p.parse_args(["--list"])) == 0
     out = capsys.readouterr().out
     assert "not available" in out and "inputs (--midi-in): none" in out
+
+
+def test_perform_midi_monitor_refuses_an_unknown_port_naming_its_own_option(monkeypatch):
+    import argparse
+
+    import perform.control.midi_ports as midi_ports
+    from perform.commands import midi as cmd
+
+    p = argparse.ArgumentParser()
+    cmd.add_arguments(p)
+    monkeypatch.setattr(midi_ports, "MidoPorts", lambda: FakePorts([NANO]))
+    with pytest.raises(PerformError) as err:
+        cmd.run(p.parse_args(["--monitor", "launchpad"]))
+    assert "--monitor 'launchpad'" in str(err.value) and "no MIDI input port" in str(err.value)
+    assert NANO in str(err.value) and "--midi-in" not in str(err.value)
+    monkeypatch.setattr(midi_ports, "MidoPorts", lambda: FakePorts())
+    with pytest.raises(PerformError, match="--monitor 'nano': there are no MIDI input ports"):
+        cmd.run(p.parse_args(["--monitor", "nano"]))

@@ -3,6 +3,8 @@ which OSC and a hot-reloaded setlist both set, and which LFOs read."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from pythonosc.udp_client import SimpleUDPClient
 
@@ -11,6 +13,7 @@ from perform.control.state import ControlState
 from perform.engine.conductor import Conductor, load_models, make_mapper
 from perform.setlist.loader import load_setlist
 from perform.setlist.scheduler import SceneScheduler
+from tests.engine.shows import one_scene
 
 SHOW = """
 [show]
@@ -100,3 +103,36 @@ def test_a_hot_reloaded_tempo_reaches_the_lfos(setlist_file):
     conductor.swap(load_setlist(path))
     assert saw(conductor, 2.0) == pytest.approx(0.75)  # one more beat at 60 BPM (the old tempo would make it 2)
     assert "tempo 60" in conductor.hud_lines()[0]
+
+
+# two held scenes: the first moves on at its own cue, an address outside /perform/
+CUES = one_scene(saturation=None).replace('duration = "hold"', 'duration = "hold"\nadvance = { osc = ["/cue/drop"] }') \
+    + '[[scene]]\nname = "drop"\nseeds = [2]\nduration = "hold"\n'
+
+
+def test_a_scenes_advance_osc_address_sent_over_udp_moves_the_show_on(setlist_file):
+    # a setlist's own cue (not under /perform/) was refused by the OSC router as unknown_address: it only worked
+    # in a rehearsal of recorded events
+    from perform.control.osc_routes import Rejected, Router
+    from perform.engine.live_show import declare_controls
+
+    clock = Clock()
+    control = ControlState(clock)
+    conductor = conductor_for(setlist_file(CUES), control)
+    router = Router()
+    declare_controls(router, conductor)
+    with pytest.raises(Rejected, match="not under /perform/"):
+        router.route("/cue/other", (), 0.0)
+    with OSCServer(control, port=0, router=router) as server:
+        client = SimpleUDPClient("127.0.0.1", server.port)
+        conductor.step(0.0, 0, None, [])
+        assert conductor.scene_name == "only"
+        client.send_message("/cue/drop", [0])  # a button's release: no trigger
+        clock.t = 1.0
+        client.send_message("/cue/drop", [1])
+        deadline, events = time.monotonic() + 10.0, []
+        while not events and time.monotonic() < deadline:  # a refused cue never arrives: no endless wait
+            events = control.drain(control.now())
+        conductor.step(1.0, 0, None, events)
+        assert conductor.scene_name == "drop", control.counters.snapshot()
+    assert control.counters.get("accepted") == 1 and control.counters.get("ignored") == 1

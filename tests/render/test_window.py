@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -94,3 +95,28 @@ def test_window_draws_reports_keys_and_toggles_fullscreen(xvfb_env):
 
 def test_the_cursor_hides_when_still_and_shows_when_moved(xvfb_env):
     _run_in_window(CURSOR_SCRIPT, "CURSOR-OK", xvfb_env)
+
+
+NO_DISPLAY_SCRIPT = textwrap.dedent("""
+    import pygame
+    from perform.errors import PerformError
+    from perform.render.window import Window
+
+    try:
+        with Window((64, 48)):
+            print("OPENED", pygame.display.get_driver())
+    except PerformError as e:
+        print("REFUSED", e)
+""")
+
+
+def test_without_a_display_the_window_is_refused_not_drawn_nowhere():
+    # SDL falls back to its offscreen driver when no display is reachable: a show would run with no picture
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER")}
+    result = subprocess.run([sys.executable, "-c", NO_DISPLAY_SCRIPT], env=env, capture_output=True, text=True,
+                            timeout=120)
+    out = next((line for line in result.stdout.splitlines() if line.startswith(("OPENED", "REFUSED"))), "")
+    if out.startswith("OPENED") and out.split()[1] not in ("offscreen", "dummy"):
+        pytest.skip(f"this machine has a display without DISPLAY ({out.split()[1]})")
+    assert out.startswith("REFUSED"), result.stdout + result.stderr
+    assert "no display available" in out and "--headless" in out, out

@@ -96,7 +96,7 @@ def test_one_bend_name_on_one_model_means_one_bend(show_dir):
     text = BENT.replace('duration = "hold"', 'duration = "hold"\n[[scene.bend]]\nname = "warp"\nlayer = "res16"\n'
                         'transform = "rotate"')
     msg = errors_of(show_dir, text)
-    assert "scene[1].bend[0].name" in msg and "also scene 1's" in msg
+    assert "scene[1].bend[0].name" in msg and "also scene[0]'s" in msg  # scenes count from 0, as in the key path
 
 
 @pytest.mark.parametrize("old, new, words", [

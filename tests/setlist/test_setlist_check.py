@@ -88,6 +88,14 @@ def test_missing_model(show_dir):
     assert errors[0].line == bad.splitlines().index('model = "tiny-c"') + 1
 
 
+def test_a_model_not_found_names_the_folders_searched(show_dir, model_dir, monkeypatch):
+    # the message said "beside the setlist and in models/" whatever was searched; a $PERFORM_MODELS typo went unseen
+    monkeypatch.setenv("PERFORM_MODELS", f"{model_dir}:{show_dir / 'modles'}")
+    bad = GOOD.replace('model = "tiny-a"\nduration = "hold"', 'model = "tiny-c"\nduration = "hold"')
+    only_error(check(show_dir, bad), f"looked in {show_dir}, {model_dir}, {show_dir / 'modles'} (no such folder, from "
+               "$PERFORM_MODELS)")
+
+
 def test_broken_model_file_fails_at_load(show_dir, model_dir):
     broken = show_dir / "models"
     broken.mkdir()
@@ -172,3 +180,19 @@ def test_check_names_the_tensor_holding_nan(show_dir, capsys):
     assert main(["check", "--no-gl", "--no-timing", str(show)]) == 2
     out = capsys.readouterr().out
     assert "FAILED" in out and "nan-face.safetensors" in out and "'encoder.head.weight'" in out and "NaN" in out
+
+
+def test_a_repeated_scene_name_names_the_first_scene_counting_from_0(show_dir):
+    # scenes count from 0 everywhere (key paths, /perform/scene/go): the message said "scene 2" for scene[1]
+    report = check(show_dir, GOOD + '\n[[scene]]\nname = "two"\nmodel = "tiny-a"\nduration = 1\n', gl=False)
+    only_error(report, "scene[2].name", "'two' is also scene[1]'s")
+
+
+def test_strict_says_failed_on_the_setlist_a_warning_fails(show_dir, capsys):
+    # the verdict line said "OK: ..." above "perform check: error: 1 of 1 setlist(s) failed the check"
+    path = write(show_dir, GOOD + '[[scene]]\nname = "three"\nmodel = "tiny-a"\nduration = 1\n')  # after a hold
+    assert main(["check", str(path), "--no-gl", "--no-timing", "--strict"]) == 2
+    out = capsys.readouterr().out
+    assert "warning" in out and "FAILED (--strict): show.toml: 0 error(s), 1 warning(s)" in out, out
+    assert main(["check", str(path), "--no-gl", "--no-timing"]) == 0
+    assert "OK: show.toml: 0 error(s), 1 warning(s)" in capsys.readouterr().out
