@@ -17,6 +17,7 @@ from typing import Any, Callable, Protocol
 import numpy as np
 
 from perform.audio.analysis import AudioAnalyzer
+from perform.audio.block_clock import BlockClock
 from perform.audio.features import SILENT, AudioValues
 from perform.errors import ErrorReporter, PerformError
 
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 48_000
 BLOCK = 256  # one analysis hop at 48 kHz: a block is analysed the moment it arrives
+MAX_CAPTURE_DELAY_S = 5.0  # capture-to-callback delays beyond this are taken for a host API's missing times
 
 
 class Stream(Protocol):
@@ -116,6 +118,7 @@ class LiveAudioSignals:
         self.failures = 0
         self._reporter = ErrorReporter(log)
         self._record: Callable[[float, np.ndarray, int], None] | None = None
+        self._block_clock = BlockClock(self.sample_rate)  # the recorded blocks' capture times
         self._thread = threading.Thread(target=self._supervise, name="audio-in", daemon=True)
 
     def start(self) -> "LiveAudioSignals":
@@ -137,8 +140,11 @@ class LiveAudioSignals:
             x = np.asarray(indata, dtype=np.float32)
             mono = x.mean(axis=1) if x.ndim == 2 else x.reshape(-1)
             record = self._record
-            if record is not None:  # a copy: PortAudio reuses its buffer once this returns
-                record(self._first_sample_time(frames, time_info), np.array(mono, np.float32), self.sample_rate)
+            if record is not None and self._stream is not None:  # a copy: PortAudio reuses its buffer after this
+                if getattr(status, "input_overflow", False):  # samples were lost: the count no longer tells time
+                    self._block_clock.reset()
+                t = self._block_clock.stamp(self._first_sample_time(frames, time_info), frames)
+                record(t, np.array(mono, np.float32), self.sample_rate)
             self.analyzer.feed(mono)
             if self._stream is not None:  # a late block from a stream being closed publishes nothing
                 self._values = self.analyzer.values()
@@ -150,13 +156,14 @@ class LiveAudioSignals:
 
     def _first_sample_time(self, frames: int, time_info: Any) -> float:
         """When the block's first sample reached the converter, on time.perf_counter: PortAudio's capture and
-        callback times give the delay; a host API without them (zeros) is taken to call back as a block ends."""
+        callback times give the delay (a callback late by a stall still stamps its blocks where they belong); a
+        host API without them (zeros, or a capture time on another clock) is taken to call back as a block ends."""
         now = time.perf_counter()
         try:
             delay = float(time_info.currentTime) - float(time_info.inputBufferAdcTime)
         except (AttributeError, TypeError, ValueError):
             delay = -1.0
-        if not frames / self.sample_rate <= delay < 0.5:
+        if not frames / self.sample_rate <= delay < MAX_CAPTURE_DELAY_S:
             delay = frames / self.sample_rate
         return now - delay
 
@@ -182,6 +189,7 @@ class LiveAudioSignals:
         stream = None
         try:
             stream = self._open_stream(self.device, self.sample_rate, self.blocksize, self._callback, self._finished)
+            self._block_clock.reset()  # a new stream: its sample count starts again
             self._stream = stream
             stream.start()
         except Exception as exc:  # OSError (no PortAudio), PortAudioError (busy, gone, bad rate), anything else
