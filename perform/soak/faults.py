@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from perform.errors import PerformError
+from perform.soak.orphans import dies_with_this_process
 
 Status = dict[str, Any]
 
@@ -318,7 +319,8 @@ class CPUHog(Fault):
         self._procs: list[subprocess.Popen] = []
 
     def start(self, ctx, hold_s):
-        self._procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"])]
+        self._procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"],
+                                        preexec_fn=dies_with_this_process(signal.SIGKILL))]
         ctx.notes["hog_pids"] = [p.pid for p in self._procs]
 
     def end(self, ctx):

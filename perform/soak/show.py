@@ -20,16 +20,23 @@ from typing import Any, Callable
 
 import perform
 from perform.soak import procinfo
+from perform.soak.orphans import dies_with_this_process
 
 POLL_S = 0.05
 START_TIMEOUT_S = 240.0  # importing torch and MediaPipe in two fresh interpreters on a busy 2-core machine
 Status = dict[str, Any]
 
 
-def _terminal_signals() -> None:
-    """In the show's process, between fork and exec: the signal dispositions a terminal would give it."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+def _terminal_signals(die_with_soak: Callable[[], None]) -> Callable[[], None]:
+    """For the show's process, between fork and exec: the signal dispositions a terminal would give it, and a
+    SIGTERM (its clean stop) when the soak dies."""
+
+    def preexec() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.signal(signal.SIGHUP, signal.SIG_DFL)
+        die_with_soak()
+
+    return preexec
 
 
 @dataclass
@@ -89,7 +96,8 @@ class ShowProcess:
         # reset to their defaults, as in a terminal: a soak started in the background (nohup, `&`) has them
         # ignored, the show would inherit that and rightly keep them ignored, and its Ctrl-C exit would go untested
         self.proc = subprocess.Popen(cmd, cwd=files.workdir, env=env, stdout=self._log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=_terminal_signals)
+                                     stdin=subprocess.DEVNULL, start_new_session=True,
+                                     preexec_fn=_terminal_signals(dies_with_this_process(signal.SIGTERM)))
         self.pid = self.proc.pid
         self._monitor = threading.Thread(target=self._watch, name="soak-monitor", daemon=True)
         self._monitor.start()
