@@ -106,6 +106,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.record:
+        # start-up: the recorder brings PyAV and OpenCV, which `perform --help` must not load
         from perform.session.recorder import check_session_dir
 
         # before the show, as `perform record` does: a folder holding an earlier take would be overwritten
