@@ -5,7 +5,8 @@ imported only with `--link`. A thread polls the session a hundred times a second
 and each beat crossed is posted with its count on the session's timeline (quantum 4 by default, so counts that
 divide by 4 are the session's bar lines), stamped at the moment it was crossed (back-dated by the fraction of a
 beat since). It joins the session when made, so that peers are found while the show loads, and posts from
-`start()`: a show alone in the session proposes its setlist's tempo; one that joins others takes theirs. The tempo's one owner stays the scheduler; sessions record these events like any other, so a
+`start()`: a show alone in the session proposes its setlist's tempo; one that joins others takes theirs. The
+tempo's one owner stays the scheduler; sessions record these events like any other, so a
 rehearsal replays the tempo the Link session had.
 
 aalink's Link needs an asyncio loop only for its own futures and callbacks, which this never uses: it is given

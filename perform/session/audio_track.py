@@ -6,8 +6,8 @@ the file follows the stamps, not the count of samples: a gap (a device lost and 
 becomes silence, and a block that overlaps what is written (the sound card's clock running ahead of the
 computer's) loses its overlap. Within SLACK_S of where the file is, blocks are simply appended, so the jitter
 of the callback's stamps never cuts the sound. Mono, 16-bit PCM (the analysis is mono; 5.8 MB a minute at
-48 kHz). The stdlib writer rewrites the header's sizes with every block, so a flushed file is a complete WAV
-even when the process is killed.
+48 kHz). Blocks are appended raw and the stdlib writer rewrites the header's sizes at each flush, so a flushed
+file is a complete WAV even when the process is killed.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 SLACK_S = 0.05  # stamps within this of the file's end are appended as they are
+_SILENCE = np.zeros(48_000, np.float32)  # a gap is written from this, a second at a time (no gap-sized buffer)
 
 
 class AudioTrackWriter:
@@ -51,7 +52,8 @@ class AudioTrackWriter:
             self.trimmed += cut
         if start > self.samples + slack:
             gap = start - self.samples
-            self._pcm(np.zeros(gap, np.float32))
+            for k in range(0, gap, len(_SILENCE)):
+                self._pcm(_SILENCE[: min(len(_SILENCE), gap - k)])
             self.padded += gap
         elif start < self.samples - slack:
             cut = min(self.samples - start, len(x))
@@ -61,19 +63,17 @@ class AudioTrackWriter:
             self._pcm(x)
 
     def _pcm(self, x: np.ndarray) -> None:
-        self._wav.writeframes((np.clip(x, -1.0, 1.0) * 32767.0).round().astype("<i2").tobytes())
+        self._wav.writeframesraw((np.clip(x, -1.0, 1.0) * 32767.0).round().astype("<i2").tobytes())
         self.samples += len(x)
 
     def flush(self) -> None:
         """On disk: every block written so far, under a header that says so."""
+        self._wav.writeframes(b"")  # rewrites the header's sizes when they are behind
         self._file.flush()
         os.fsync(self._file.fileno())
 
     def close(self) -> None:
         self._wav.close()  # patches the header; does not close a file it was given
-        self.flush()
+        self._file.flush()
+        os.fsync(self._file.fileno())
         self._file.close()
-
-    @property
-    def seconds(self) -> float:
-        return self.samples / self.sample_rate
